@@ -1,0 +1,53 @@
+"""Shared aggregate machinery.
+
+Stable topics: every aggregate and event is stored under `huifang:<Aggregate>.<Event>`,
+independent of the Python module it lives in, so modules and plugins can be moved or
+renamed without breaking stored history (rename an event class -> register the old
+topic with eventsourcing.utils.register_topic).
+
+Logical time: event timestamps come from `huifang.core.clock`, never the wall clock.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from .. import clock
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://huifang.example/ids")
+
+
+def aggregate_uuid(kind: str, key: str) -> UUID:
+    """Deterministic aggregate id from a human id: re-sending a command finds the same record."""
+    return uuid5(NAMESPACE, f"{kind}:{key}")
+
+
+class _StableTopic:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "TOPIC" not in cls.__dict__:
+            cls.TOPIC = "huifang:" + cls.__qualname__
+
+
+class Base(Aggregate):
+    """Base of all huifang aggregates. Subclasses set TOPIC = 'huifang:<Name>'."""
+
+    TOPIC = "huifang:Base"
+
+    class Event(_StableTopic, Aggregate.Event):
+        TOPIC = "huifang:Base.Event"
+
+        @classmethod
+        def create_timestamp(cls) -> datetime:
+            return clock.now()
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "huifang:Base.Created"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if "TOPIC" not in cls.__dict__:
+            cls.TOPIC = "huifang:" + cls.__qualname__
+        super().__init_subclass__(**kwargs)

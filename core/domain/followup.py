@@ -1,0 +1,259 @@
+"""Follow-up (回访任务): one planned contact with a subject, its window, owner and lifecycle.
+
+planned -> due (window opens) -> [attempts] -> completed | lost (G14) | cancelled | exempt (F6);
+overdue when the deadline passes with no outcome. Every change is an event with actor and time.
+Rules that need more than this record's own state (G5 slots, G9, locks) are checked in the
+application before these methods are called; the guards here protect the record itself.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import event
+
+from ..contract import CLOSED
+from ..errors import Refused
+from .base import Base, aggregate_uuid
+
+
+class FollowUp(Base):
+    class Planned(Base.Created):
+        code: str
+        subject: str
+        trigger: str
+        trigger_kind: str
+        plugin: str
+        visit_type: str
+        key: str
+        window_open: datetime
+        due: datetime
+        owner: str | None
+        owner_role: str | None
+        channel: str
+        provisional: bool
+        excluded_staff: list
+        excluded_roles: list
+        department: str | None
+        branch: str | None
+        meta: dict
+        actor: str
+
+    @event(Planned)
+    def __init__(self, code: str, subject: str, trigger: str, trigger_kind: str, plugin: str,
+                 visit_type: str, key: str, window_open: datetime, due: datetime, owner: str | None,
+                 owner_role: str | None, channel: str, provisional: bool, excluded_staff: list,
+                 excluded_roles: list, department: str | None, branch: str | None, meta: dict,
+                 actor: str):
+        self.code = code
+        self.subject = subject
+        self.trigger = trigger
+        self.trigger_kind = trigger_kind
+        self.plugin = plugin
+        self.visit_type = visit_type
+        self.key = key
+        self.window_open = window_open
+        self.due = due
+        self.owner = owner
+        self.owner_role = owner_role
+        self.channel = channel
+        self.provisional = provisional
+        self.excluded_staff = list(excluded_staff)
+        self.excluded_roles = list(excluded_roles)
+        self.department = department
+        self.branch = branch
+        self.meta = dict(meta)
+        self.status = "planned"
+        self.attempts: list[dict] = []
+        self.answers: dict | None = None
+        self.completed_at: datetime | None = None
+        self.closed_reason: str | None = None
+        self.closed_at: datetime | None = None
+        self.reminded = False
+        self.escalations: list[dict] = []
+        self.notifications: list[dict] = []
+        self.overdue_since: datetime | None = None
+        self.tickets: list[str] = []
+
+    @staticmethod
+    def create_id(code: str) -> Any:
+        return aggregate_uuid("followup", code)
+
+    # -- guards ----------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSED
+
+    @property
+    def reached(self) -> bool:
+        return any(a["outcome"] == "reached" for a in self.attempts)
+
+    def _require_open(self, action: str) -> None:
+        if self.closed:
+            raise Refused(f"follow-up {self.code} is already {self.status}: cannot {action}")
+
+    # -- timers ------------------------------------------------------------------------------
+    class WindowOpened(Base.Event):
+        actor: str
+
+    @event(WindowOpened)
+    def _open_window(self, actor: str) -> None:
+        if self.status == "planned":
+            self.status = "due"
+
+    def open_window(self, actor: str = "system") -> None:
+        self._require_open("open its window")
+        self._open_window(actor=actor)
+
+    class MarkedOverdue(Base.Event):
+        actor: str
+
+    @event(MarkedOverdue)
+    def _mark_overdue(self, actor: str) -> None:
+        self.status = "overdue"
+        self.overdue_since = self.due
+
+    def mark_overdue(self, actor: str = "system") -> None:
+        self._require_open("mark it overdue")
+        self._mark_overdue(actor=actor)
+
+    class ReminderSent(Base.Event):
+        to: str | None
+        actor: str
+
+    @event(ReminderSent)
+    def remind(self, to: str | None, actor: str = "system") -> None:
+        self.reminded = True
+
+    class Escalated(Base.Event):
+        to: str | None
+        reason: str
+        level: int
+        actor: str
+
+    @event(Escalated)
+    def escalate(self, to: str | None, reason: str, level: int, actor: str) -> None:
+        self.escalations.append({"to": to, "reason": reason, "level": level})
+
+    # -- work ----------------------------------------------------------------------------------
+    class AttemptRecorded(Base.Event):
+        """v2 added `recording` (G11) and `outside_window`; v1 events are upcast."""
+
+        class_version = 2
+        channel: str
+        outcome: str
+        note: str | None
+        recording: dict | None
+        outside_window: bool
+        next_attempt_at: datetime | None
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["recording"] = None
+            state["outside_window"] = False
+            state.setdefault("next_attempt_at", None)
+
+    @event(AttemptRecorded)
+    def _record_attempt(self, channel: str, outcome: str, note: str | None, recording: dict | None,
+                        outside_window: bool, next_attempt_at: datetime | None, actor: str) -> None:
+        self.attempts.append({
+            "n": len(self.attempts) + 1, "at": self.modified_on, "channel": channel, "outcome": outcome,
+            "note": note, "recording": recording, "outside_window": outside_window,
+            "next_attempt_at": next_attempt_at, "actor": actor,
+        })
+
+    def record_attempt(self, **kwargs: Any) -> None:
+        self._require_open("record an attempt")
+        self._record_attempt(**kwargs)
+
+    class Completed(Base.Event):
+        answers: dict
+        actor: str
+
+    @event(Completed)
+    def _complete(self, answers: dict, actor: str) -> None:
+        self.answers = dict(answers)
+        self.status = "completed"
+        self.completed_at = self.modified_on
+        self.closed_at = self.modified_on
+
+    def complete(self, answers: dict, actor: str) -> None:
+        self._require_open("complete it")
+        if not self.reached:
+            raise Refused(
+                f"follow-up {self.code} has no reached attempt: record one first "
+                f"(huifang attempt {self.code} --channel {self.channel} --outcome reached)")
+        self._complete(answers=answers, actor=actor)
+
+    class Closed(Base.Event):
+        status: str  # lost | cancelled | exempt
+        reason: str
+        actor: str
+
+    @event(Closed)
+    def _close(self, status: str, reason: str, actor: str) -> None:
+        self.status = status
+        self.closed_reason = reason
+        self.closed_at = self.modified_on
+
+    def close(self, status: str, reason: str, actor: str) -> None:
+        self._require_open(f"close it as {status}")
+        self._close(status=status, reason=reason, actor=actor)
+
+    class Reassigned(Base.Event):
+        from_owner: str | None
+        to_owner: str
+        reason: str
+        actor: str
+
+    @event(Reassigned)
+    def _reassign(self, from_owner: str | None, to_owner: str, reason: str, actor: str) -> None:
+        self.owner = to_owner
+
+    def reassign(self, to_owner: str, reason: str, actor: str) -> None:
+        self._require_open("reassign it")
+        self._reassign(from_owner=self.owner, to_owner=to_owner, reason=reason, actor=actor)
+
+    class Rescheduled(Base.Event):
+        window_open: datetime
+        due: datetime
+        provisional: bool
+        reason: str
+        actor: str
+
+    @event(Rescheduled)
+    def reschedule(self, window_open: datetime, due: datetime, provisional: bool, reason: str,
+                   actor: str) -> None:
+        self.window_open = window_open
+        self.due = due
+        self.provisional = provisional
+        if self.status == "overdue":
+            self.status = "due"
+            self.overdue_since = None
+
+    class ChannelSwitched(Base.Event):
+        channel: str
+        reason: str
+        actor: str
+
+    @event(ChannelSwitched)
+    def switch_channel(self, channel: str, reason: str, actor: str) -> None:
+        self.channel = channel
+
+    class Notified(Base.Event):
+        to: str
+        message: str
+        actor: str
+
+    @event(Notified)
+    def notify(self, to: str, message: str, actor: str) -> None:
+        self.notifications.append({"to": to, "message": message})
+
+    class TicketLinked(Base.Event):
+        ticket: str
+        actor: str
+
+    @event(TicketLinked)
+    def link_ticket(self, ticket: str, actor: str) -> None:
+        self.tickets.append(ticket)

@@ -1,0 +1,68 @@
+"""Staff: owners of follow-ups, the supervisor ladder, and the A4 overdue lock."""
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import event
+
+from .base import Base, aggregate_uuid
+
+
+class Staff(Base):
+    class Registered(Base.Created):
+        code: str
+        name: str
+        role: str
+        dept: str | None
+        reports_to: str | None
+        actor: str
+
+    @event(Registered)
+    def __init__(self, code: str, name: str, role: str, dept: str | None, reports_to: str | None,
+                 actor: str):
+        self.code = code
+        self.name = name
+        self.role = role
+        self.dept = dept
+        self.reports_to = reports_to
+        self.lock: dict | None = None  # {"level": 1|2|3, "followups": [...], "since": iso}
+        self.reports: list[dict] = []  # approved rectification reports (A4 hard lock)
+        self.cleared: dict[str, int] = {}  # follow-up -> lock level already unlocked (no re-lock)
+
+    @staticmethod
+    def create_id(code: str) -> Any:
+        return aggregate_uuid("staff", code)
+
+    class Locked(Base.Event):
+        level: int
+        followups: list
+        days_overdue: int
+        actor: str
+
+    @event(Locked)
+    def lock_at(self, level: int, followups: list, days_overdue: int, actor: str) -> None:
+        self.lock = {"level": level, "followups": list(followups), "days_overdue": days_overdue}
+
+    class Unlocked(Base.Event):
+        level: int
+        report: dict | None
+        actor: str
+
+    @event(Unlocked)
+    def unlock(self, level: int, report: dict | None, actor: str) -> None:
+        for f in (self.lock or {}).get("followups", []):
+            self.cleared[f] = level
+        self.lock = None
+        if report:
+            self.reports.append(report)
+
+    class Reassigned(Base.Event):
+        """Staff changed role, department or supervisor."""
+
+        changes: dict
+        actor: str
+
+    @event(Reassigned)
+    def change(self, changes: dict, actor: str) -> None:
+        for k, v in changes.items():
+            setattr(self, k, v)

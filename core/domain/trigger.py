@@ -1,0 +1,45 @@
+"""Trigger (服务事件): a service event received once; its id makes re-sending a no-op."""
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import event
+
+from .base import Base, aggregate_uuid
+
+
+class Trigger(Base):
+    class Received(Base.Created):
+        code: str
+        kind: str
+        plugin: str
+        subject: str
+        occurred_at: str
+        attributes: dict
+        followups: list
+        skipped: list
+        actor: str
+
+    @event(Received)
+    def __init__(self, code: str, kind: str, plugin: str, subject: str, occurred_at: str,
+                 attributes: dict, followups: list, skipped: list, actor: str):
+        self.code = code
+        self.kind = kind
+        self.plugin = plugin
+        self.subject = subject
+        self.occurred_at = occurred_at
+        self.attributes = dict(attributes)
+        self.followups = list(followups)
+        self.skipped = list(skipped)  # [{"key", "reason", "meta"}]: e.g. P2 sampling decisions
+
+    @staticmethod
+    def create_id(code: str) -> Any:
+        return aggregate_uuid("trigger", code)
+
+    class FollowUpAdded(Base.Event):
+        followup: str
+        actor: str
+
+    @event(FollowUpAdded)
+    def add_followup(self, followup: str, actor: str) -> None:
+        self.followups.append(followup)

@@ -1,0 +1,77 @@
+"""Where the event store lives: `--db` (env HUIFANG_DB) is a SQLite file path (embedded default)
+or a postgresql:// URL (optionally `?schema=NAME`) for real deployments and scale-out."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from .errors import HuifangError
+
+DEFAULT_DB = "huifang.db"
+
+
+@dataclass(frozen=True)
+class Store:
+    url: str
+    kind: str  # "sqlite" | "postgres"
+    path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: str | None = None
+    dbname: str | None = None
+    schema: str | None = None
+
+    @classmethod
+    def parse(cls, url: str | None) -> "Store":
+        url = url or DEFAULT_DB
+        if url.startswith(("postgresql://", "postgres://")):
+            u = urlparse(url)
+            q = parse_qs(u.query)
+            if not u.path.strip("/"):
+                raise HuifangError(f"--db: '{url}' names no database (postgresql://user:pw@host:5432/DBNAME)")
+            return cls(url=url, kind="postgres", host=u.hostname or "127.0.0.1", port=u.port or 5432,
+                       user=unquote(u.username or ""), password=unquote(u.password or ""),
+                       dbname=u.path.strip("/"), schema=(q.get("schema") or [None])[0])
+        if "://" in url:
+            raise HuifangError(f"--db: '{url}' is neither a file path nor a postgresql:// URL")
+        return cls(url=url, kind="sqlite", path=str(Path(url)))
+
+    def env(self) -> dict[str, str]:
+        if self.kind == "sqlite":
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": self.path or DEFAULT_DB,
+                    "SQLITE_LOCK_TIMEOUT": "30"}
+        env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": self.dbname or "",
+               "POSTGRES_HOST": self.host or "127.0.0.1", "POSTGRES_PORT": str(self.port or 5432),
+               "POSTGRES_USER": self.user or "", "POSTGRES_PASSWORD": self.password or "",
+               "POSTGRES_CONNECT_TIMEOUT": "5", "POSTGRES_LOCK_TIMEOUT": "30",
+               "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2"}
+        if self.schema:
+            env["POSTGRES_SCHEMA"] = self.schema
+        return env
+
+    def sqlalchemy_url(self) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{Path(self.path or DEFAULT_DB).resolve()}"
+        auth = f"{self.user}:{self.password}@" if self.user else ""
+        return f"postgresql+psycopg://{auth}{self.host}:{self.port}/{self.dbname}"
+
+    def exists(self) -> bool:
+        return self.kind == "postgres" or Path(self.path or DEFAULT_DB).exists()
+
+    def prepare(self) -> None:
+        """SQLite: WAL so readers never block the writer, many operator processes share one file."""
+        if self.kind == "sqlite":
+            p = Path(self.path or DEFAULT_DB)
+            if p.parent and not p.parent.exists():
+                raise HuifangError(f"--db: directory '{p.parent}' does not exist")
+            try:
+                con = sqlite3.connect(p, timeout=30)
+                try:
+                    con.execute("PRAGMA journal_mode=WAL")
+                finally:
+                    con.close()
+            except sqlite3.Error as e:
+                raise HuifangError(f"--db: cannot open '{p}' ({e})") from None

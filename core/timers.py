@@ -1,0 +1,124 @@
+"""`tick`: advance the engine to the logical now (G3 reminders, window opening, overdue,
+escalation, A4 locks). Every effect is an event, so a replay reproduces it; running tick twice at
+the same instant finds nothing left to do (idempotent), and two workers racing on the same
+follow-up conflict on its version: the loser re-reads and finds the work done."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from . import clock
+from .domain import FollowUp, Staff
+from .errors import ConflictError
+
+BATCH = 200
+OPEN = ("planned", "due", "overdue")
+
+
+def tick(app: Any, actor: str = "system") -> dict[str, Any]:
+    from huifang.projections.core_views import followups as t, ts
+
+    for _ in range(5):
+        try:
+            return _tick(app, actor, t, ts)
+        except ConflictError:
+            continue  # a concurrent writer touched one of these follow-ups: re-read and redo
+    return _tick(app, actor, t, ts)
+
+
+def _tick(app: Any, actor: str, t: Any, ts: Any) -> dict[str, Any]:
+    now = clock.now()
+    app.projector.catch_up()
+    n = ts(now)
+    with app.projector.engine.connect() as conn:
+        to_open = [r.code for r in conn.execute(select(t.c.code).where(t.c.status == "planned",
+                                                                       t.c.window_open <= n))]
+        to_overdue = [r.code for r in conn.execute(select(t.c.code).where(t.c.status.in_(("planned", "due")),
+                                                                          t.c.due < n))]
+        # G3: reminder on the day before the deadline (largest lead of any plugin: 3 days)
+        horizon = ts(now + timedelta(days=3))
+        to_remind = [(r.code, r.plugin) for r in conn.execute(
+            select(t.c.code, t.c.plugin).where(t.c.status.in_(("planned", "due")), t.c.reminded.is_(False),
+                                               t.c.due >= n, t.c.due <= horizon))]
+        overdue_rows = [(r.code, r.owner, r.due, r.plugin) for r in conn.execute(
+            select(t.c.code, t.c.owner, t.c.due, t.c.plugin).where(t.c.status.in_(OPEN), t.c.due < n,
+                                                                    t.c.owner.is_not(None)))]
+    counts = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0}
+    reminders: list[dict] = []
+    pending: list[Any] = []
+
+    def flush() -> None:
+        if pending:
+            app.commit(*pending)
+            pending.clear()
+
+    for code in to_open:
+        fu = app.load(FollowUp, code, "follow-up")
+        if fu.status == "planned" and fu.window_open <= now:
+            fu.open_window(actor=actor)
+            counts["opened"] += 1
+            pending.append(fu)
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    for code, plugin in to_remind:
+        fu = app.load(FollowUp, code, "follow-up")
+        days = app.settings(plugin).reminder_days_before
+        local_due = fu.due.astimezone(clock.zone(None)).date()
+        if not fu.closed and not fu.reminded and now.astimezone(clock.zone(None)).date() >= \
+                local_due - timedelta(days=days) and fu.due >= now:
+            fu.remind(to=fu.owner, actor=actor)
+            reminders.append({"followup": fu.code, "to": fu.owner, "due": clock.iso(fu.due)})
+            counts["reminded"] += 1
+            pending.append(fu)
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    for code in to_overdue:
+        fu = app.load(FollowUp, code, "follow-up")
+        if fu.status in ("planned", "due") and fu.due < now:
+            fu.mark_overdue(actor=actor)
+            counts["overdue"] += 1
+            boss = app.ladder(fu.owner)[:1] if fu.owner else []
+            fu.escalate(to=boss[0] if boss else None, reason="deadline passed with no outcome", level=1,
+                        actor=actor)
+            counts["escalated"] += 1
+            pending.append(fu)
+        if len(pending) >= BATCH:
+            flush()
+    flush()
+    counts["locked"] = _locks(app, now, overdue_rows, actor)
+    return {**counts, "reminders": reminders, "now": clock.iso(now)}
+
+
+def _locks(app: Any, now: Any, rows: list[tuple], actor: str) -> int:
+    """A4: the owner of a follow-up past its window is locked; level by days overdue."""
+    ladder_cfg = app.config.huifang.lock_ladder
+    by_owner: dict[str, list[tuple[str, int]]] = {}
+    for code, owner, _due, plugin in rows:
+        if not (ladder_cfg.enabled or app.settings(plugin).lock_ladder):
+            continue
+        fu = app.load(FollowUp, code, "follow-up")
+        days = int((now - fu.due).total_seconds() // 86400)
+        if days < ladder_cfg.level1_days:
+            continue
+        level = 3 if days >= ladder_cfg.hard_days else 2 if days >= ladder_cfg.level2_days else 1
+        by_owner.setdefault(fu.owner, []).append((code, level, days))
+    locked = 0
+    for owner, items in sorted(by_owner.items()):
+        staff = app.find(Staff, owner)
+        if staff is None:
+            continue
+        live = [(c, lv, d) for c, lv, d in items if staff.cleared.get(c, 0) < lv]
+        if not live:
+            continue
+        level = max(lv for _, lv, _ in live)
+        days = max(d for _, _, d in live)
+        if staff.lock and staff.lock["level"] >= level:
+            continue
+        staff.lock_at(level=level, followups=sorted(c for c, _, _ in live), days_overdue=days, actor=actor)
+        app.commit(staff)
+        locked += 1
+    return locked

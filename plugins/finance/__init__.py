@@ -1,0 +1,8 @@
+"""finance plugin (placeholder until its issue lands): registers no trigger kinds yet."""
+
+
+class _Plugin:
+    name = "finance"
+
+
+plugin = _Plugin()

@@ -1,0 +1,171 @@
+"""Projection machinery: SQLAlchemy tables fed from the application's notification log.
+
+One mechanism for SQLite and PostgreSQL: each view's position is read from `view_positions`
+and advanced in the same transaction as its rows (compare-and-set on the old position), so a
+crash never double-counts or skips, and two workers catching up at once cannot both apply a
+batch. Readers call `catch_up()` first.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+BATCH = 1000
+
+positions_metadata = MetaData()
+positions = Table(
+    "view_positions", positions_metadata,
+    Column("view", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
+class View:
+    """A read model. Subclasses define `name`, `version`, `metadata` (their tables) and
+    `handle(conn, event, notification_id)`; `topics` limits which stored events are decoded."""
+
+    name: str = ""
+    version: int = 1
+    metadata: MetaData
+    topics: frozenset[str] | None = None
+
+    def handle(self, conn: Connection, event: Any, notification_id: int) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def tables(self) -> list[Table]:
+        return list(self.metadata.sorted_tables)
+
+
+def make_engine(store: Any) -> Engine:
+    if store.kind == "sqlite":
+        engine = create_engine(store.sqlalchemy_url(), connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    args: dict[str, Any] = {"connect_timeout": 5}
+    if store.schema:
+        args["options"] = f"-csearch_path={store.schema}"
+    return create_engine(store.sqlalchemy_url(), connect_args=args, pool_pre_ping=True)
+
+
+class Projector:
+    def __init__(self, app: Any, views: Iterable[View], engine: Engine):
+        self.app = app
+        self.views = {v.name: v for v in views}
+        self.engine = engine
+        self._ready = False
+
+    # -- schema -----------------------------------------------------------------------------
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self.engine.begin() as conn:
+            positions_metadata.create_all(conn)
+            for v in self.views.values():
+                v.metadata.create_all(conn)
+            have = {r.view: r for r in conn.execute(select(positions))}
+            for v in self.views.values():
+                row = have.get(v.name)
+                if row is None:
+                    conn.execute(positions.insert().values(view=v.name, position=0, version=v.version))
+                elif row.version != v.version:  # view code changed shape: rebuild from zero
+                    self._reset(conn, v)
+        self._ready = True
+
+    def _reset(self, conn: Connection, view: View) -> None:
+        for t in reversed(view.tables()):
+            conn.execute(t.delete())
+        conn.execute(update(positions).where(positions.c.view == view.name)
+                     .values(position=0, version=view.version))
+
+    # -- reading ------------------------------------------------------------------------------
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def status(self) -> list[dict[str, Any]]:
+        self.ensure()
+        head = self.head()
+        with self.engine.connect() as conn:
+            rows = {r.view: r.position for r in conn.execute(select(positions))}
+        return [{"view": n, "position": rows.get(n, 0), "head": head, "behind": head - rows.get(n, 0)}
+                for n in self.views]
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None,
+                 names: Iterable[str] | None = None, stop_after: int | None = None) -> int:
+        """Apply new events to the views; returns how many notifications were read."""
+        self.ensure()
+        views = [self.views[n] for n in (names or self.views)]
+        head = self.head()
+        read = 0
+        while True:
+            with self.engine.connect() as conn:
+                pos = {r.view: r.position for r in conn.execute(select(positions))}
+            start = min(pos.get(v.name, 0) for v in views)
+            if start >= head:
+                return read
+            notes = self.app.recorder.select_notifications(start=start + 1, limit=BATCH, stop=head)
+            if not notes:
+                return read
+            try:
+                self._apply(views, pos, notes)
+            except _Raced:
+                continue  # another worker advanced first: re-read positions and go on
+            read += len(notes)
+            if progress:
+                progress(notes[-1].id, head)
+            if stop_after is not None and read >= stop_after:
+                return read
+
+    def _apply(self, views: list[View], pos: dict[str, int], notes: list[Any]) -> None:
+        mapper = self.app.mapper
+        with self.engine.begin() as conn:
+            for v in views:
+                p = pos.get(v.name, 0)
+                todo = [n for n in notes if n.id > p]
+                if not todo:
+                    continue
+                for n in todo:
+                    if v.topics is not None and n.topic not in v.topics:
+                        continue
+                    v.handle(conn, _decode(mapper, n), n.id)
+                res = conn.execute(update(positions).where(positions.c.view == v.name)
+                                   .where(positions.c.position == p).values(position=todo[-1].id))
+                if res.rowcount != 1:
+                    raise _Raced()
+
+    def rebuild(self, names: Iterable[str] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> int:
+        self.ensure()
+        chosen = list(names or self.views)
+        with self.engine.begin() as conn:
+            for n in chosen:
+                self._reset(conn, self.views[n])
+        return self.catch_up(progress=progress, names=chosen)
+
+
+class _Raced(Exception):
+    pass
+
+
+
+
+def _decode(mapper: Any, notification: Any) -> Any:
+    return mapper.to_domain_event(notification)
+
+
+def is_locked_error(e: Exception) -> bool:
+    return isinstance(e, OperationalError) and "locked" in str(e).lower()
+
+
+__all__ = ["View", "Projector", "make_engine", "text"]
