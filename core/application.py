@@ -95,6 +95,19 @@ class HuifangApp(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
+    def find_tz(self, subject: str) -> str:
+        s = self.find(Subject, subject)
+        return s.tz if s else self.config.huifang.timezone
+
+    def find_staff(self, code: str) -> Staff | None:
+        return self.find(Staff, code)
+
+    def demo_attempt_extras(self, fu: FollowUp) -> dict[str, Any]:
+        """Demo only: a phone attempt in a plugin that requires recordings names the recorded line."""
+        if self.settings(fu.plugin).require_recording and fu.channel == "phone":
+            return {"recording_failed_line": "demo-recorded-line"}
+        return {}
+
     def settings(self, plugin: str) -> Settings:
         return self.registry.settings.get(plugin) or Settings()
 

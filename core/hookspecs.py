@@ -64,13 +64,21 @@ def huifang_check_attempt(followup: Any, attempt: dict, settings: Any) -> str | 
 
 @hookspec
 def huifang_report_views() -> list:
-    """Return report views this plugin contributes (projections.views.View subclasses)."""
+    """Return projection views (projections.engine.View subclasses) this plugin maintains; they are
+    fed from the notification log like the engine's own (positions tracked with their rows)."""
 
 
 @hookspec
-def huifang_demo(app: Any, rng: Any, start: Any, end: Any, staff: Any) -> dict:
-    """Add this vertical's share of `huifang demo`: triggers, attempts and completions between
-    start and end. Return counts to print ({"triggers": n, ...})."""
+def huifang_reports() -> list:
+    """Return reports (projections.reports.Report subclasses) this plugin adds to `huifang report`,
+    e.g. medical's `nurses` (M9) or property's `repeats` (P8)."""
+
+
+@hookspec
+def huifang_demo(app: Any, rng: Any, start: Any, end: Any, size: int) -> dict:
+    """Add this vertical's share of `huifang demo`: about `size` subjects with their staff, triggers
+    between start and end, and the work done on them (see core.demo.work for a helper). Return
+    counts to print ({"plugin": name, "subjects": n, "triggers": n, ...})."""
 
 
 @hookspec

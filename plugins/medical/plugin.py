@@ -81,4 +81,11 @@ class MedicalPlugin:
         return out
 
 
+    @hookimpl
+    def huifang_demo(self, app, rng, start, end, size) -> dict:
+        from .demo import build
+
+        return build(app, rng, start, end, size)
+
+
 plugin = MedicalPlugin()
