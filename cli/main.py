@@ -106,11 +106,15 @@ def init(ctx: click.Context) -> None:
 def plugins(ctx: click.Context) -> None:
     """Enabled plugins, their trigger kinds and visit types."""
     def go(s: State) -> None:
-        app = s.app(must_exist=False)
+        from huifang.core.config import load_config
+        from huifang.core.registry import Registry
+
+        config = load_config(s.config_path)
+        registry = Registry(config.huifang.plugins, config.plugins)  # reads no store, writes nothing
         data = []
-        for name in app.registry.plugins:
-            kinds = [k for k in app.registry.kinds.values() if k.plugin == name]
-            vts = [vt for (p, _), vt in app.registry.visit_types.items() if p == name]
+        for name in registry.plugins:
+            kinds = [k for k in registry.kinds.values() if k.plugin == name]
+            vts = [vt for (p, _), vt in registry.visit_types.items() if p == name]
             data.append({
                 "plugin": name,
                 "trigger_kinds": [{"kind": k.qualified, "attributes": list(k.spec.attributes.model_fields),

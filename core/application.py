@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 from . import clock
 from .calendar import BusinessCalendar, YearSchedule
 from .config import Config
+from .contract import CloseFollowUp  # plans may close earlier follow-ups (e.g. P3 household left)
 from .contract import (CHANNELS, OUTCOMES, ROLES, SATISFACTION, SATISFACTION_ALIASES, Escalate, FollowUpInfo,
                        Notify, OpenTicket, PlannedVisit, PlanVisit, Question, Settings, Skip, SubjectInfo,
                        SurveyTemplate, SwitchChannel, TriggerInfo, Warn, satisfaction_question)
@@ -246,8 +247,22 @@ class HuifangApp(Application[UUID]):
         trigger = Trigger(code=code, kind=k.qualified, plugin=k.plugin, subject=subject, occurred_at=at.isoformat(),
                           attributes=_jsonable(attrs), followups=[f.code for f in fus],
                           skipped=[s.model_dump(mode="json") for s in skips], actor=actor)
-        self.commit(trigger, *fus)
+        closed = self._close_from_plan(info, [p for p in planned if isinstance(p, CloseFollowUp)], actor)
+        self.commit(trigger, *fus, *closed)
         return trigger, fus, True
+
+    def _close_from_plan(self, info: TriggerInfo, items: list, actor: str) -> list[FollowUp]:
+        """contract.CloseFollowUp from a plan: close earlier open follow-ups of the same subject and plugin."""
+        out: list[FollowUp] = []
+        for c in items:
+            fu = self.load(FollowUp, c.followup, "follow-up")
+            if fu.subject != info.subject or fu.plugin != info.plugin:
+                raise Refused(f"{info.kind}: plan may not close {fu.code} (another subject or plugin)")
+            if fu.closed or any(f.code == fu.code for f in out):
+                continue
+            fu.close(status=c.status, reason=f"{c.reason} (trigger {info.id})", actor=actor)
+            out.append(fu)
+        return out
 
     def validate_attributes(self, k: Any, attributes: dict[str, Any]) -> dict[str, Any]:
         from pydantic import ValidationError
@@ -341,7 +356,7 @@ class HuifangApp(Application[UUID]):
             messages.append(f"G6: {now.astimezone(sched.tz):%Y-%m-%d %H:%M} is outside the calling windows "
                             f"({', '.join(settings.calling_windows)}, workdays)")
         reactions = self.registry.call(fu.plugin, "huifang_on_attempt", followup=self.info(fu), attempt=attempt,
-                                       settings=settings, scheduler=sched) or []
+                                       settings=settings, scheduler=sched, history=Lookup(self)) or []
         changed = self._react(fu, subj, reactions, actor, messages)
         self.commit(fu, *changed)
         return fu, messages
@@ -357,6 +372,10 @@ class HuifangApp(Application[UUID]):
         if fu.closed:
             raise Refused(f"follow-up {code} is already {fu.status}: cannot complete it")
         self._check_actor(fu, actor, "complete")
+        if not fu.reached:
+            raise Refused(
+                f"follow-up {code} has no reached attempt: record one first "
+                f"(huifang attempt {code} --channel {fu.channel} --outcome reached)")
         clean = validate_answers(self.survey(fu), answers)
         fu.complete(answers=clean, actor=actor)
         subj = self.load(Subject, fu.subject, "subject")

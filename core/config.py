@@ -50,7 +50,10 @@ class Deployment(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, v: str) -> str:
-        zone(v)
+        try:
+            zone(v)
+        except Exception as e:
+            raise ValueError(str(e)) from None
         return v
 
 

@@ -102,6 +102,15 @@ class Skip(BaseModel):
     meta: dict[str, Any] = {}
 
 
+class CloseFollowUp(BaseModel):
+    """A plan may close earlier open follow-ups of the same subject and plugin (e.g. P3: a household
+    that left cancels its open home visits). Applied in the same commit as the trigger."""
+
+    followup: str  # follow-up id
+    status: Literal["cancelled"] = "cancelled"
+    reason: str
+
+
 # Reactions a plugin returns after an attempt or a completion -------------------------
 
 

@@ -38,7 +38,8 @@ def huifang_visit_types() -> list:
 
 @hookspec(firstresult=True)
 def huifang_plan(trigger: Any, subject: Any, settings: Any, scheduler: Any, history: Any) -> list:
-    """Plan a trigger: return contract.PlannedVisit and contract.Skip items.
+    """Plan a trigger: return contract.PlannedVisit and contract.Skip items (and contract.CloseFollowUp
+    to cancel earlier open follow-ups of the same subject, e.g. P3 household left).
 
     `trigger` is a contract.TriggerInfo with validated attributes, `subject` a SubjectInfo,
     `settings` this plugin's settings, `scheduler` a scheduling.Scheduler in the subject's
@@ -47,8 +48,9 @@ def huifang_plan(trigger: Any, subject: Any, settings: Any, scheduler: Any, hist
 
 
 @hookspec(firstresult=True)
-def huifang_on_attempt(followup: Any, attempt: dict, settings: Any, scheduler: Any) -> list:
-    """React to an attempt (channel fallback F5, warnings): return contract reactions."""
+def huifang_on_attempt(followup: Any, attempt: dict, settings: Any, scheduler: Any, history: Any) -> list:
+    """React to an attempt (channel fallback F5, warnings): return contract reactions. `history` is the
+    same read-only history.Lookup as in huifang_plan (e.g. F5 counts fallbacks against a quota)."""
 
 
 @hookspec(firstresult=True)

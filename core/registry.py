@@ -36,7 +36,8 @@ class Registry:
                  extra_plugins: dict[str, Any] | None = None):
         available = discover()
         objects: dict[str, Any] = dict(extra_plugins or {})
-        names = list(enabled) if enabled is not None else sorted(set(available) | set(objects))
+        names = list(enabled) + [n for n in objects if n not in enabled] if enabled is not None \
+            else sorted(set(available) | set(objects))  # plugins handed in directly are always enabled
         for name in names:
             if name in objects:
                 continue

@@ -96,7 +96,9 @@ class Scheduler:
             dd = self.calendar.previous_workday(cap) if self.no_holidays else cap
         if od > dd:
             od = dd
-        opened = self.opening(od)
+        opened = self.next_slot(max(self.opening(od), start))  # never before the event itself
+        if opened > self.end_of(dd):
+            opened = self.opening(dd)
         provisional = self.calendar.is_provisional(self.local_day(start), max(dd, od))
         rule = {"start": start.isoformat(), "open_days": open_days, "due_days": due_days,
                 "workdays": workdays, "cap": cap.isoformat() if cap else None}

@@ -44,6 +44,12 @@ class Base(Aggregate):
         def create_timestamp(cls) -> datetime:
             return clock.now()
 
+        def mutate(self, aggregate: Any) -> Any:
+            # apply() runs before eventsourcing sets modified_on: expose this event's time to it
+            if aggregate is not None:
+                aggregate.modified_on = self.timestamp
+            return super().mutate(aggregate)
+
     class Created(Event, Aggregate.Created):
         TOPIC = "huifang:Base.Created"
 
