@@ -18,6 +18,7 @@ import click
 from huifang.core import clock
 from huifang.core.errors import HuifangError
 
+from .importing import TriggerCommand, import_group, subject_import  # issue 9: bulk import
 from .output import emit, table
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -61,7 +62,24 @@ def run(ctx: click.Context, fn: Any) -> Any:
     """Run a command at the logical now."""
     state: State = ctx.find_object(State)
     with clock.at(state.now):
-        return fn(state)
+        try:
+            return fn(state)
+        finally:
+            _release(state)
+
+
+def _release(state: State) -> None:
+    """Give the store's connections back when the command ends (in-process callers, e.g. tests, run
+    many commands: leaked pools would exhaust PostgreSQL's max_connections)."""
+    app, state._app = state._app, None
+    if app is None:
+        return
+    try:
+        if getattr(app, "_projector", None) is not None:
+            app._projector.engine.dispose()
+        app.close()
+    except Exception:
+        pass
 
 
 @click.group(context_settings=CONTEXT)
@@ -93,8 +111,11 @@ def cli(ctx: click.Context, db: str | None, now_text: str | None, actor: str, co
 def init(ctx: click.Context) -> None:
     """Create the store (SQLite file or PostgreSQL tables) and the views."""
     def go(s: State) -> None:
+        from huifang.core.audit import ensure_keys
+
         app = s.app(must_exist=False)
         app.projector.ensure()
+        ensure_keys(app)  # issue 8: seal key and master key (made here, with a warning, on a fresh store)
         emit(s, {"store": app.store.url, "kind": app.store.kind, "plugins": list(app.registry.plugins)},
              f"store ready: {app.store.url} ({app.store.kind}); plugins: {', '.join(app.registry.plugins)}")
     run(ctx, go)
@@ -203,7 +224,7 @@ def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, Any]:
         if not sep or not key.strip():
             raise HuifangError(f"{option}: '{item}' is not KEY=VALUE")
         v: Any = value
-        if value[:1] in "[{":
+        if value[:1] in ("[", "{"):
             try:
                 v = json.loads(value)
             except json.JSONDecodeError:
@@ -235,14 +256,20 @@ def subject_add(ctx: click.Context, subject_id: str, name: str, phone: tuple[str
 
 @subject.command("show")
 @click.argument("subject_id")
+@click.option("--reason", default=None, help="Why you read this personal data (G8; required once roles are on).")
 @json_option
 @click.pass_context
-def subject_show(ctx: click.Context, subject_id: str) -> None:
-    """A subject's file."""
+def subject_show(ctx: click.Context, subject_id: str, reason: str | None) -> None:
+    """A subject's file (the read is recorded, G8)."""
+    from huifang.core.audit.reads import record_read
+    from huifang.core.domain import Subject
     from huifang.core.queries import subject_json
 
     def go(s: State) -> None:
-        data = subject_json(s.app(), subject_id)
+        app = s.app()
+        app.load(Subject, subject_id, "subject")
+        record_read(app, s.actor, subject_id, "subject", f"subject:{subject_id}", reason)
+        data = subject_json(app, subject_id)
         emit(s, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
     run(ctx, go)
 
@@ -280,7 +307,7 @@ def subject_exempt(ctx: click.Context, subject_id: str, statement: str) -> None:
 
 
 # -- triggers and follow-ups ----------------------------------------------------------------------------
-@cli.command()
+@cli.command(cls=TriggerCommand)  # also `trigger import FILE` (cli/importing.py)
 @click.argument("kind")
 @click.option("--subject", "subject_id", required=True)
 @click.option("--id", "trigger_id", default=None, help="Trigger ID; re-sending it is a no-op.")
@@ -479,11 +506,12 @@ def ticket() -> None:
     """Tickets (问题件, G12): problems found during follow-ups."""
 
 
-def ticket_json(t: Any) -> dict[str, Any]:
-    return {"id": t.code, "followup": t.followup, "subject": t.subject, "category": t.category,
+def ticket_json(t: Any, app: Any = None) -> dict[str, Any]:
+    data = {"id": t.code, "followup": t.followup, "subject": t.subject, "category": t.category,
             "department": t.department, "severity": t.severity, "status": t.status, "owner": t.owner,
             "deadline": clock.iso(t.deadline), "resolution": t.resolution,
             "second_followup": t.second_followup, "escalations": t.escalations}
+    return app.keyring.reveal_all(data) if app is not None else data  # issue 8: the resolution is encrypted
 
 
 @ticket.command("open")
@@ -498,7 +526,7 @@ def ticket_open(ctx: click.Context, followup_id: str, category: str, dept: str, 
     """Open a ticket on a follow-up."""
     def go(s: State) -> None:
         t = s.app().open_ticket(followup_id, category, dept, severity, note, actor=s.actor)
-        emit(s, ticket_json(t), f"ticket {t.code} opened for {dept}, due {clock.iso(t.deadline)}")
+        emit(s, ticket_json(t, s.app()), f"ticket {t.code} opened for {dept}, due {clock.iso(t.deadline)}")
     run(ctx, go)
 
 
@@ -511,7 +539,7 @@ def ticket_resolve(ctx: click.Context, ticket_id: str, note: str) -> None:
     """Record the department's handling; plans the second follow-up (二次回访)."""
     def go(s: State) -> None:
         t, second = s.app().resolve_ticket(ticket_id, note, actor=s.actor)
-        emit(s, {**ticket_json(t), "second_followup_due": clock.iso(second.due)},
+        emit(s, {**ticket_json(t, s.app()), "second_followup_due": clock.iso(second.due)},
              f"ticket {t.code} resolved; second follow-up {second.code} due {clock.iso(second.due)}")
     run(ctx, go)
 
@@ -525,7 +553,7 @@ def ticket_show(ctx: click.Context, ticket_id: str) -> None:
     from huifang.core.domain import Ticket
 
     def go(s: State) -> None:
-        data = ticket_json(s.app().load(Ticket, ticket_id, "ticket"))
+        data = ticket_json(s.app().load(Ticket, ticket_id, "ticket"), s.app())
         emit(s, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
     run(ctx, go)
 
@@ -551,15 +579,22 @@ def tick(ctx: click.Context) -> None:
 @cli.command()
 @click.argument("ident", metavar="ID")
 @click.option("--as-of", "as_of", default=None, metavar="ISO", help="State at that instant.")
+@click.option("--reason", default=None, help="Why you read this personal data (G8; required once roles are on).")
 @json_option
 @click.pass_context
-def history(ctx: click.Context, ident: str, as_of: str | None) -> None:
-    """Every event of a subject, follow-up, ticket, trigger or staff member, with actor and time."""
+def history(ctx: click.Context, ident: str, as_of: str | None, reason: str | None) -> None:
+    """Every event of a subject, follow-up, ticket, trigger or staff member, with actor and time
+    (reading a subject's records is itself recorded, G8)."""
     from huifang.core import queries
+    from huifang.core.audit.reads import record_read, subject_of
 
     def go(s: State) -> None:
         when = clock.parse_instant(as_of, "--as-of") if as_of else None
-        data = queries.history(s.app(), ident, when)
+        app = s.app()
+        target, subj = subject_of(app, ident)
+        if subj:
+            record_read(app, s.actor, subj, "history", target, reason)
+        data = queries.history(app, ident, when)
         rows = [[e["at"], e["aggregate"], e["event"], e["actor"] or "-",
                  json.dumps(e["data"], ensure_ascii=False)[:80]] for e in data["events"]]
         emit(s, data, table(["at", "record", "event", "actor", "data"], rows))
@@ -664,6 +699,19 @@ def demo(ctx: click.Context, subjects: int, days: int, seed: int) -> None:
                             quiet=s.json)
         emit(s, result, result["summary"])
     run(ctx, go)
+
+
+from .report import qa as _qa, report as _report  # noqa: E402  (issue 7: reports G14–G20, QA G17)
+
+cli.add_command(_report)
+cli.add_command(_qa)
+
+from .audit import register as _register_audit  # noqa: E402  (issue 8: audit, retention, subject erase/export)
+
+_register_audit(cli, subject)
+
+subject.add_command(subject_import)  # huifang subject import FILE (issue 9)
+cli.add_command(import_group)  # huifang import subjects|triggers FILE
 
 
 def add_plugin_commands() -> None:

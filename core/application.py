@@ -7,6 +7,7 @@ writer becomes a one-line ConflictError; nothing is half-applied.
 from __future__ import annotations
 
 import hashlib
+import time as _time  # start-up retry only: never read as a clock
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,11 @@ from .contract import (CHANNELS, OUTCOMES, ROLES, SATISFACTION, SATISFACTION_ALI
                        SurveyTemplate, SwitchChannel, TriggerInfo, Warn, satisfaction_question)
 from .domain import CalendarBook, FollowUp, Staff, Subject, Ticket, Trigger
 from .domain.base import NAMESPACE, aggregate_uuid
+from .audit import audit_env, install_audit
+from .audit.recordings import store_recording
 from .errors import ConflictError, HuifangError, NotFound, Refused
 from .registry import Registry
+from .retry import retry_on_conflict
 from .scheduling import Scheduler
 from .store import Store
 
@@ -55,11 +59,21 @@ class HuifangApp(Application[UUID]):
         self.config = config or Config()
         self.registry = registry or Registry(self.config.huifang.plugins, self.config.plugins, extra_plugins)
         try:
-            super().__init__(env=self.store.env())
+            for n in range(5):  # issue 9: workers starting at once race on PostgreSQL's CREATE ... IF NOT EXISTS
+                try:
+                    super().__init__(env={**self.store.env(), **audit_env(self.store)})
+                    break
+                except (OperationalError, PersistenceError) as e:
+                    if n == 4 or not any(w in str(e) for w in ("concurrently", "duplicate key", "already exists")):
+                        raise
+                    _time.sleep(0.05 * (n + 1))
         except (OperationalError, PersistenceError) as e:
-            raise HuifangError(f"--db: cannot open the store ({_first_line(e)}); check the path or URL") from None
+            raise HuifangError(f"--db: cannot open the store ({_first_line(e)}); check the path or URL"
+                               + ("; if the server is restarting, retry when it is back"
+                                  if self.store.kind == "postgres" else "")) from None
         self._calendar: BusinessCalendar | None = None
         self._projector: Any = None
+        install_audit(self)  # issue 8: chained + sealed log, PII keys (self.keyring), roles (self.access)
 
     # -- infrastructure -------------------------------------------------------------------------
     @property
@@ -73,6 +87,11 @@ class HuifangApp(Application[UUID]):
 
     def commit(self, *aggregates: Any) -> None:
         """Save a command's aggregates atomically; map store failures to one-line errors."""
+        self.access.guard(aggregates)  # issue 8: auditors change nothing; enforced mode needs staff
+        self.commit_trail(*aggregates)
+
+    def commit_trail(self, *aggregates: Any) -> None:
+        """commit() without the access guard: audit-trail records (reads, refusals) of any actor."""
         try:
             self.save(*aggregates)
         except IntegrityError:
@@ -93,6 +112,12 @@ class HuifangApp(Application[UUID]):
     def find(self, cls: type, code: str) -> Any | None:
         try:
             return self.repository.get(aggregate_uuid(_KIND[cls], code))
+        except AggregateNotFoundError:
+            return None
+
+    def find_by_id(self, uid: Any) -> Any | None:
+        try:
+            return self.repository.get(uid)
         except AggregateNotFoundError:
             return None
 
@@ -122,7 +147,8 @@ class HuifangApp(Application[UUID]):
 
     def scheduler(self, plugin: str, tz: str | None) -> Scheduler:
         s = self.settings(plugin)
-        return Scheduler(self.calendar, s.calling_windows, s.no_holidays, tz or self.config.huifang.timezone)
+        return Scheduler(self.calendar, s.calling_windows, s.no_holidays, tz or self.config.huifang.timezone,
+                         weekends=s.open_weekends)
 
     def actor_staff(self, actor: str) -> Staff | None:
         if actor in (SYSTEM, "cli"):
@@ -144,8 +170,14 @@ class HuifangApp(Application[UUID]):
             if reports_to == code:
                 raise HuifangError("--reports-to: a staff member cannot report to themself")
             self.load(Staff, reports_to, "--reports-to: staff")
+        self.access.require(actor, "staff.add", target=f"staff {code}")
         staff = Staff(code=code, name=name, role=role, dept=dept, reports_to=reports_to, actor=actor)
-        self.commit(staff)
+        changed: list[Any] = [staff]
+        if role == "admin" and not self.access.enforced():  # issue 8: the first admin turns roles on
+            from .audit.trail import AccessPolicy
+
+            changed.append(AccessPolicy(admin=code, actor=actor))
+        self.commit(*changed)
         return staff
 
     def ladder(self, code: str) -> list[str]:
@@ -171,16 +203,38 @@ class HuifangApp(Application[UUID]):
         clock.zone(tz)
         if self.find(Subject, code):
             raise Refused(f"subject '{code}' already exists")
-        subject = Subject(code=code, name=name, phones=list(phones or []), email=email, tz=tz,
-                          attributes=dict(attributes or {}), actor=actor)
+        self.access.require(actor, "subject.add", subject=code)
+        subject = self.new_subject(code, name, phones, email, tz, attributes, actor, checked=True)
         self.commit(subject)
         return subject
+
+    def new_subject(self, code: str, name: str, phones: list[str] | None = None, email: str | None = None,
+                    tz: str | None = None, attributes: dict | None = None, actor: str = "cli",
+                    checked: bool = False) -> Subject:
+        """add_subject without the save (bulk import batches many into one save); `checked` skips
+        re-validating what add_subject already checked. The caller makes sure the id is new."""
+        if not checked:
+            _need_code(code, "subject ID")
+            if not name.strip():
+                raise HuifangError("--name: must not be empty")
+            for p in phones or []:
+                if not p.replace("+", "").replace("-", "").replace(" ", "").isdigit():
+                    raise HuifangError(f"--phone: '{p}' is not a phone number (digits, +, - only)")
+            if email is not None and "@" not in email:
+                raise HuifangError(f"--email: '{email}' is not an email address")
+            tz = tz or self.config.huifang.timezone
+            clock.zone(tz)
+        k = self.keyring  # issue 8: name, phones, email and PII attributes are stored encrypted
+        return Subject(code=code, name=k.seal(code, name), phones=k.seal(code, list(phones or [])),
+                       email=k.seal(code, email), tz=tz, attributes=k.seal_attributes(code, dict(attributes or {})),
+                       actor=actor)
 
     def opt_out(self, code: str, channel: str, actor: str = "cli") -> Subject:
         """G7: a subject opts out of one channel; every later plan and attempt respects it."""
         if channel not in CHANNELS:
             raise HuifangError(f"--channel: '{channel}' is not one of {', '.join(CHANNELS)}")
         subject = self.load(Subject, code, "subject")
+        self.access.require(actor, "subject.change", subject=code)
         if channel in subject.optouts:
             return subject
         subject.opt_out(channel=channel, actor=actor)
@@ -200,6 +254,7 @@ class HuifangApp(Application[UUID]):
         if not statement.strip():
             raise HuifangError("--statement: describe the signed statement (e.g. its document number)")
         subject = self.load(Subject, code, "subject")
+        self.access.require(actor, "subject.change", subject=code)
         subject.sign_exemption(statement=statement, actor=actor)
         changed: list[Any] = [subject]
         for row in self.open_followups_of(code):
@@ -223,23 +278,38 @@ class HuifangApp(Application[UUID]):
     def receive_trigger(self, kind: str, subject: str, attributes: dict[str, Any], trigger_id: str | None = None,
                         at: datetime | None = None, actor: str = "cli") -> tuple[Trigger, list[FollowUp], bool]:
         """Plan a service event. Returns (trigger, follow-ups, created). Re-sending an id is a no-op."""
+        trigger, fus, closed, created = self.plan_trigger(kind, subject, attributes, trigger_id, at, actor)
+        if created:
+            self.commit(trigger, *fus, *closed)
+        return trigger, fus, created
+
+    def plan_trigger(self, kind: str, subject: str, attributes: dict[str, Any], trigger_id: str | None = None,
+                     at: datetime | None = None, actor: str = "cli", subj: Subject | None = None,
+                     check_existing: bool = True) -> tuple[Trigger, list[FollowUp], list[FollowUp], bool]:
+        """receive_trigger without the save: (trigger, new follow-ups, closed follow-ups, created), so
+        bulk import can save a whole batch of triggers in one `commit`. `subj` may be a subject of the
+        same (unsaved) batch; `check_existing=False` skips the look-up when the caller knows the id is new
+        (a wrong guess fails the batch's save as a conflict, nothing written)."""
         k = self.registry.resolve_kind(kind)
         now = clock.now()
         at = at or now
         attrs = self.validate_attributes(k, attributes)
         code = trigger_id or _derived_trigger_id(k.qualified, subject, at, attrs)
         _need_code(code, "--id")
-        existing = self.find(Trigger, code)
+        existing = self.find(Trigger, code) if check_existing else None
         if existing is not None:
             if existing.kind != k.qualified or existing.subject != subject:
                 raise Refused(f"--id: trigger '{code}' was already used for {existing.kind} of subject "
                               f"{existing.subject}; use another id")
-            return existing, [self.load(FollowUp, f, "follow-up") for f in existing.followups], False
-        subj = self.load(Subject, subject, "--subject: subject")
+            return existing, [self.load(FollowUp, f, "follow-up") for f in existing.followups], [], False
+        subj = subj if subj is not None else self.load(Subject, subject, "--subject: subject")
+        if getattr(subj, "erased", False):
+            raise Refused(f"subject {subject} was erased (issue 8): no new service events for them")
+        self.access.require(actor, "trigger", subject=subject)
         info = TriggerInfo(id=code, kind=k.qualified, plugin=k.plugin, subject=subject, at=at, attributes=attrs)
         settings = self.settings(k.plugin)
         scheduler = self.scheduler(k.plugin, subj.tz)
-        planned = self.registry.call(k.plugin, "huifang_plan", trigger=info, subject=_subject_info(subj),
+        planned = self.registry.call(k.plugin, "huifang_plan", trigger=info, subject=_subject_info(subj, self.keyring),
                                      settings=settings, scheduler=scheduler, history=Lookup(self)) or []
         visits = [p for p in planned if isinstance(p, PlannedVisit)]
         skips = [p for p in planned if isinstance(p, Skip)]
@@ -248,8 +318,7 @@ class HuifangApp(Application[UUID]):
                           attributes=_jsonable(attrs), followups=[f.code for f in fus],
                           skipped=[s.model_dump(mode="json") for s in skips], actor=actor)
         closed = self._close_from_plan(info, [p for p in planned if isinstance(p, CloseFollowUp)], actor)
-        self.commit(trigger, *fus, *closed)
-        return trigger, fus, True
+        return trigger, fus, closed, True
 
     def _close_from_plan(self, info: TriggerInfo, items: list, actor: str) -> list[FollowUp]:
         """contract.CloseFollowUp from a plan: close earlier open follow-ups of the same subject and plugin."""
@@ -298,27 +367,52 @@ class HuifangApp(Application[UUID]):
 
     # -- work on a follow-up ----------------------------------------------------------------------
     def _check_actor(self, fu: FollowUp, actor: str, action: str) -> Staff | None:
+        """G9 (conflict of interest, for every plugin), A4 lock and the actor's role (issue 8); every
+        refusal is recorded in the actor's access log before it is raised."""
         staff = self.actor_staff(actor)
+        deny = self.access.deny
         if actor in fu.excluded_staff:
-            raise Refused(f"G9: {actor} has an interest in {fu.code} (sold or advised it) and may not {action} it")
+            raise deny(actor, f"followup.{action}", f"follow-up {fu.code}",
+                       f"G9: {actor} has an interest in {fu.code} (sold or advised it) and may not {action} it")
         if staff is not None and staff.role in fu.excluded_roles:
-            raise Refused(f"G9: staff in the {staff.role} role may not {action} {fu.code}")
+            raise deny(actor, f"followup.{action}", f"follow-up {fu.code}",
+                       f"G9: staff in the {staff.role} role may not {action} {fu.code}")
         if staff is not None and staff.lock:
             who = self.unlockers(staff)
-            raise Refused(f"A4: {actor} is locked (level {staff.lock['level']}, overdue "
-                          f"{', '.join(staff.lock['followups'][:3])}): {who}")
+            raise deny(actor, f"followup.{action}", f"follow-up {fu.code}",
+                       f"A4: {actor} is locked (level {staff.lock['level']}, overdue "
+                       f"{', '.join(staff.lock['followups'][:3])}): {who}")
+        self.access.require(actor, "followup.work", fu=fu)
         return staff
+
+    def _seal_answers(self, fu: FollowUp, answers: dict[str, Any]) -> dict[str, Any]:
+        """Free-text answers are personal data (stored encrypted); choices, scores and yes/no stay plain
+        so statistics never need the plaintext (issue 8)."""
+        template = self.survey(fu)
+        free = {q.key for q in (template.questions if template else [])
+                if q.kind == "text" or (q.kind == "choice" and q.choices is None)}
+        return {k: (self.keyring.seal(fu.subject, v) if k in free and isinstance(v, str) else v)
+                for k, v in answers.items()}
+
+    def unlock_ladder(self, staff: Staff) -> list[str]:
+        """A4: who may unlock: one level up or above (level 1), two levels up or above (2 and hard
+        lock 3). A ladder too short for the level leaves its top to decide."""
+        level = staff.lock["level"] if staff.lock else 0
+        chain = self.ladder(staff.code)
+        skip = 0 if level <= 1 else 1
+        return chain[skip:] if len(chain) > skip else chain[-1:]
 
     def unlockers(self, staff: Staff) -> str:
         level = staff.lock["level"] if staff.lock else 0
-        chain = self.ladder(staff.code)
+        need = self.unlock_ladder(staff)
+        names = " or ".join(need[:2]) if need else "a manager"
         if level >= 3:
             return (f"hard lock: an approved rectification report is needed "
-                    f"(huifang unlock {staff.code} --report FILE, as {' or '.join(chain[1:2] or chain[-1:]) or 'a manager'})")
-        need = chain[level - 1:] if len(chain) >= level else []
-        names = " or ".join(need[:2]) if need else "a manager"
+                    f"(huifang --as {need[0] if need else 'MANAGER'} unlock {staff.code} --report FILE; the report "
+                    f"names {', '.join(staff.lock['followups'][:5])}; approved by {names}, two levels up)")
         return f"unlock needs {names} ({'one level' if level == 1 else 'two levels'} up)"
 
+    @retry_on_conflict  # issue 9: safe to redo after a re-read and re-check
     def record_attempt(self, code: str, channel: str, outcome: str, note: str | None = None,
                        recording: str | None = None, actor: str = "cli",
                        recording_failed_line: str | None = None) -> tuple[FollowUp, list[str]]:
@@ -334,7 +428,7 @@ class HuifangApp(Application[UUID]):
         if channel in subj.optouts:
             raise Refused(f"G7: subject {subj.code} opted out of {channel}: use "
                           f"{', '.join(c for c in FALLBACK_CHANNELS if c not in subj.optouts)}")
-        rec = _recording(recording) if recording else None
+        rec = store_recording(self, recording) if recording else None  # G11: copied, hashed (issue 8)
         if rec is None and recording_failed_line:
             rec = {"failed_system": True, "line": recording_failed_line}
         attempt = {"channel": channel, "outcome": outcome, "note": note, "recording": rec, "actor": actor}
@@ -349,7 +443,7 @@ class HuifangApp(Application[UUID]):
         sched = self.scheduler(fu.plugin, subj.tz)
         now = clock.now()
         retry = None if outcome in ("reached", "refused") else sched.next_retry(now)
-        fu.record_attempt(channel=channel, outcome=outcome, note=note, recording=rec,
+        fu.record_attempt(channel=channel, outcome=outcome, note=self.keyring.seal(fu.subject, note), recording=rec,
                           outside_window=not sched.in_window(now), next_attempt_at=retry, actor=actor)
         messages: list[str] = []
         if not sched.in_window(now):
@@ -367,6 +461,7 @@ class HuifangApp(Application[UUID]):
         vt = self.registry.visit_type(fu.plugin, fu.visit_type)
         return vt.survey if vt else None
 
+    @retry_on_conflict  # issue 9: the re-check refuses a follow-up another operator completed
     def complete(self, code: str, answers: dict[str, Any], actor: str = "cli") -> tuple[FollowUp, list[str]]:
         fu = self.load(FollowUp, code, "follow-up")
         if fu.closed:
@@ -377,7 +472,7 @@ class HuifangApp(Application[UUID]):
                 f"follow-up {code} has no reached attempt: record one first "
                 f"(huifang attempt {code} --channel {fu.channel} --outcome reached)")
         clean = validate_answers(self.survey(fu), answers)
-        fu.complete(answers=clean, actor=actor)
+        fu.complete(answers=self._seal_answers(fu, clean), actor=actor)
         subj = self.load(Subject, fu.subject, "subject")
         changed: list[Any] = []
         messages: list[str] = []
@@ -407,6 +502,7 @@ class HuifangApp(Application[UUID]):
         staff = self.actor_staff(actor)
         if staff is not None and staff.lock:
             raise Refused(f"A4: {actor} is locked: {self.unlockers(staff)}")
+        self.access.require(actor, "followup.work", fu=fu)  # issue 8: owner, ladder or department
         reason = (reason or "").strip()
         if status == "lost":
             if not reason:
@@ -447,7 +543,9 @@ class HuifangApp(Application[UUID]):
         fu = self.load(FollowUp, code, "follow-up")
         target = self.load(Staff, to, "--to: staff")
         if to in fu.excluded_staff or target.role in fu.excluded_roles:
-            raise Refused(f"G9: {to} has an interest in {code} and cannot own it")
+            raise self.access.deny(actor, "followup.reassign", f"follow-up {code}",
+                                   f"G9: {to} has an interest in {code} and cannot own it")
+        self.access.require(actor, "followup.reassign", fu=fu, target_staff=target)  # issue 8: within the ladder
         fu.reassign(to_owner=to, reason=reason or "reassigned", actor=actor)
         self.commit(fu)
         return fu
@@ -471,8 +569,9 @@ class HuifangApp(Application[UUID]):
                 ticket = self._open_ticket(fu, r, actor)
                 changed.append(ticket)
                 messages.append(f"ticket {ticket.code} opened for {ticket.department} ({ticket.severity})")
-                for who in r.notify:
-                    fu.notify(to=who, message=f"ticket {ticket.code}: {r.note or r.category}", actor=actor)
+                for who in r.notify:  # the note may carry what the subject said: stored encrypted (issue 8)
+                    fu.notify(to=who, message=self.keyring.seal(fu.subject, f"ticket {ticket.code}: "
+                                                                             f"{r.note or r.category}"), actor=actor)
             elif isinstance(r, Escalate):
                 to = r.to or (self.ladder(fu.owner)[:1] or [None])[0] if (r.to or fu.owner) else None
                 fu.escalate(to=to, reason=r.reason, level=len(fu.escalations) + 1, actor=actor)
@@ -482,7 +581,7 @@ class HuifangApp(Application[UUID]):
                     fu.switch_channel(channel=r.channel, reason=r.reason, actor=actor)
                     messages.append(f"next attempt by {r.channel}: {r.reason}")
             elif isinstance(r, Notify):
-                fu.notify(to=r.to, message=r.message, actor=actor)
+                fu.notify(to=r.to, message=self.keyring.seal(fu.subject, r.message), actor=actor)
                 messages.append(f"notified {r.to}: {r.message}")
             elif isinstance(r, Warn):
                 messages.append(r.message)
@@ -506,7 +605,7 @@ class HuifangApp(Application[UUID]):
             deadline = now + timedelta(hours=r.deadline_hours or settings.ticket_deadline_hours)
         ticket = Ticket(code=code, followup=fu.code, subject=fu.subject, plugin=fu.plugin, category=r.category,
                         department=r.department, severity=r.severity, owner=r.owner, deadline=deadline,
-                        note=r.note, actor=actor)
+                        note=self.keyring.seal(fu.subject, r.note), actor=actor)
         fu.link_ticket(ticket=code, actor=actor)
         if r.severity == "major":  # G13: escalate to management at once
             ticket.escalate(to=r.owner, reason="major anomaly: management informed at once (G13)", actor=actor)
@@ -519,6 +618,7 @@ class HuifangApp(Application[UUID]):
         if not category.strip() or not department.strip():
             raise HuifangError("--category and --dept must not be empty")
         fu = self.load(FollowUp, code, "follow-up")
+        self.access.require(actor, "followup.work", fu=fu)  # issue 8
         ticket = self._open_ticket(fu, OpenTicket(category=category, department=department, severity=severity,
                                                   note=note), actor)
         self.commit(fu, ticket)
@@ -529,6 +629,7 @@ class HuifangApp(Application[UUID]):
         if not (note or "").strip():
             raise HuifangError("--note: say how the problem was handled")
         ticket = self.load(Ticket, code, "ticket")
+        self.access.require(actor, "ticket.resolve", ticket=ticket)  # issue 8: the department or its managers
         origin = self.load(FollowUp, ticket.followup, "follow-up")
         trigger = self.load(Trigger, origin.trigger, "trigger")
         now = clock.now()
@@ -542,7 +643,7 @@ class HuifangApp(Application[UUID]):
                           excluded_staff=origin.excluded_staff, excluded_roles=origin.excluded_roles,
                           department=origin.department, branch=origin.branch,
                           meta={"ticket": ticket.code, "planned_by": origin.code}, actor=actor)
-        ticket.resolve(note=note, second_followup=second.code, actor=actor)
+        ticket.resolve(note=self.keyring.seal(ticket.subject, note), second_followup=second.code, actor=actor)
         trigger.add_followup(followup=second.code, actor=actor)
         self.commit(ticket, second, trigger)
         return ticket, second
@@ -553,28 +654,46 @@ class HuifangApp(Application[UUID]):
         if not staff.lock:
             raise Refused(f"{code} is not locked")
         level = staff.lock["level"]
-        chain = self.ladder(code)
-        allowed = chain[max(level, 2) - 1:] if level >= 3 else chain[level - 1:]
-        if actor not in allowed:
+        self.access.require(actor, "staff.unlock", target_staff=staff, target=f"staff {code}")  # issue 8
+        if actor not in self.unlock_ladder(staff):
             raise Refused(f"A4: {actor} cannot unlock {code} (level {level}): {self.unlockers(staff)}")
         report_doc = None
         if level >= 3:
-            if not report:
-                raise Refused(f"A4: {code} is hard-locked ({staff.lock['days_overdue']} days overdue): "
-                              f"pass --report FILE with the approved rectification report")
-            p = Path(report)
-            if not p.is_file():
-                raise HuifangError(f"--report: file '{report}' does not exist")
-            data = p.read_bytes()
-            report_doc = {"file": p.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-                          "approved_by": actor, "followups": staff.lock["followups"], "level": level}
+            report_doc = self._rectification_report(staff, report, actor)
+            staff.approve_rectification(report=report_doc, actor=actor)
         staff.unlock(level=level, report=report_doc, actor=actor)
         self.commit(staff)
         return staff
 
+    def _rectification_report(self, staff: Staff, report: str | None, actor: str) -> dict[str, Any]:
+        """A4 hard lock: the rectification report (整改报告) is a text file that names every overdue
+        follow-up of the lock; unlocking with it is its approval by `actor` (two levels up), recorded
+        as a RectificationApproved event with the file's SHA-256."""
+        if not report:
+            raise Refused(f"A4: {staff.code} is hard-locked ({staff.lock['days_overdue']} days overdue): "
+                          f"pass --report FILE with the rectification report to approve")
+        p = Path(report)
+        if not p.is_file():
+            raise HuifangError(f"--report: file '{report}' does not exist")
+        data = p.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HuifangError(f"--report: '{p.name}' is not UTF-8 text; give the report as a text file") from None
+        if not text.strip():
+            raise HuifangError(f"--report: '{p.name}' is empty")
+        missing = [f for f in staff.lock["followups"] if f not in text]
+        if missing:
+            raise Refused(f"A4: the rectification report does not address {', '.join(missing[:5])}"
+                          f"{' …' if len(missing) > 5 else ''}: name every overdue follow-up of the lock")
+        return {"file": p.name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                "approved_by": actor, "followups": list(staff.lock["followups"]), "level": staff.lock["level"],
+                "days_overdue": staff.lock["days_overdue"]}
+
     # -- calendar (G6) --------------------------------------------------------------------------------
     def import_calendar(self, schedules: list[YearSchedule], actor: str = "cli") -> dict[str, Any]:
         """Store official year schedules and re-plan provisional deadlines with Rescheduled events."""
+        self.access.require(actor, "calendar.import", target="calendar")  # issue 8: admins
         book = self.find(CalendarBook, "official") or CalendarBook(actor=actor)
         for s in schedules:
             book.import_year(schedule=s.to_json(), actor=actor)
@@ -698,8 +817,9 @@ def _fallback(optouts: list[str], channel: str) -> str:
     return "letter"
 
 
-def _subject_info(s: Subject) -> SubjectInfo:
-    return SubjectInfo(id=s.code, tz=s.tz, attributes=s.attributes, optouts=s.optouts, exempt=s.exempt)
+def _subject_info(s: Subject, keyring: Any = None) -> SubjectInfo:
+    attributes = keyring.reveal_all(s.attributes) if keyring is not None else s.attributes  # plans see plaintext
+    return SubjectInfo(id=s.code, tz=s.tz, attributes=attributes, optouts=s.optouts, exempt=s.exempt)
 
 
 def _derived_trigger_id(kind: str, subject: str, at: datetime, attrs: dict) -> str:

@@ -149,6 +149,12 @@ class BusinessCalendar:
     def is_holiday(self, d: date) -> bool:
         return not self.is_workday(d)
 
+    def is_public_holiday(self, d: date) -> bool:
+        """An official day off (法定节假日 break), not an ordinary weekend: for organisations that work
+        weekends (settings.open_weekends). A year without official data has none (provisional)."""
+        sched = self.schedule(d.year)
+        return sched is not None and d in sched.holidays and d not in sched.workdays
+
     def next_workday(self, d: date) -> date:
         o, y = d.toordinal(), d.year
         while True:

@@ -165,6 +165,8 @@ class Settings(BaseModel):
     calling_windows: list[str] = ["10:00-12:00", "15:00-17:00"]  # G6 hospital default
     no_holidays: bool = True  # G6
     lock_ladder: bool = False  # A4 as an engine capability
+    lock_working_days: bool = False  # A4 '按工作时间核算': count days overdue on working (calling) days only
+    open_weekends: bool = False  # G6 for seven-day organisations: weekends are workdays, public holidays off
     retention_years: int = 3  # G10
     min_attempts: int = 3  # G5
     require_recording: bool = False  # G11/F9
@@ -172,6 +174,8 @@ class Settings(BaseModel):
     second_followup_hours: int = 4  # G12
     satisfaction_threshold: float = 0.9  # G16/M8: satisfied share below this is flagged
     callback_target: float = 1.0  # G15 agent KPI target
+    kpi_step: float = 0.05  # G15 (002): one KPI point per 5% step (or part of one) below callback_target
+    satisfied_levels: list[str] = ["满意", "较满意"]  # G16: levels counted in the satisfied share
     reminder_days_before: int = 1  # G3
 
     @field_validator("calling_windows")

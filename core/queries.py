@@ -32,7 +32,7 @@ def followup_json(app: Any, fu: FollowUp) -> dict[str, Any]:
     attempts = [{**{k: v for k, v in a.items() if k != "at"}, "at": clock.iso(a["at"], tz),
                  "next_attempt_at": clock.iso(a.get("next_attempt_at"), tz)} for a in fu.attempts]
     last_retry = fu.attempts[-1].get("next_attempt_at") if fu.attempts and not fu.closed else None
-    return {
+    return _reveal(app, {
         "id": fu.code, "subject": fu.subject, "trigger": fu.trigger, "trigger_kind": fu.trigger_kind,
         "plugin": fu.plugin, "visit_type": fu.visit_type,
         "status": effective_status(fu.status, fu.window_open, fu.due, now),
@@ -44,7 +44,13 @@ def followup_json(app: Any, fu: FollowUp) -> dict[str, Any]:
         "answers": fu.answers, "closed_reason": fu.closed_reason, "closed_at": clock.iso(fu.closed_at, tz),
         "tickets": fu.tickets, "escalations": fu.escalations, "notifications": fu.notifications,
         "reminded": fu.reminded, "meta": {k: v for k, v in fu.meta.items() if k != "window_rule"},
-    }
+    })
+
+
+def _reveal(app: Any, data: Any) -> Any:
+    """Personal data is stored as tokens (core/privacy.py): show it to whoever the command let read it."""
+    keyring = getattr(app, "keyring", None)
+    return keyring.reveal_all(data) if keyring is not None else data
 
 
 def queue(app: Any, agent: str | None = None, on: date | None = None, overdue: bool = False,
@@ -136,9 +142,9 @@ def history(app: Any, ident: str, as_of: datetime | None = None) -> dict[str, An
         if version is not None:
             states[f"{k}:{code}"] = _state(app.repository.get(uid, version=version))
     rows.sort(key=lambda r: r[0])  # stable: same instant keeps record order
-    return {"id": ident, "kind": kind, "as_of": clock.iso(as_of, tz), "events": [r[2] for r in rows],
+    return _reveal(app, {"id": ident, "kind": kind, "as_of": clock.iso(as_of, tz), "events": [r[2] for r in rows],
             "state": states.get(f"{kind}:{agg.code}"), "related": {k: v for k, v in states.items()
-                                                                      if k != f"{kind}:{agg.code}"}}
+                                                                      if k != f"{kind}:{agg.code}"}})
 
 
 def _state(agg: Any) -> dict[str, Any]:
@@ -168,5 +174,6 @@ def staff_json(app: Any, code: str) -> dict[str, Any]:
 
 def subject_json(app: Any, code: str) -> dict[str, Any]:
     s = app.load(Subject, code, "subject")
-    return {"id": s.code, "name": s.name, "phones": s.phones, "email": s.email, "tz": s.tz,
-            "attributes": s.attributes, "optouts": s.optouts, "exempt": s.exempt}
+    return _reveal(app, {"id": s.code, "name": s.name, "phones": s.phones, "email": s.email, "tz": s.tz,
+                         "attributes": s.attributes, "optouts": s.optouts, "exempt": s.exempt,
+                         **({"erased": True} if getattr(s, "erased", False) else {})})

@@ -49,21 +49,33 @@ class Scheduler:
     """Window arithmetic for one plugin's settings and one subject's time zone."""
 
     def __init__(self, calendar: BusinessCalendar, calling_windows: list[str], no_holidays: bool = True,
-                 tz: str | None = None):
+                 tz: str | None = None, weekends: bool = False):
         self.calendar = calendar
         self.windows = sorted(parse_window(w) for w in calling_windows)
         self.no_holidays = no_holidays
         self.tz = zone(tz)
+        # G6 for organisations open seven days (clinics): weekends are workdays, public holidays are not
+        self.weekends = weekends
 
     # -- days ---------------------------------------------------------------------------
     def local_day(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
 
     def is_calling_day(self, d: date) -> bool:
-        return self.calendar.is_workday(d) if self.no_holidays else True
+        if not self.no_holidays:
+            return True
+        if self.weekends:
+            return not self.calendar.is_public_holiday(d)
+        return self.calendar.is_workday(d)
 
     def roll(self, d: date) -> date:
-        return self.calendar.next_workday(d) if self.no_holidays else d
+        if not self.no_holidays:
+            return d
+        if self.weekends:
+            while self.calendar.is_public_holiday(d):
+                d += timedelta(days=1)
+            return d
+        return self.calendar.next_workday(d)
 
     def day_after(self, start: datetime | date, days: int) -> date:
         d = start if isinstance(start, date) and not isinstance(start, datetime) else self.local_day(start)
@@ -71,7 +83,16 @@ class Scheduler:
 
     def workday_after(self, start: datetime | date, n: int) -> date:
         d = start if isinstance(start, date) and not isinstance(start, datetime) else self.local_day(start)
+        if self.weekends and self.no_holidays and n > 0:
+            for _ in range(n):
+                d = self.roll(d + timedelta(days=1))
+            return d
         return self.calendar.add_workdays(d, n)
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Calling (working) days strictly after a and strictly before b: full working days elapsed
+        between two days (A4 '按工作时间核算')."""
+        return sum(1 for i in range(1, (b - a).days) if self.is_calling_day(a + timedelta(days=i)))
 
     # -- instants -------------------------------------------------------------------------
     def opening(self, d: date) -> datetime:
@@ -93,7 +114,12 @@ class Scheduler:
             od = self.day_after(start, open_days)
             dd = self.day_after(start, due_days)
         if cap is not None and dd > cap:
-            dd = self.calendar.previous_workday(cap) if self.no_holidays else cap
+            dd = cap
+            if self.no_holidays and self.weekends:
+                while self.calendar.is_public_holiday(dd):
+                    dd -= timedelta(days=1)
+            elif self.no_holidays:
+                dd = self.calendar.previous_workday(cap)
         if od > dd:
             od = dd
         opened = self.next_slot(max(self.opening(od), start))  # never before the event itself

@@ -101,7 +101,7 @@ def _locks(app: Any, now: Any, rows: list[tuple], actor: str) -> int:
         if not (ladder_cfg.enabled or app.settings(plugin).lock_ladder):
             continue
         fu = app.load(FollowUp, code, "follow-up")
-        days = int((now - fu.due).total_seconds() // 86400)
+        days = _days_overdue(app, fu, now)
         if days < ladder_cfg.level1_days:
             continue
         level = 3 if days >= ladder_cfg.hard_days else 2 if days >= ladder_cfg.level2_days else 1
@@ -116,9 +116,25 @@ def _locks(app: Any, now: Any, rows: list[tuple], actor: str) -> int:
             continue
         level = max(lv for _, lv, _ in live)
         days = max(d for _, _, d in live)
-        if staff.lock and staff.lock["level"] >= level:
+        # a lock already at this level still grows to name every overdue follow-up, so one unlock
+        # clears them all instead of the next tick re-locking on the ones it did not name
+        if staff.lock and staff.lock["level"] >= level and \
+                {c for c, _, _ in live} <= set(staff.lock["followups"]):
             continue
+        if staff.lock and staff.lock["level"] > level:
+            level = staff.lock["level"]
+            live += [(c, level, 0) for c in staff.lock["followups"] if c not in {x for x, _, _ in live}]
+            days = max(days, staff.lock.get("days_overdue", 0))
         staff.lock_at(level=level, followups=sorted(c for c, _, _ in live), days_overdue=days, actor=actor)
         app.commit(staff)
         locked += 1
     return locked
+
+
+def _days_overdue(app: Any, fu: Any, now: Any) -> int:
+    """Whole days past the deadline; on working days only when the plugin counts '按工作时间' (A4)."""
+    settings = app.settings(fu.plugin)
+    if not getattr(settings, "lock_working_days", False):
+        return int((now - fu.due).total_seconds() // 86400)
+    sched = app.scheduler(fu.plugin, app.find_tz(fu.subject))
+    return sched.working_days_between(sched.local_day(fu.due), sched.local_day(now))

@@ -1,5 +1,9 @@
-"""The engine's own views: follow-ups (the due queue, indexed by owner/status/window),
-triggers and tickets. Report views build on these tables."""
+"""The engine's own views: follow-ups (the due queue, indexed by owner/status/window, and the rows
+the G15/G16/G14 reports count), triggers and tickets (G12). Report views build on these tables.
+
+Every instant is stored as UTC ISO text (`ts`), which sorts correctly as a string on both backends;
+reports turn it into a local date in the deployment's time zone.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -22,6 +26,7 @@ metadata = MetaData()
 followups = Table(
     "followups", metadata,
     Column("code", String(200), primary_key=True),
+    Column("oid", String(36), nullable=False),  # aggregate id: later events carry only this
     Column("subject", String(100), nullable=False),
     Column("trigger", String(200), nullable=False),
     Column("trigger_kind", String(100), nullable=False),
@@ -43,31 +48,45 @@ followups = Table(
     Column("reminded", Boolean, nullable=False, default=False),
     Column("escalations", Integer, nullable=False, default=0),
     Column("completed_at", String(30)),
+    Column("completed_by", String(100)),
     Column("closed_at", String(30)),
     Column("closed_reason", String(200)),
     Column("planned_at", String(30), nullable=False),
     Column("satisfaction", String(10)),
+    # G15: completed no later than its deadline
+    Column("on_time", Boolean, nullable=False, default=False),
+    # G15/F4: cancelled while the subject had been neither reached nor refused
+    Column("cancelled_before_contact", Boolean, nullable=False, default=False),
+    Column("answers", JSON),  # the survey answers (G4), for opinions and plugin reports
+    Column("recording", JSON),  # G11: the recording of the reached attempt (for G17 spot checks)
+    Column("ticket", String(200)),  # second follow-ups (G12): the ticket they confirm
     Column("meta", JSON),
+    Index("ix_followups_oid", "oid", unique=True),
     Index("ix_followups_owner_status_open", "owner", "status", "window_open"),
     Index("ix_followups_status_due", "status", "due"),
+    Index("ix_followups_due", "due"),
+    Index("ix_followups_completed", "completed_at"),
     Index("ix_followups_subject", "subject"),
     Index("ix_followups_provisional", "provisional", "status"),
 )
 triggers = Table(
     "triggers", metadata,
     Column("code", String(200), primary_key=True),
+    Column("oid", String(36), nullable=False),
     Column("kind", String(100), nullable=False),
     Column("plugin", String(50), nullable=False),
     Column("subject", String(100), nullable=False),
-    Column("occurred_at", String(30), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
     Column("attributes", JSON),
     Column("followups", Integer, nullable=False),
     Column("skipped", JSON),
+    Index("ix_triggers_oid", "oid", unique=True),
     Index("ix_triggers_subject", "subject", "kind"),
 )
 tickets = Table(
     "tickets", metadata,
     Column("code", String(200), primary_key=True),
+    Column("oid", String(36), nullable=False),
     Column("followup", String(200), nullable=False),
     Column("subject", String(100), nullable=False),
     Column("plugin", String(50), nullable=False),
@@ -81,8 +100,11 @@ tickets = Table(
     Column("resolved_at", String(30)),
     Column("closed_at", String(30)),
     Column("second_followup", String(200)),
+    Column("reopened", Integer, nullable=False, default=0),
+    Index("ix_tickets_oid", "oid", unique=True),
     Index("ix_tickets_subject", "subject"),
     Index("ix_tickets_status", "status"),
+    Index("ix_tickets_opened", "opened_at"),
 )
 
 P = "huifang:"
@@ -90,34 +112,36 @@ P = "huifang:"
 
 class CoreView(View):
     name = "core"
-    version = 1
+    version = 3  # v3: occurred_at wide enough for microseconds; v2: oid keys, follow-ups added to triggers, on_time, cancelled_before_contact, answers, recording, ticket, reopened
     metadata = metadata
     topics = frozenset(P + t for t in (
         "FollowUp.Planned", "FollowUp.WindowOpened", "FollowUp.MarkedOverdue", "FollowUp.ReminderSent",
         "FollowUp.Escalated", "FollowUp.AttemptRecorded", "FollowUp.Completed", "FollowUp.Closed",
         "FollowUp.Reassigned", "FollowUp.Rescheduled", "FollowUp.ChannelSwitched",
-        "Trigger.Received", "Ticket.Opened", "Ticket.Resolved", "Ticket.Closed", "Ticket.Reopened",
+        "Trigger.Received", "Trigger.FollowUpAdded", "Ticket.Opened", "Ticket.Resolved", "Ticket.Closed",
+        "Ticket.Reopened",
     ))
 
     def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
         name = type(e).__qualname__
         at = ts(e.timestamp)
+        oid = str(e.originator_id)
         if name == "FollowUp.Planned":
-            conn.execute(followups.insert().values(
-                code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
+            meta = dict(e.meta or {})
+            conn.execute(followups.insert(), dict(  # params apart: the compiled insert is cached (issue 9)
+                code=e.code, oid=oid, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
                 plugin=e.plugin, visit_type=e.visit_type, status="planned", window_open=ts(e.window_open),
                 due=ts(e.due), owner=e.owner, channel=e.channel, department=e.department, branch=e.branch,
                 provisional=bool(e.provisional), attempts=0, reached=False, refused=False, reminded=False,
-                escalations=0, planned_at=at, meta=e.meta))
-            conn.execute(id_codes.insert().values(id=str(e.originator_id), code=e.code))
+                escalations=0, planned_at=at, on_time=False, cancelled_before_contact=False,
+                ticket=meta.get("ticket"), meta=e.meta))
             return
         if name.startswith("FollowUp."):
-            code = _code(conn, e)
             f = followups.c
+            where = f.oid == oid
             values: dict[str, Any] = {}
             if name == "FollowUp.WindowOpened":
-                values = {"status": "due"}
-                conn.execute(update(followups).where(f.code == code, f.status == "planned").values(values))
+                conn.execute(update(followups).where(where, f.status == "planned").values(status="due"))
                 return
             if name == "FollowUp.MarkedOverdue":
                 values = {"status": "overdue"}
@@ -130,69 +154,58 @@ class CoreView(View):
                           "next_attempt_at": ts(e.next_attempt_at)}
                 if e.outcome == "reached":
                     values["reached"] = True
+                    values["recording"] = e.recording
                 if e.outcome == "refused":
                     values["refused"] = True
             elif name == "FollowUp.Completed":
-                values = {"status": "completed", "completed_at": at, "closed_at": at,
-                          "next_attempt_at": None,
+                row = conn.execute(select(f.due).where(where)).first()
+                values = {"status": "completed", "completed_at": at, "closed_at": at, "completed_by": e.actor,
+                          "next_attempt_at": None, "answers": e.answers,
+                          "on_time": bool(row is not None and at <= row.due),
                           "satisfaction": (e.answers or {}).get("satisfaction")}
             elif name == "FollowUp.Closed":
                 values = {"status": e.status, "closed_at": at, "closed_reason": e.reason,
                           "next_attempt_at": None}
+                if e.status == "cancelled":
+                    row = conn.execute(select(f.reached, f.refused).where(where)).first()
+                    values["cancelled_before_contact"] = bool(row is not None and not row.reached
+                                                              and not row.refused)
             elif name == "FollowUp.Reassigned":
                 values = {"owner": e.to_owner}
             elif name == "FollowUp.Rescheduled":
                 values = {"window_open": ts(e.window_open), "due": ts(e.due), "provisional": bool(e.provisional),
                           "reminded": False}
-                row = conn.execute(select(f.status).where(f.code == code)).first()
+                row = conn.execute(select(f.status).where(where)).first()
                 if row and row.status == "overdue":
                     values["status"] = "due"
             elif name == "FollowUp.ChannelSwitched":
                 values = {"channel": e.channel}
             if values:
-                conn.execute(update(followups).where(f.code == code).values(values))
+                conn.execute(update(followups).where(where).values(values))
             return
         if name == "Trigger.Received":
-            conn.execute(triggers.insert().values(
-                code=e.code, kind=e.kind, plugin=e.plugin, subject=e.subject,
+            conn.execute(triggers.insert(), dict(
+                code=e.code, oid=oid, kind=e.kind, plugin=e.plugin, subject=e.subject,
                 occurred_at=e.occurred_at, attributes=e.attributes, followups=len(e.followups),
                 skipped=e.skipped))
             return
+        if name == "Trigger.FollowUpAdded":  # a reaction planned one more (next visit, second follow-up)
+            conn.execute(update(triggers).where(triggers.c.oid == oid)
+                         .values(followups=triggers.c.followups + 1))
+            return
         if name == "Ticket.Opened":
-            conn.execute(tickets.insert().values(
-                code=e.code, followup=e.followup, subject=e.subject, plugin=e.plugin, category=e.category,
-                department=e.department, severity=e.severity, owner=e.owner, status="open", opened_at=at,
-                deadline=ts(e.deadline)))
-            conn.execute(id_codes.insert().values(id=str(e.originator_id), code=e.code))
+            conn.execute(tickets.insert(), dict(
+                code=e.code, oid=oid, followup=e.followup, subject=e.subject, plugin=e.plugin,
+                category=e.category, department=e.department, severity=e.severity, owner=e.owner,
+                status="open", opened_at=at, deadline=ts(e.deadline), reopened=0))
             return
         t = tickets.c
-        code = _ticket_code(conn, e)
+        where = t.oid == oid
         if name == "Ticket.Resolved":
-            conn.execute(update(tickets).where(t.code == code).values(
+            conn.execute(update(tickets).where(where).values(
                 status="resolved", resolved_at=at, second_followup=e.second_followup))
         elif name == "Ticket.Closed" and e.confirmed:
-            conn.execute(update(tickets).where(t.code == code).values(status="closed", closed_at=at))
+            conn.execute(update(tickets).where(where).values(status="closed", closed_at=at))
         elif name == "Ticket.Reopened":
-            conn.execute(update(tickets).where(t.code == code).values(
-                status="open", resolved_at=None, second_followup=None))
-
-
-# originator id -> human code, for events that carry only the aggregate id
-id_codes = Table(
-    "id_codes", metadata,
-    Column("id", String(36), primary_key=True),
-    Column("code", String(200), nullable=False),
-)
-
-
-def _code(conn: Connection, e: Any) -> str:
-    return _lookup(conn, e.originator_id)
-
-
-def _ticket_code(conn: Connection, e: Any) -> str:
-    return _lookup(conn, e.originator_id)
-
-
-def _lookup(conn: Connection, oid: Any) -> str:
-    row = conn.execute(select(id_codes.c.code).where(id_codes.c.id == str(oid))).first()
-    return row.code if row else ""
+            conn.execute(update(tickets).where(where).values(
+                status="open", resolved_at=None, second_followup=None, reopened=t.reopened + 1))

@@ -1,9 +1,14 @@
 """Projection machinery: SQLAlchemy tables fed from the application's notification log.
 
-One mechanism for SQLite and PostgreSQL: each view's position is read from `view_positions`
-and advanced in the same transaction as its rows (compare-and-set on the old position), so a
-crash never double-counts or skips, and two workers catching up at once cannot both apply a
-batch. Readers call `catch_up()` first.
+One mechanism for SQLite and PostgreSQL (eventsourcing's subscription-based ProjectionRunner needs
+subscriptions, which SQLite lacks): each view's position is read from `view_positions` and advanced
+in the same transaction as its rows (compare-and-set on the old position), so a crash — even a
+kill -9 in the middle of a batch — never double-counts or skips: the transaction either commits
+rows and position together or neither, and two workers catching up at once cannot both apply a
+batch. Readers call `catch_up()` first (or `lag()` to say how far behind they are).
+
+A view whose code changes shape bumps its `version`: the stored view is rebuilt from zero the next
+time the projector starts.
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from typing import Any
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
+
+from huifang.core.errors import HuifangError
 
 BATCH = 1000
 
@@ -39,6 +46,13 @@ class View:
 
     def tables(self) -> list[Table]:
         return list(self.metadata.sorted_tables)
+
+
+class ProjectionError(HuifangError):
+    """A view failed on one stored event: nothing of that batch was written (the transaction rolls
+    back), so the view stays at its last consistent position."""
+
+    exit_code = 1
 
 
 def make_engine(store: Any) -> Engine:
@@ -84,6 +98,14 @@ class Projector:
         self._ready = True
 
     def _reset(self, conn: Connection, view: View) -> None:
+        # a changed view may have new columns: drop and re-create its tables, then start from zero
+        for t in reversed(view.tables()):
+            t.drop(conn, checkfirst=True)
+        view.metadata.create_all(conn)
+        conn.execute(update(positions).where(positions.c.view == view.name)
+                     .values(position=0, version=view.version))
+
+    def _clear(self, conn: Connection, view: View) -> None:
         for t in reversed(view.tables()):
             conn.execute(t.delete())
         conn.execute(update(positions).where(positions.c.view == view.name)
@@ -93,13 +115,28 @@ class Projector:
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
+    def positions(self) -> dict[str, int]:
+        self.ensure()
+        with self.engine.connect() as conn:
+            return {r.view: r.position for r in conn.execute(select(positions))}
+
     def status(self) -> list[dict[str, Any]]:
         self.ensure()
         head = self.head()
         with self.engine.connect() as conn:
-            rows = {r.view: r.position for r in conn.execute(select(positions))}
-        return [{"view": n, "position": rows.get(n, 0), "head": head, "behind": head - rows.get(n, 0)}
-                for n in self.views]
+            rows = {r.view: r for r in conn.execute(select(positions))}
+        out = []
+        for n, v in self.views.items():
+            pos = rows[n].position if n in rows else 0
+            out.append({"view": n, "version": v.version, "position": pos, "head": head,
+                        "behind": max(0, head - pos), "tables": [t.name for t in v.tables()]})
+        return out
+
+    def lag(self, names: Iterable[str] | None = None) -> int:
+        """How many notifications the slowest of these views is behind the log head."""
+        pos = self.positions()
+        head = self.head()
+        return max((max(0, head - pos.get(n, 0)) for n in (names or self.views)), default=0)
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None,
                  names: Iterable[str] | None = None, stop_after: int | None = None) -> int:
@@ -129,7 +166,18 @@ class Projector:
 
     def _apply(self, views: list[View], pos: dict[str, int], notes: list[Any]) -> None:
         mapper = self.app.mapper
+        decoded: dict[int, Any] = {}  # decode each stored event once, however many views read it
         with self.engine.begin() as conn:
+            # claim first (issue 9: two workers at once): a no-op compare-and-set takes the position
+            # row's lock (PostgreSQL) / the write lock (SQLite) before any row is written, so the
+            # slower worker waits, sees the moved position and re-reads instead of colliding on keys
+            for v in views:
+                p = pos.get(v.name, 0)
+                if any(n.id > p for n in notes):
+                    claim = conn.execute(update(positions).where(positions.c.view == v.name)
+                                         .where(positions.c.position == p).values(position=p))
+                    if claim.rowcount != 1:
+                        raise _Raced()
             for v in views:
                 p = pos.get(v.name, 0)
                 todo = [n for n in notes if n.id > p]
@@ -138,7 +186,16 @@ class Projector:
                 for n in todo:
                     if v.topics is not None and n.topic not in v.topics:
                         continue
-                    v.handle(conn, _decode(mapper, n), n.id)
+                    e = decoded.get(n.id)
+                    if e is None:
+                        e = decoded[n.id] = _decode(mapper, n)
+                    try:
+                        v.handle(conn, e, n.id)
+                    except Exception as exc:
+                        raise ProjectionError(
+                            f"view '{v.name}' failed on event {n.id} ({n.topic}): {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}; nothing of this batch was "
+                            f"written — fix the view and run 'huifang projections rebuild {v.name}'") from exc
                 res = conn.execute(update(positions).where(positions.c.view == v.name)
                                    .where(positions.c.position == p).values(position=todo[-1].id))
                 if res.rowcount != 1:
@@ -150,14 +207,12 @@ class Projector:
         chosen = list(names or self.views)
         with self.engine.begin() as conn:
             for n in chosen:
-                self._reset(conn, self.views[n])
+                self._clear(conn, self.views[n])
         return self.catch_up(progress=progress, names=chosen)
 
 
 class _Raced(Exception):
     pass
-
-
 
 
 def _decode(mapper: Any, notification: Any) -> Any:
@@ -168,4 +223,4 @@ def is_locked_error(e: Exception) -> bool:
     return isinstance(e, OperationalError) and "locked" in str(e).lower()
 
 
-__all__ = ["View", "Projector", "make_engine", "text"]
+__all__ = ["View", "Projector", "ProjectionError", "make_engine", "text"]

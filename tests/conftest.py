@@ -103,3 +103,6 @@ def hf_sqlite(sqlite_db: str) -> Huifang:
 
 
 os.environ.setdefault("HUIFANG_ACTOR", "cli")
+# issue 8: PostgreSQL stores keep their key and recordings directories under HUIFANG_HOME (SQLite ones
+# sit beside the file): a throwaway one for the test session, not the user's home
+os.environ.setdefault("HUIFANG_HOME", __import__("tempfile").mkdtemp(prefix="huifang-test-home-"))

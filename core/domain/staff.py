@@ -43,6 +43,16 @@ class Staff(Base):
     def lock_at(self, level: int, followups: list, days_overdue: int, actor: str) -> None:
         self.lock = {"level": level, "followups": list(followups), "days_overdue": days_overdue}
 
+    class RectificationApproved(Base.Event):
+        """A4 hard lock: the rectification report (file hash, follow-ups it addresses) approved."""
+
+        report: dict
+        actor: str
+
+    @event(RectificationApproved)
+    def approve_rectification(self, report: dict, actor: str) -> None:
+        pass
+
     class Unlocked(Base.Event):
         level: int
         report: dict | None

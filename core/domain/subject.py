@@ -64,3 +64,19 @@ class Subject(Base):
                 self.attributes.update(v)
             else:
                 setattr(self, k, v)
+
+    class Erased(Base.Event):
+        """Crypto-shredding (issue 8): the subject's data key was destroyed in the same transaction, so
+        every personal value of theirs is unreadable for good; structured data (counts) stays."""
+
+        reason: str
+        legal_order: str | None  # G10: erasure inside the retention period only on a legal order
+        retention_until: str | None
+        recordings: list  # SHA-256 of the recordings deleted with the subject
+        actor: str
+
+    @event(Erased)
+    def erase(self, reason: str, legal_order: str | None, retention_until: str | None, recordings: list,
+              actor: str) -> None:
+        self.erased = True
+        self.erasure = {"reason": reason, "legal_order": legal_order, "retention_until": retention_until}

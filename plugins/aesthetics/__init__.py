@@ -1,8 +1,4 @@
-"""aesthetics plugin (placeholder until its issue lands): registers no trigger kinds yet."""
+"""Medical-aesthetics clinic plugin: A1–A10. Registered through the `huifang.plugins` entry point."""
+from .plugin import plugin
 
-
-class _Plugin:
-    name = "aesthetics"
-
-
-plugin = _Plugin()
+__all__ = ["plugin"]

@@ -1,8 +1,5 @@
-"""finance plugin (placeholder until its issue lands): registers no trigger kinds yet."""
+"""Finance (wealth management + insurance) plugin: F1–F9. Registered through the `huifang.plugins`
+entry point as `huifang.plugins.finance:plugin`."""
+from .plugin import plugin
 
-
-class _Plugin:
-    name = "finance"
-
-
-plugin = _Plugin()
+__all__ = ["plugin"]

@@ -1,8 +1,5 @@
-"""property plugin (placeholder until its issue lands): registers no trigger kinds yet."""
+"""Property-management plugin (物业, including renovation works): P1–P10. Registered through the
+`huifang.plugins` entry point (`huifang.plugins.property:plugin`)."""
+from .plugin import plugin
 
-
-class _Plugin:
-    name = "property"
-
-
-plugin = _Plugin()
+__all__ = ["plugin"]

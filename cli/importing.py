@@ -1,0 +1,137 @@
+"""Bulk import commands (issue 9): `huifang subject import FILE`, `huifang trigger import FILE`
+(also `huifang import subjects|triggers FILE`). See core/importer.py and docs/scale.md."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from huifang.core.errors import HuifangError
+
+from .output import emit
+
+
+def _options(f: Any) -> Any:
+    for opt in reversed([
+        click.argument("file", metavar="FILE"),
+        click.option("--map", "map_file", default=None, metavar="FILE.toml",
+                     help="Column mapping (see docs/scale.md); default: columns named like the fields."),
+        click.option("--encoding", default=None, type=click.Choice(["auto", "utf-8", "gb18030"]),
+                     help="CSV text encoding (default auto: UTF-8, else GB18030)."),
+        click.option("--sheet", default=None, help="XLSX sheet (default the first)."),
+        click.option("--skip-bad", is_flag=True, help="Import the good rows; write the bad ones to a reject file."),
+        click.option("--reject", default=None, metavar="FILE.csv", help="Reject file (default FILE.rejects.csv)."),
+        click.option("--batch", default=500, show_default=True, help="Rows saved per transaction."),
+    ]):
+        f = opt(f)
+    return f
+
+
+@contextlib.contextmanager
+def _progress(state: Any, label: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, one task per pass (checking, importing)."""
+    if state.json or not sys.stderr.isatty():
+        yield lambda phase, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as p:
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = p.add_task(f"{phase} {label}", total=total or None)
+            p.update(tasks[phase], completed=done, total=total or None)
+
+        yield update
+
+
+def do_import(ctx: click.Context, what: str, file: str, map_file: str | None, encoding: str | None,
+              sheet: str | None, skip_bad: bool, reject: str | None, batch: int, kind: str | None = None) -> None:
+    from huifang.core import clock
+    from huifang.core.importer import MAX_SHOWN, ColumnMap, Importer, summary
+
+    state = ctx.obj
+    with clock.at(state.now):
+        mapping = ColumnMap.load(map_file, what)
+        app = state.app()
+        with _progress(state, file) as update:
+            importer = Importer(app, what, file, mapping, kind=kind, skip_bad=skip_bad, reject=reject, batch=batch,
+                                actor=state.actor, progress=update, encoding=encoding, sheet=sheet)
+            report = importer.run()
+        if report["bad"] and not skip_bad:
+            for b in report["bad"][:MAX_SHOWN]:
+                click.echo(f"{file}: row {b['row']}, column '{b['column']}': {b['why']}", err=True)
+            if len(report["bad"]) > MAX_SHOWN:
+                click.echo(f"{file}: ... and {len(report['bad']) - MAX_SHOWN} more bad row(s)", err=True)
+            if state.json:
+                emit(state, report, "")
+            first = report["bad"][0]
+            raise HuifangError(f"{file}: {len(report['bad'])} bad row(s) (first: row {first['row']}, column "
+                               f"'{first['column']}': {first['why']}); nothing imported: fix them, or pass "
+                               f"--skip-bad to import the good rows and write the bad ones to a reject file")
+        emit(state, report, summary(report))
+
+
+def _json(f: Any) -> Any:
+    def callback(ctx: click.Context, _param: Any, value: bool) -> bool:
+        if value:
+            ctx.obj.json = True
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, expose_value=False, callback=callback,
+                        help="Print only JSON on stdout.")(f)
+
+
+@click.command("import")
+@_options
+@_json
+@click.pass_context
+def subject_import(ctx: click.Context, **kw: Any) -> None:
+    """Import subjects from a CSV/XLSX file (id, name, phone, email, tz, other columns = attributes)."""
+    do_import(ctx, "subject", **kw)
+
+
+@click.command("import")
+@_options
+@click.option("--kind", default=None, help="Trigger kind of every row (else a `kind` column).")
+@_json
+@click.pass_context
+def trigger_import(ctx: click.Context, **kw: Any) -> None:
+    """Import triggers (service events) from a CSV/XLSX file and plan their follow-ups."""
+    do_import(ctx, "trigger", **kw)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Bulk import from HIS/CRM exports (CSV/XLSX, UTF-8 or GB18030); re-runs add nothing."""
+
+
+import_group.add_command(subject_import, "subjects")
+import_group.add_command(trigger_import, "triggers")
+
+
+class TriggerCommand(click.Command):
+    """`huifang trigger KIND ...` records one event; `huifang trigger import FILE ...` imports many
+    (no trigger kind is called `import`)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        if args[:1] == ["import"]:
+            return trigger_import.make_context(f"{info_name} import", args[1:], parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if ctx.command is not self:
+            return ctx.command.invoke(ctx)
+        return super().invoke(ctx)
+
+    def format_epilog(self, ctx: click.Context, formatter: Any) -> None:
+        formatter.write_paragraph()
+        formatter.write_text("Bulk: huifang trigger import FILE [--kind KIND] [--map FILE.toml] [--skip-bad] "
+                             "(see huifang trigger import --help).")

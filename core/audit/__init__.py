@@ -1,0 +1,51 @@
+"""Audit (issue 8): the chained and sealed log, its verification and export, the read audit (G8),
+recordings (G11) and retention (G10). See docs/auditors.md.
+
+- chain.py       the hash rule and the seal (HMAC) — the format a third party re-implements
+- recorders.py   chains and seals every record in the transaction that writes it
+- keys.py        where the seal key and the master key come from (never the database)
+- verify.py      `audit verify [--recordings]`
+- export.py      `audit export --from --to --out FILE` (JSON Lines with chain hashes)
+- trail.py       ReadLog / AccessLog / AccessPolicy aggregates
+- reads.py       recording reads and export approvals (G8)
+- recordings.py  recordings copied into the recordings directory (G11), retention report (G10)
+- erasure.py     `subject erase` (crypto-shredding, G10 retention check)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import trail  # noqa: F401  (registers the audit-trail topics for every reader of the log)
+from .recorders import recorder_topic
+
+
+def audit_env(store: Any) -> dict[str, str]:
+    return {"APPLICATION_RECORDER_TOPIC": recorder_topic(store.kind)}
+
+
+def install_audit(app: Any) -> None:
+    """Wire the seal key, the PII key ring and access control into a new application."""
+    from ..access import Access
+    from ..privacy import KeyRing
+    from . import keys
+
+    directory = keys.key_dir(app.store, app.config)
+
+    def seal_key(create: bool) -> bytes | None:
+        return keys.load(keys.SEAL, directory, create=create)
+
+    app.recorder.seal_key_source = seal_key
+    app.keyring = KeyRing(app)
+    app.access = Access(app)
+
+
+def ensure_keys(app: Any) -> None:
+    """`init`/`demo`: make (or find) both keys now, so the warning about new key files comes once,
+    from the command that set the store up."""
+    from . import keys
+
+    directory = keys.key_dir(app.store, app.config)
+    if not app.recorder.blocks(0, 1):
+        keys.load(keys.SEAL, directory, create=True)
+    if not app.recorder.any_key():
+        keys.load(keys.MASTER, directory, create=True)

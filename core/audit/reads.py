@@ -1,0 +1,125 @@
+"""Read audit (G8): reading a subject's history or file, or exporting their personal data, is
+recorded as a `ReadLog.Read` event (who, what, why) before the data is shown; a personal-data export
+for someone outside the subject's departments needs an export approval recorded first by a manager
+of one of those departments (the data owner). `audit reads --subject ID` lists it all.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from .. import clock
+from ..access import check_reason
+from ..errors import ConflictError, HuifangError, Refused
+from .trail import AccessLog, ReadLog
+
+
+def subject_of(app: Any, ident: str) -> tuple[str, str | None]:
+    """(kind:code, subject) of a history ID — the subject whose personal data it shows."""
+    from ..queries import resolve
+
+    kind, agg = resolve(app, ident)
+    if kind == "subject":
+        return f"subject:{agg.code}", agg.code
+    return f"{kind}:{agg.code}", getattr(agg, "subject", None)
+
+
+def _append(app: Any, subject: str, actor: str, change: Any) -> ReadLog:
+    for _ in range(8):
+        log = app.find_by_id(ReadLog.create_id(subject)) or ReadLog(subject=subject, actor=actor)
+        change(log)
+        try:
+            app.commit_trail(log)
+            return log
+        except ConflictError:
+            continue
+    raise ConflictError(f"the read log of {subject} is busy; nothing was shown: re-run the command")
+
+
+def record_read(app: Any, actor: str, subject: str, what: str, target: str, reason: str | None) -> None:
+    """Check the actor may read the subject's personal data, then record the read (G8)."""
+    app.access.require(actor, "subject.read", subject=subject, target=target)
+    why = check_reason(reason, app.access.enforced())
+    _append(app, subject, actor, lambda log: log.read(what=what, target=target, reason=why or "(none given)",
+                                                      approval=None, actor=actor))
+
+
+def record_export(app: Any, actor: str, subject: str, reason: str | None) -> int | None:
+    """A personal-data export: beyond the actor's own department it needs a live approval."""
+    staff = app.access.require(actor, "subject.export", subject=subject, target=f"subject:{subject}")
+    why = check_reason(reason, app.access.enforced())
+    approval = None
+    if app.access.enforced() and staff is not None:
+        depts = app.access.subject_departments(subject)
+        if depts and staff.dept not in depts:
+            now = clock.now()
+            log = app.find_by_id(ReadLog.create_id(subject))
+            live = [a for a in (log.approvals if log else []) if a["grantee"] == actor and a["until"] >= now]
+            if not live:
+                raise app.access.deny(actor, "subject.export", f"subject:{subject}",
+                                      f"G8: exporting {subject}'s personal data beyond {staff.dept or 'no department'} "
+                                      f"needs an approval by a manager of {', '.join(sorted(depts))} first "
+                                      f"(huifang --as MANAGER audit approve-export {subject} --for {actor} "
+                                      f"--reason ...)")
+            approval = live[-1]["n"]
+    _append(app, subject, actor, lambda log: log.read(what="export", target=f"subject:{subject}",
+                                                      reason=why or "(none given)", approval=approval, actor=actor))
+    return approval
+
+
+def approve_export(app: Any, actor: str, subject: str, grantee: str, reason: str, days: int) -> dict[str, Any]:
+    from ..domain import Staff, Subject
+
+    app.load(Subject, subject, "subject")
+    app.load(Staff, grantee, "--for: staff")
+    if not (reason or "").strip():
+        raise HuifangError("--reason: say why the export is approved")
+    if not 1 <= days <= 90:
+        raise HuifangError(f"--days: {days} is outside 1..90")
+    staff = app.access.require(actor, "audit.approve", subject=subject, target=f"subject:{subject}")
+    if app.access.enforced() and staff is not None:
+        depts = app.access.subject_departments(subject)
+        if staff.role != "manager" or not (staff.dept is None or not depts or staff.dept in depts):
+            raise app.access.deny(actor, "audit.approve", f"subject:{subject}",
+                                  f"G8: only a manager of the data-owning department ({', '.join(sorted(depts))}) "
+                                  f"may approve exporting {subject}'s personal data")
+    until = clock.now() + timedelta(days=days)
+    _append(app, subject, actor, lambda log: log.approve_export(grantee=grantee, reason=reason.strip(), until=until,
+                                                                actor=actor))
+    return {"subject": subject, "grantee": grantee, "until": clock.iso(until), "by": actor, "reason": reason.strip()}
+
+
+def list_reads(app: Any, actor: str, subject: str | None = None, who: str | None = None) -> dict[str, Any]:
+    app.access.require(actor, "audit.read", target=f"subject:{subject}" if subject else f"staff:{who or ''}")
+    out: dict[str, Any] = {}
+    if subject is not None:
+        from ..domain import Subject
+
+        app.load(Subject, subject, "subject")
+        log = app.find_by_id(ReadLog.create_id(subject))
+        out["subject"] = subject
+        out["reads"] = [{**r, "at": clock.iso(r["at"])} for r in (log.reads if log else [])]
+        out["approvals"] = [{**a, "at": clock.iso(a["at"]), "until": clock.iso(a["until"])}
+                            for a in (log.approvals if log else [])]
+    if who is not None:
+        log = app.find_by_id(AccessLog.create_id(who))
+        out["actor"] = who
+        out["refusals"] = [{**r, "at": clock.iso(r["at"])} for r in (log.refusals if log else [])]
+        out["log_exports"] = [{**x, "at": clock.iso(x["at"])} for x in (log.exports if log else [])]
+    if subject is None and who is None:
+        raise Refused("audit reads: give --subject ID or --actor STAFF_ID")
+    return out
+
+
+def record_log_export(app: Any, actor: str, info: dict[str, Any], reason: str) -> None:
+    for _ in range(8):
+        log = app.find_by_id(AccessLog.create_id(actor)) or AccessLog(who=actor, actor=actor)
+        log.exported(period_from=info.get("from"), period_to=info.get("to"), records=info["records"],
+                     first_position=info.get("first_position"), last_position=info.get("last_position"),
+                     sha256=info["sha256"], reason=reason, actor=actor)
+        try:
+            app.commit_trail(log)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError("the access log is busy: re-run the export")

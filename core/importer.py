@@ -1,0 +1,737 @@
+"""Bulk import of subjects and triggers from HIS/CRM exports (issue 9): CSV or XLSX, UTF-8 or
+GB18030, a column-mapping file (TOML, see docs/scale.md), streamed row by row.
+
+Why two passes: by default a file with bad rows imports nothing, and the event store cannot hold a
+million-row transaction, so the first pass checks every row (parsing, attribute validation, the
+plugin's plan, dry) and the second writes. The second pass saves one batch of aggregates per
+`app.commit(...)` (one transaction: a batch is all or nothing) and then records how far it got in
+`import_runs`. Ids are deterministic (the file's id column, or a digest of kind, subject, time and
+attributes), so a re-run, or a resume after `kill -9` between a batch's save and its position, finds
+what is already stored and adds nothing: no duplicates, no gaps.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import tomllib
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+
+from . import clock
+from .errors import ConflictError, HuifangError
+
+BATCH = 500
+SUBJECT_FIELDS = ("id", "name", "phone", "email", "tz")
+TRIGGER_FIELDS = ("id", "kind", "subject", "at", "subject_name", "subject_phone", "subject_email", "subject_tz")
+ENCODINGS = ("auto", "utf-8", "gb18030")
+MAX_SHOWN = 50  # bad rows printed on stderr; all of them go to the report and the reject file
+
+metadata = MetaData()
+import_runs = Table(
+    "import_runs", metadata,
+    Column("key", String(64), primary_key=True),  # file digest + what + mapping
+    Column("file", String(500), nullable=False),
+    Column("what", String(20), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("done", Integer, nullable=False),  # every data row up to this number is handled
+    Column("imported", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # running | done
+)
+
+
+@dataclass
+class Bad:
+    row: int
+    column: str
+    why: str
+
+    def line(self) -> str:
+        return f"row {self.row}, column '{self.column}': {self.why}"
+
+
+@dataclass
+class ColumnMap:
+    """Which file column feeds which huifang field. Without a mapping file a column named like the
+    field feeds it (`id`, `subject`, `at`, `kind`, `name`, `phone`, ...) and every other column is an
+    attribute (`attr.X` or plain `X`)."""
+
+    fields: dict[str, str] = field(default_factory=dict)  # huifang field -> header
+    attributes: dict[str, str] | None = None  # attribute -> header; None: every other column
+    kind: str | None = None
+    encoding: str = "auto"
+    sheet: str | None = None
+    separator: str = ";"  # several phones in one cell
+    source: str = "default"
+
+    @classmethod
+    def load(cls, path: str | None, what: str) -> "ColumnMap":
+        if not path:
+            return cls()
+        p = Path(path)
+        if not p.is_file():
+            raise HuifangError(f"--map: file '{path}' does not exist")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise HuifangError(f"--map: '{path}' is not valid UTF-8 TOML ({str(e).splitlines()[0]})") from None
+        allowed = {"columns", "attributes", "kind", "encoding", "sheet", "separator"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise HuifangError(f"--map: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        known = SUBJECT_FIELDS if what == "subject" else TRIGGER_FIELDS
+        columns = data.get("columns", {})
+        attrs = data.get("attributes")
+        for name, table in (("columns", columns), ("attributes", attrs or {})):
+            if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+                raise HuifangError(f"--map: [{name}] must map names to column headers (name = \"header\")")
+        bad = sorted(set(columns) - set(known))
+        if bad:
+            raise HuifangError(f"--map: [columns] {', '.join(bad)} is not a {what} field; fields: {', '.join(known)}")
+        enc = str(data.get("encoding", "auto")).lower()
+        if enc not in ENCODINGS:
+            raise HuifangError(f"--map: encoding '{enc}' is not one of {', '.join(ENCODINGS)}")
+        return cls(fields=dict(columns), attributes=dict(attrs) if attrs is not None else None,
+                   kind=data.get("kind"), encoding=enc, sheet=data.get("sheet"),
+                   separator=str(data.get("separator", ";")) or ";", source=str(p))
+
+    def digest(self) -> str:
+        return json.dumps([self.fields, self.attributes, self.kind, self.sheet, self.separator], sort_keys=True,
+                          ensure_ascii=False)
+
+
+# -- reading files ---------------------------------------------------------------------------------
+class Source:
+    """A CSV or XLSX file read as (row number, {header: text}); row 1 is the header (as a
+    spreadsheet numbers it)."""
+
+    def __init__(self, path: str, encoding: str = "auto", sheet: str | None = None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise HuifangError(f"FILE: '{path}' does not exist")
+        self.xlsx = self.path.suffix.lower() in (".xlsx", ".xlsm")
+        self.sheet = sheet
+        self.digest, self.encoding, self.total = self._scan(encoding)
+        self.headers = self._headers()
+
+    def _scan(self, encoding: str) -> tuple[str, str, int]:
+        """One streaming pass: the file's SHA-256 (its identity for resuming), whether it is UTF-8
+        (else GB18030, as Chinese Excel saves CSV), and an estimate of the rows for the progress bar."""
+        h = hashlib.sha256()
+        utf8 = codecs.getincrementaldecoder("utf-8")()
+        is_utf8 = True
+        lines = 0
+        with self.path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+                lines += chunk.count(b"\n")
+                if is_utf8 and not self.xlsx:
+                    try:
+                        utf8.decode(chunk)
+                    except UnicodeDecodeError:
+                        is_utf8 = False
+        if self.xlsx:
+            return h.hexdigest(), "xlsx", 0
+        if encoding == "auto":
+            encoding = "utf-8-sig" if is_utf8 else "gb18030"
+        elif encoding == "utf-8":
+            if not is_utf8:
+                raise HuifangError(f"--encoding: '{self.path.name}' is not UTF-8; try --encoding gb18030")
+            encoding = "utf-8-sig"
+        return h.hexdigest(), encoding, max(0, lines - 1)
+
+    def _open_sheet(self) -> Any:
+        try:
+            import openpyxl
+        except ImportError:  # pragma: no cover - a dependency
+            raise HuifangError("FILE: reading XLSX needs openpyxl (pip install openpyxl)") from None
+        try:
+            wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+            raise HuifangError(f"FILE: '{self.path.name}' is not a readable XLSX workbook ({type(e).__name__})") \
+                from None
+        if self.sheet and self.sheet not in wb.sheetnames:
+            raise HuifangError(f"--sheet: '{self.sheet}' is not a sheet of {self.path.name}; "
+                               f"sheets: {', '.join(wb.sheetnames)}")
+        ws = wb[self.sheet] if self.sheet else wb.worksheets[0]
+        return wb, ws
+
+    def _raw(self) -> Iterator[list[Any]]:
+        if self.xlsx:
+            wb, ws = self._open_sheet()
+            try:
+                if not self.total:
+                    self.total = max(0, (ws.max_row or 1) - 1)
+                yield from (list(r) for r in ws.iter_rows(values_only=True))
+            finally:
+                wb.close()
+            return
+        try:
+            with self.path.open(encoding=self.encoding, newline="") as f:
+                yield from csv.reader(f)
+        except UnicodeDecodeError:
+            raise HuifangError(f"FILE: '{self.path.name}' is not {self.encoding} text; pass --encoding") from None
+        except csv.Error as e:
+            raise HuifangError(f"FILE: '{self.path.name}' is not valid CSV ({e})") from None
+
+    def _headers(self) -> list[str]:
+        for raw in self._raw():
+            headers = [_text(h).strip() for h in raw]
+            while headers and not headers[-1]:
+                headers.pop()
+            if not headers:
+                break
+            dup = sorted({h for h in headers if h and headers.count(h) > 1})
+            if dup:
+                raise HuifangError(f"FILE: header has duplicate column(s) {', '.join(dup)}")
+            return headers
+        raise HuifangError(f"FILE: '{self.path.name}' has no header row")
+
+    def rows(self) -> Iterator[tuple[int, dict[str, str], list[str]]]:
+        n = 1
+        it = self._raw()
+        next(it, None)  # header
+        width = len(self.headers)
+        for raw in it:
+            n += 1
+            cells = [_text(c) for c in raw]
+            if not any(c.strip() for c in cells):
+                continue  # blank lines (Excel leaves some at the end)
+            extra = cells[width:]
+            cells = (cells + [""] * width)[:width]
+            if any(x.strip() for x in extra):
+                yield n, {"\0extra": "1", **dict(zip(self.headers, cells))}, cells + extra
+                continue
+            yield n, dict(zip(self.headers, cells)), cells
+
+
+def _text(v: Any) -> str:
+    """A cell as text: Excel gives numbers (phone numbers as 13800138000.0), dates and booleans."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    return str(v)
+
+
+# -- the import ----------------------------------------------------------------------------------
+@dataclass
+class Row:
+    n: int
+    values: dict[str, Any]
+    raw: list[str]
+
+
+class Importer:
+    """`what` is "subject" or "trigger"; `progress(phase, done, total)` is called as rows go by."""
+
+    def __init__(self, app: Any, what: str, path: str, mapping: ColumnMap, kind: str | None = None,
+                 skip_bad: bool = False, reject: str | None = None, batch: int = BATCH, actor: str = "cli",
+                 progress: Callable[[str, int, int], None] | None = None, encoding: str | None = None,
+                 sheet: str | None = None):
+        if what not in ("subject", "trigger"):
+            raise ValueError(what)
+        if batch < 1:
+            raise HuifangError("--batch: must be at least 1")
+        self.app = app
+        self.what = what
+        self.map = mapping
+        self.kind = kind or mapping.kind
+        self.skip_bad = skip_bad
+        self.batch = batch
+        self.actor = actor
+        self.progress = progress or (lambda phase, done, total: None)
+        self.source = Source(path, encoding or mapping.encoding, sheet or mapping.sheet)
+        self.reject_path = Path(reject) if reject else self.source.path.with_name(self.source.path.name + ".rejects.csv")
+        self.tz = app.config.huifang.timezone
+        self._resolve_columns()
+        self.key = hashlib.sha256(
+            f"{self.source.digest}|{what}|{self.kind}|{mapping.digest()}".encode()).hexdigest()[:64]
+        self._subjects: OrderedDict[str, Any] = OrderedDict()  # LRU of loaded subjects
+
+    # -- columns --------------------------------------------------------------------------------
+    def _resolve_columns(self) -> None:
+        headers = self.source.headers
+        lower = {h.lower(): h for h in headers}
+        known = SUBJECT_FIELDS if self.what == "subject" else TRIGGER_FIELDS
+        cols: dict[str, str] = {}
+        for f in known:
+            if f in self.map.fields:
+                h = self.map.fields[f]
+                if h not in headers:
+                    raise HuifangError(f"--map: column '{h}' (for {f}) is not in the file's header; "
+                                       f"columns: {', '.join(headers)}")
+                cols[f] = h
+            elif self.map.source == "default" and f in lower:
+                cols[f] = lower[f]
+        used = set(cols.values())
+        if self.map.attributes is not None:
+            for a, h in self.map.attributes.items():
+                if h not in headers:
+                    raise HuifangError(f"--map: column '{h}' (for attribute {a}) is not in the file's header; "
+                                       f"columns: {', '.join(headers)}")
+            attrs = dict(self.map.attributes)
+        else:
+            attrs = {(h[5:] if h.lower().startswith("attr.") else h): h for h in headers if h and h not in used}
+        self.cols, self.attrs = cols, attrs
+        need = ("id", "name") if self.what == "subject" else ("subject",)
+        missing = [f for f in need if f not in cols]
+        if self.what == "trigger" and "kind" not in cols and not self.kind:
+            missing.append("kind (or --kind KIND)")
+        if self.what == "trigger" and "id" not in cols and "at" not in cols:
+            missing.append("id or at (so that a re-run finds the same triggers)")
+        if missing:
+            raise HuifangError(f"FILE: no column for {', '.join(missing)}; columns: {', '.join(headers)} "
+                               f"(name them so, or map them with --map FILE)")
+
+    # -- parsing a row ----------------------------------------------------------------------------
+    def _cell(self, rec: dict[str, str], f: str) -> str:
+        h = self.cols.get(f)
+        return rec.get(h, "").strip() if h else ""
+
+    def _attributes(self, rec: dict[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for a, h in self.attrs.items():
+            v = rec.get(h, "").strip()
+            if not v:
+                continue
+            if v[:1] in "[{":
+                try:
+                    out[a] = json.loads(v)
+                    continue
+                except json.JSONDecodeError:
+                    pass
+            out[a] = v
+        return out
+
+    def _parse(self, n: int, rec: dict[str, str]) -> dict[str, Any]:
+        """A row as the command's arguments, or Bad naming the row and column."""
+        if "\0extra" in rec:
+            raise _BadRow("-", f"more cells than the {len(self.source.headers)} header columns")
+        if self.what == "subject":
+            return self._parse_subject(rec)
+        return self._parse_trigger(rec)
+
+    def _parse_subject(self, rec: dict[str, str], prefix: str = "") -> dict[str, Any]:
+        f = (lambda x: prefix + x)
+        code = self._cell(rec, "subject" if prefix else "id")
+        _code(code, self.cols.get("subject" if prefix else "id", "id"))
+        name = self._cell(rec, f("name"))
+        if not name:
+            raise _BadRow(self.cols.get(f("name"), f("name")), "name is empty")
+        phones = [p.strip() for p in self._cell(rec, f("phone")).replace("|", self.map.separator)
+                  .split(self.map.separator) if p.strip()]
+        for p in phones:
+            if not p.replace("+", "").replace("-", "").replace(" ", "").isdigit():
+                raise _BadRow(self.cols[f("phone")], f"'{p}' is not a phone number (digits, +, - only)")
+        email = self._cell(rec, f("email")) or None
+        if email is not None and "@" not in email:
+            raise _BadRow(self.cols[f("email")], f"'{email}' is not an email address")
+        tz = self._cell(rec, f("tz")) or self.tz
+        try:
+            clock.zone(tz)
+        except HuifangError:
+            raise _BadRow(self.cols.get(f("tz"), "tz"), f"'{tz}' is not an IANA time zone (e.g. Asia/Shanghai)") \
+                from None
+        attrs = {} if prefix else self._attributes(rec)
+        return {"code": code, "name": name, "phones": phones, "email": email, "tz": tz, "attributes": attrs}
+
+    def _parse_trigger(self, rec: dict[str, str]) -> dict[str, Any]:
+        kind = self._cell(rec, "kind") or self.kind
+        if not kind:
+            raise _BadRow(self.cols.get("kind", "kind"), "kind is empty (or pass --kind KIND)")
+        try:
+            k = self.app.registry.resolve_kind(kind)
+        except HuifangError as e:
+            raise _BadRow(self.cols.get("kind", "kind"), str(e)) from None
+        subject = self._cell(rec, "subject")
+        _code(subject, self.cols["subject"])
+        at = None
+        at_text = self._cell(rec, "at")
+        if at_text:
+            at = parse_when(at_text, self.cols["at"], self.tz)
+            if at > clock.now():
+                raise _BadRow(self.cols["at"], f"{at_text} is after --now; a service event cannot be in the future")
+        elif "at" in self.cols:
+            raise _BadRow(self.cols["at"], "the time of the event is empty")
+        code = self._cell(rec, "id") or None
+        if code is not None:
+            _code(code, self.cols["id"])
+        elif "id" in self.cols:
+            raise _BadRow(self.cols["id"], "the trigger id is empty")
+        attrs = self._attributes(rec)
+        from pydantic import ValidationError
+
+        try:
+            clean = k.spec.attributes.model_validate(attrs).model_dump(mode="json")
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = [str(x) for x in err.get("loc", ())]
+            col = self.attrs.get(loc[0], loc[0]) if loc else "-"
+            msg = err.get("msg", "invalid").removeprefix("Value error, ")
+            if err.get("type") == "extra_forbidden":
+                msg = f"'{loc[0]}' is not an attribute of {k.qualified}: map or drop this column"
+            elif err.get("type") == "missing":
+                msg = f"attribute '{loc[0]}' of {k.qualified} is required"
+            raise _BadRow(col, msg) from None
+        if code is None:
+            from .application import _derived_trigger_id
+
+            code = _derived_trigger_id(k.qualified, subject, at, clean)
+        new_subject = None
+        if "subject_name" in self.cols:
+            new_subject = self._parse_subject(rec, prefix="subject_") if self._cell(rec, "subject_name") else None
+        return {"kind": k.qualified, "subject": subject, "at": at, "attributes": clean, "code": code,
+                "new_subject": new_subject}
+
+    # -- subjects for triggers ---------------------------------------------------------------------
+    def _prefetch(self, codes: list[str], created: dict[str, Any]) -> None:
+        """Load the batch's subjects in one query (one per row would dominate the import)."""
+        from .domain import Subject
+
+        want = [c for c in dict.fromkeys(codes) if c not in created and c not in self._subjects]
+        for code, s in load_many(self.app, [Subject.create_id(c) for c in want], want).items():
+            self._subjects[code] = s
+        while len(self._subjects) > 20000:
+            self._subjects.popitem(last=False)
+
+    def _subject(self, code: str, new: dict[str, Any] | None, created: dict[str, Any]) -> tuple[Any, bool]:
+        """(Subject, is_new): from the batch, the cache, the store, or registered from the row's subject
+        columns."""
+        from .domain import Subject
+
+        if code in created:
+            return created[code], False
+        s = self._subjects.get(code)
+        if s is None:
+            s = self.app.find(Subject, code)
+            if s is not None:
+                self._subjects[code] = s
+        if s is not None:
+            return s, False
+        if new is None and "subject_name" in self.cols:
+            raise _BadRow(self.cols["subject_name"], f"subject '{code}' is not registered and the name to "
+                                                     f"register it with is empty")
+        if new is None:
+            col = self.cols["subject"]
+            raise _BadRow(col, f"subject '{code}' is not registered: import subjects first "
+                               f"(huifang subject import) or map subject_name")
+        s = self.app.new_subject(new["code"], new["name"], new["phones"], new["email"], new["tz"], {},
+                                 actor=self.actor, checked=True)
+        return s, True
+
+    def _stored(self, codes: list[str]) -> dict[str, Any]:
+        """Which of these ids are already stored (one query), as aggregates."""
+        from .domain import Subject, Trigger
+
+        cls = Subject if self.what == "subject" else Trigger
+        return load_many(self.app, [cls.create_id(c) for c in codes], codes)
+
+    def _chunks(self, resume: int, size: int) -> Iterator[tuple[int, list[tuple[int, dict[str, str], list[str]]]]]:
+        """Rows after the resume position in chunks; with the count of data rows read so far."""
+        chunk: list[tuple[int, dict[str, str], list[str]]] = []
+        count = 0
+        for item in self.source.rows():
+            count += 1
+            if item[0] <= resume:
+                continue
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield count, chunk
+                chunk = []
+        yield count, chunk
+
+    # -- position ----------------------------------------------------------------------------------
+    def _run_row(self) -> Any:
+        """This file's earlier run, if any (read only: a refused import writes nothing at all)."""
+        from sqlalchemy import inspect
+
+        engine = self.app.projector.engine
+        if not inspect(engine).has_table("import_runs"):
+            return None
+        with engine.connect() as conn:
+            return conn.execute(select(import_runs).where(import_runs.c.key == self.key)).first()
+
+    def _start(self) -> None:
+        engine = self.app.projector.engine
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            if conn.execute(select(import_runs.c.key).where(import_runs.c.key == self.key)).first() is None:
+                conn.execute(import_runs.insert().values(key=self.key, file=str(self.source.path)[:500],
+                                                         what=self.what, rows=self.source.total, done=0,
+                                                         imported=0, status="running"))
+
+    def _save_position(self, done: int, imported: int, status: str = "running") -> None:
+        with self.app.projector.engine.begin() as conn:
+            conn.execute(update(import_runs).where(import_runs.c.key == self.key)
+                         .values(done=done, imported=imported, status=status))
+
+    # -- the two passes ------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        run = self._run_row()
+        resume = run.done if run is not None else 0
+        start_imported = run.imported if run is not None else 0
+        report: dict[str, Any] = {"file": str(self.source.path), "what": self.what, "encoding": self.source.encoding,
+                                  "rows": 0, "imported": 0, "existing": 0, "duplicates": 0, "bad": [],
+                                  "skipped_bad": 0, "reject_file": None, "resumed_after_row": resume or None,
+                                  "batches": 0, "already_imported": run is not None and run.status == "done"}
+        if run is not None and run.status == "done":
+            report["rows"] = run.rows
+            return report
+        bad, existing, dups, rows = self._check(resume)
+        report.update(rows=rows, existing=len(existing), duplicates=len(dups))
+        report["bad"] = [b.__dict__ for b in bad]
+        if bad:
+            if not self.skip_bad:  # default: a file with bad rows imports nothing
+                return report
+            self._write_rejects(bad)
+            report["reject_file"] = str(self.reject_path)
+            report["skipped_bad"] = len(bad)
+        skip = {b.row for b in bad} | existing | dups
+        self._start()
+        imported, batches = self._write(resume, start_imported, skip)
+        report.update(imported=imported - start_imported, batches=batches)
+        return report
+
+    def _check(self, resume: int) -> tuple[list[Bad], set[int], set[int], int]:
+        """Pass 1: every row after the resume position, dry (nothing saved): parse, validate, plan."""
+        bad: list[Bad] = []
+        existing: set[int] = set()
+        dups: set[int] = set()
+        seen: dict[str, tuple[int, Any, Any]] = {}  # id -> (row, kind, subject) within this file
+        created: dict[str, Any] = {}  # subjects the file itself registers (trigger import)
+        total = self.source.total
+        count = 0
+        for count, chunk in self._chunks(resume, self.batch):
+            good: list[tuple[int, dict[str, Any]]] = []
+            for n, rec, _raw in chunk:
+                try:
+                    args = self._parse(n, rec)
+                    first = seen.get(args["code"])
+                    if first is not None:
+                        if first[1:] != (args.get("kind"), args.get("subject")):
+                            raise _BadRow(self.cols.get("id", "id"), f"id '{args['code']}' is already used in "
+                                                                     f"row {first[0]} for another record")
+                        dups.add(n)
+                        continue
+                    seen[args["code"]] = (n, args.get("kind"), args.get("subject"))
+                    good.append((n, args))
+                except _BadRow as e:
+                    bad.append(Bad(n, e.column, e.why))
+            stored = self._stored([a["code"] for _, a in good])
+            if self.what == "trigger":
+                self._prefetch([a["subject"] for _, a in good], created)
+            for n, args in good:
+                old = stored.get(args["code"])
+                try:
+                    if self.what == "subject":
+                        if old is not None:
+                            existing.add(n)
+                        continue
+                    if old is not None:
+                        if (old.kind, old.subject) != (args["kind"], args["subject"]):
+                            raise _BadRow(self.cols.get("id", "id"), f"trigger '{args['code']}' is already stored "
+                                                                     f"for {old.kind} of subject {old.subject}")
+                        existing.add(n)
+                        continue
+                    subj, is_new = self._subject(args["subject"], args["new_subject"], created)
+                    if is_new:
+                        created[args["subject"]] = subj
+                    self.app.plan_trigger(args["kind"], args["subject"], args["attributes"], args["code"],
+                                          args["at"], actor=self.actor, subj=subj, check_existing=False)
+                except _BadRow as e:
+                    bad.append(Bad(n, e.column, e.why))
+                except HuifangError as e:
+                    bad.append(Bad(n, "-", str(e)))
+            self.progress("checking", count, max(total, count))
+        bad.sort(key=lambda b: b.row)
+        return bad, existing, dups, count
+
+    def _write(self, resume: int, imported: int, skip: set[int]) -> tuple[int, int]:
+        """Pass 2: one save per batch, then the position. The first batch after a resume checks
+        which ids are stored (its save may have landed before the kill); later batches trust pass 1
+        and fall back to checking if a concurrent writer stored one of their ids (ConflictError)."""
+        total = self.source.total
+        batches = 0
+        checked = resume > 0
+        last = resume
+        count = 0
+
+        def flush(pending: list[tuple[int, dict[str, Any]]], upto: int) -> None:
+            nonlocal imported, batches, checked
+            if pending:
+                try:
+                    try:
+                        imported += self._commit(pending, check=checked)
+                    except ConflictError:
+                        imported += self._commit(pending, check=True)
+                except HuifangError as e:
+                    if batches == 0 and resume == 0:
+                        raise
+                    raise HuifangError(f"rows {pending[0][0]}-{pending[-1][0]}: {e} (the rows before them are "
+                                       f"imported: re-run the same command to resume)") from None
+                batches += 1
+                checked = False
+            self._save_position(upto, imported)
+
+        for count, chunk in self._chunks(resume, self.batch):
+            pending: list[tuple[int, dict[str, Any]]] = []
+            batch_subjects: set[str] = set()
+            for n, rec, _raw in chunk:
+                if n not in skip:
+                    args = self._parse(n, rec)
+                    # a plan may read the subject's earlier triggers (history): one trigger per subject per save
+                    if self.what == "trigger":
+                        if args["subject"] in batch_subjects:
+                            flush(pending, last)
+                            pending, batch_subjects = [], set()
+                        batch_subjects.add(args["subject"])
+                    pending.append((n, args))
+                last = n
+            flush(pending, last)
+            self.progress("importing", count, max(total, count))
+        self._save_position(last, imported, "done")
+        return imported, batches
+
+    def _commit(self, pending: list[tuple[int, dict[str, Any]]], check: bool) -> int:
+        aggregates: list[Any] = []
+        created: dict[str, Any] = {}
+        n_new = 0
+        stored = self._stored([a["code"] for _, a in pending]) if check else {}
+        if self.what == "trigger":
+            self._prefetch([a["subject"] for _, a in pending], created)
+        for n, args in pending:
+            if args["code"] in stored:
+                continue
+            try:
+                if self.what == "subject":
+                    aggregates.append(self.app.new_subject(args["code"], args["name"], args["phones"],
+                                                           args["email"], args["tz"], args["attributes"],
+                                                           actor=self.actor, checked=True))
+                    n_new += 1
+                    continue
+                subj, is_new = self._subject(args["subject"], args["new_subject"], created)
+                trigger, fus, closed, _ = self.app.plan_trigger(
+                    args["kind"], args["subject"], args["attributes"], args["code"], args["at"], actor=self.actor,
+                    subj=subj, check_existing=False)
+            except _BadRow as e:
+                raise HuifangError(f"row {n}, column '{e.column}': {e.why}; nothing of rows {pending[0][0]}-"
+                                   f"{pending[-1][0]} was written: fix it and re-run to resume") from None
+            except HuifangError as e:
+                raise HuifangError(f"row {n}: {e}; nothing of rows {pending[0][0]}-{pending[-1][0]} was written: "
+                                   f"fix it and re-run to resume") from None
+            if is_new:
+                created[args["subject"]] = subj
+                aggregates.append(subj)
+            aggregates += [trigger, *fus, *closed]
+            n_new += 1
+        if aggregates:
+            self.app.commit(*aggregates)
+        return n_new
+
+    def _write_rejects(self, bad: list[Bad]) -> None:
+        """The bad rows as they were, with the row number, column and reason in front (UTF-8 with a
+        BOM so Excel shows the Chinese text)."""
+        rows = {b.row: b for b in bad}
+        with self.reject_path.open("w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["row", "column", "error", *self.source.headers])
+            for n, _rec, raw in self.source.rows():
+                b = rows.get(n)
+                if b is not None:
+                    w.writerow([n, b.column, b.why, *raw])
+
+
+def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
+    """Aggregates by code for many ids in ONE query on the event store (eventsourcing's repository
+    reads one aggregate per query); missing ids are left out."""
+    if not ids:
+        return {}
+    from eventsourcing.persistence import StoredEvent
+
+    rec = app.recorder
+    by_id = dict(zip(ids, codes))
+    rows: list[Any] = []
+    if app.store.kind == "sqlite":
+        sql = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "
+               f"WHERE originator_id IN ({','.join('?' * len(ids))}) ORDER BY originator_id, originator_version")
+        with rec.datastore.transaction(commit=False) as c:
+            c.execute(sql, [i.hex for i in ids])
+            rows = [(UUID(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
+    else:
+        from psycopg.sql import SQL, Identifier
+
+        sql = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s) "
+                  "ORDER BY originator_id, originator_version").format(Identifier(rec.datastore.schema),
+                                                                       Identifier(rec.events_table_name))
+        with rec.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, [list(ids)])
+            rows = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                    for r in curs.fetchall()]
+    out: dict[str, Any] = {}
+    aggregates: dict[Any, Any] = {}
+    for oid, version, topic, state in rows:
+        e = app.mapper.to_domain_event(StoredEvent(originator_id=oid, originator_version=version, topic=topic,
+                                                   state=state))
+        aggregates[oid] = e.mutate(aggregates.get(oid))
+    for oid, agg in aggregates.items():
+        out[by_id[oid]] = agg
+    return out
+
+
+class _BadRow(Exception):
+    def __init__(self, column: str, why: str):
+        super().__init__(why)
+        self.column = column
+        self.why = " ".join(str(why).split())
+
+
+def _code(code: str, column: str) -> None:
+    if not code:
+        raise _BadRow(column, "the id is empty")
+    if any(c.isspace() for c in code) or len(code) > 120:
+        raise _BadRow(column, f"'{code}' must be 1-120 characters without spaces")
+
+
+def parse_when(text: str, column: str, tz: str) -> datetime:
+    """ISO-8601 as well as what HIS exports write: 2026/9/28 9:05, 2026-09-28 09:05:00, 2026年9月28日."""
+    t = text.strip().replace("年", "-").replace("月", "-").replace("日", " ").replace("/", "-").strip()
+    if " " in t and "T" not in t:
+        d, _, rest = t.partition(" ")
+        t = f"{d}T{rest.strip()}"
+    d, sep, rest = t.partition("T")
+    parts = d.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        d = f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+    if rest and rest[:2].rstrip(":").isdigit() and len(rest.split(":")[0]) == 1:
+        rest = "0" + rest
+    try:
+        return clock.parse_instant(d + sep + rest, column, tz)
+    except HuifangError:
+        raise _BadRow(column, f"'{text}' is not a date or date-time (e.g. 2026-09-28 09:30)") from None
+
+
+def summary(report: dict[str, Any]) -> str:
+    if report["already_imported"]:
+        return f"{report['file']}: already imported ({report['rows']} rows); nothing to do"
+    parts = [f"{report['imported']} {report['what']}(s) imported from {report['rows']} row(s) in "
+             f"{report['batches']} batch(es)"]
+    if report["existing"] or report["duplicates"]:
+        parts.append(f"{report['existing']} already in the store, {report['duplicates']} repeated in the file")
+    if report["resumed_after_row"]:
+        parts.append(f"resumed after row {report['resumed_after_row']}")
+    if report["skipped_bad"]:
+        parts.append(f"{report['skipped_bad']} bad row(s) written to {report['reject_file']}")
+    return "; ".join(parts)

@@ -1,0 +1,205 @@
+"""Plans of the aesthetics clinic: A1 consultations, A2 department curves, A3 windows, A6 package cycle,
+A10 experience customers, membership rights.
+
+Days are calendar days after the event (recovery does not pause at weekends, and clinics open seven
+days a week). A3 windows are counted from the prompt day, that day included: a 2-day window prompted on
+day 3 is due at the end of day 4. Official public holidays are off for calls (G6): a non-clinical window
+day on one moves to the next day that is not; the clinical steps in `holiday_fixed_visits` (dressing,
+day-3 care, stitch removal, scab) keep their day, since a wound does not wait for the holiday."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+
+from huifang.core import clock
+from huifang.core.contract import PlannedVisit, Skip
+
+from .grades import grade
+from .ownership import owner_for
+from .surveys import MARKETING_KINDS, kind_of
+
+
+def window_days(settings: Any, visit_type: str, experience_grade: int | None = None) -> int:
+    kind = kind_of(visit_type)
+    w = settings.windows
+    if kind == "experience":
+        return w.experience_grade2 if experience_grade == 2 else w.experience_grade1
+    return getattr(w, kind)
+
+
+def window(scheduler: Any, settings: Any, start: datetime, visit_type: str, day: int,
+           last_day: int | None = None, experience_grade: int | None = None) -> dict[str, Any]:
+    """PlannedVisit window fields for a step prompted `day` days after `start` (A3 length unless the
+    curve gives its own last day, e.g. surgery 7–15)."""
+    due_day = last_day if last_day is not None else day + window_days(settings, visit_type, experience_grade) - 1
+    if visit_type in settings.holiday_fixed_visits:
+        fixed = copy.copy(scheduler)
+        fixed.no_holidays = False
+        w = fixed.window(start, day, due_day)
+        # calendar days with no holiday roll: nothing to re-plan when an official calendar arrives
+        return {**w.fields(), "provisional": False, "window_rule": None}
+    return scheduler.window(start, day, due_day).fields()
+
+
+def visit(key: str, visit_type: str, attrs: dict[str, Any], settings: Any, fields: dict[str, Any],
+          department: str | None = None, meta: dict[str, Any] | None = None) -> PlannedVisit:
+    owner, role = owner_for(visit_type, attrs, settings)
+    return PlannedVisit(key=key, visit_type=visit_type, owner=owner, owner_role=role, department=department,
+                        meta={"a3_kind": kind_of(visit_type), **(meta or {})}, **fields)
+
+
+# -- A2 department curves ------------------------------------------------------------------------------
+def procedure_steps(a: dict[str, Any], settings: Any) -> list[tuple[str, str, int, int | None]]:
+    """(key, visit type, prompt day, last day or None) of one treatment's curve."""
+    dept = a["department"]
+    steps: list[tuple[str, str, int, int | None]] = []
+    if dept == "surgery":
+        c = settings.surgery
+        steps += [("dressing", "dressing_reminder", c.dressing_day, None),
+                  ("care", "post_op_care", c.care_day, None),
+                  ("recovery", "recovery_care", c.recovery_from, max(c.recovery_from, c.recovery_to)),
+                  ("recheck", "recheck_invite", c.recheck_day, None),
+                  ("result", "result_check", c.result_day, None)]
+    elif dept == "skin":
+        steps.append(("care", "treatment_care", 1, None))
+        for i, d in enumerate(a.get("scab_days") or settings.skin_scab_days, 1):
+            steps.append((f"scab{i}", "scab_check", d, None))
+    elif dept == "injectables":
+        steps.append(("care", "treatment_care", 1, None))
+        for k in range(1, settings.injectables_weeks + 1):
+            steps.append((f"week{k}", "weekly_check", 7 * k, None))
+        steps.append(("topup", "topup_reminder", settings.injectables_topup_day, None))
+    else:  # dental, tcm, noninvasive: care, guidance, result (no department curve in the sources)
+        days = settings.other_curve_days
+        for i, d in enumerate(days):
+            if i == 0:
+                steps.append(("care", "treatment_care", d, None))
+            elif i == len(days) - 1:
+                steps.append(("result", "result_check", d, None))
+            else:
+                steps.append((f"guidance{i if len(days) > 3 else ''}", "guidance", d, None))
+    if a.get("stitch_removal_day"):  # the day before stitch removal, by the ward nurse
+        steps.append(("stitch", "stitch_reminder", a["stitch_removal_day"] - 1, None))
+    return sorted(steps, key=lambda s: (s[2], s[0]))
+
+
+def plan_procedure(trigger: Any, settings: Any, scheduler: Any) -> list:
+    a = trigger.attributes
+    steps = procedure_steps(a, settings)
+    last = max(steps, key=lambda s: (s[3] or s[2], s[2]))[0]
+    cycle = {"treated_at": trigger.at.isoformat(), "session": a.get("session", 1),
+             "package_sessions": a.get("package_sessions") or 1}
+    return [visit(key, vt, a, settings, window(scheduler, settings, trigger.at, vt, day, last_day), a["department"],
+                  {"step": key, "day": day, **({"last_day": last_day} if last_day else {}),
+                   **({"last_step": True, **cycle} if key == last else {})})
+            for key, vt, day, last_day in steps]
+
+
+# -- A6 treatment cycle ------------------------------------------------------------------------------
+def next_in_cycle(followup: Any, settings: Any, scheduler: Any, client: dict[str, Any]) -> list:
+    """On completion of a treatment's last curve step: a package with sessions left gets the re-visit
+    reminder before the next session (复诊提醒 → 第二次治疗); the end of the cycle starts the marketing
+    phase (第二次营销开发), never for a blacklisted client (A9)."""
+    from huifang.core.contract import PlanVisit, Warn
+
+    meta = followup.meta
+    a = followup.trigger_attributes
+    now = clock.now()
+    session, total = int(meta.get("session", 1)), int(meta.get("package_sessions", 1))
+    if session < total:
+        interval = a.get("interval_days") or settings.package_interval_days
+        treated = datetime.fromisoformat(meta["treated_at"])
+        fields = window(scheduler, settings, treated, "next_session_reminder", interval - 1)
+        if fields["due"] < now:  # the next session is already due: remind from tomorrow
+            fields = window(scheduler, settings, now, "next_session_reminder", 1)
+        pv = visit("next-session", "next_session_reminder", a, settings, fields, a.get("department"),
+                   {"session": session, "next_session": session + 1, "package_sessions": total})
+        return [PlanVisit(visit=pv)]
+    if client["blacklisted"]:
+        return [Warn(message=f"A9: {followup.subject} is blacklisted ({client['blacklist_reason']}): "
+                             f"no marketing phase after the cycle")]
+    pv = visit("marketing", "marketing", a, settings, window(scheduler, settings, now, "marketing", 1),
+               a.get("department"), {"phase": "after_cycle", "grade": client["grade"],
+                                     "package_sessions": total})
+    return [PlanVisit(visit=pv)]
+
+
+# -- A1, A3, A10 -------------------------------------------------------------------------------------
+def plan_consultation(trigger: Any, settings: Any, scheduler: Any, client: dict[str, Any]) -> list:
+    a = trigger.attributes
+    if a["purchased"]:
+        return [Skip(key="consultation", reason="purchased: the procedure trigger plans the follow-ups (A2)")]
+    vt = "not_visited" if not a["came"] else "not_purchased"
+    if client["blacklisted"]:
+        return [Skip(key=vt, reason=f"A9: blacklisted ({client['blacklist_reason']}): no marketing follow-up")]
+    fields = window(scheduler, settings, trigger.at, vt, settings.consultation_prompt_day)
+    return [visit(vt, vt, a, settings, fields, a.get("department") or "consultation",
+                  {"channel": a["channel"], "grade": client["grade"], "item": a.get("item")})]
+
+
+def plan_activity(trigger: Any, settings: Any, scheduler: Any, client: dict[str, Any], history: Any) -> list:
+    """A1 activity notice; A3/A7: the (batch_threshold + 1)-th client of one activity must be a campaign."""
+    from huifang.core.errors import Refused
+
+    a = trigger.attributes
+    if client["blacklisted"]:
+        return [Skip(key="activity", reason=f"A9: blacklisted ({client['blacklist_reason']}): no marketing")]
+    others = activity_subjects(history, a["activity"]) - {trigger.subject}
+    if len(others) >= settings.batch_threshold:
+        raise Refused(f"A3/A7: activity '{a['activity']}' already reaches {len(others)} clients; more than "
+                      f"{settings.batch_threshold} is a batch: request a campaign (huifang campaign request FILE)")
+    fields = window(scheduler, settings, trigger.at, "activity", settings.activity_prompt_day)
+    return [visit("activity", "activity", a, settings, fields, a.get("department") or "marketing",
+                  {"activity": a["activity"], "grade": client["grade"]})]
+
+
+def activity_subjects(history: Any, activity: str) -> set[str]:
+    app = getattr(history, "app", None)
+    if app is None:
+        return set()
+    from sqlalchemy import select
+
+    from huifang.projections.core_views import triggers as t
+
+    app.projector.catch_up()
+    with app.projector.engine.connect() as conn:
+        rows = conn.execute(select(t.c.subject, t.c.attributes).where(t.c.kind == "aesthetics.activity")).all()
+    return {r.subject for r in rows if (r.attributes or {}).get("activity") == activity}
+
+
+def plan_experience(trigger: Any, settings: Any, scheduler: Any) -> list:
+    a = trigger.attributes
+    g = a["grade"]
+    first = window(scheduler, settings, trigger.at, "experience_first", settings.experience_first_day,
+                   experience_grade=g)
+    second = window(scheduler, settings, trigger.at, "experience_second", settings.experience_second_from,
+                    max(settings.experience_second_from, settings.experience_second_to))
+    return [visit("first", "experience_first", a, settings, first, "member_centre", {"grade": g}),
+            visit("second", "experience_second", a, settings, second, "member_centre", {"grade": g})]
+
+
+def plan_membership(trigger: Any, settings: Any, scheduler: Any) -> list:
+    a = trigger.attributes
+    fields = window(scheduler, settings, trigger.at, "membership_rights", settings.membership_prompt_day)
+    return [visit("rights", "membership_rights", a, settings, fields, "member_centre", {"card": a.get("card")})]
+
+
+def client_grade(history: Any, subject: str, attributes: dict[str, Any] | None, settings: Any,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A9 grade of a subject now (history of procedure triggers + the trigger being planned)."""
+    app = getattr(history, "app", None)
+    tz = app.config.huifang.timezone if app else "Asia/Shanghai"
+    if attributes is None and app is not None:
+        from huifang.core.domain import Subject
+
+        s = app.find(Subject, subject)
+        attributes = s.attributes if s else {}
+    rows = history.triggers(subject) if history is not None else []
+    if extra:
+        rows = [*rows, extra]
+    return grade(rows, attributes or {}, clock.now(), tz, settings)
+
+
+def is_marketing(visit_type: str) -> bool:
+    return kind_of(visit_type) in MARKETING_KINDS

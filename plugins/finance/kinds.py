@@ -1,0 +1,104 @@
+"""Finance trigger kinds (public contract): the service events that create follow-ups, with their
+attributes validated so a bad `--attr` names the field. Optional `advisor`/`agent` and `branch` on the
+special kinds are inherited from the subject's contract or policy when left out (G9, F8)."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from huifang.core.contract import TriggerKind
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+KNOWN_CHANGES = ("commission_rate", "validity")  # F3: 变更签约佣金率、变更有效期
+KNOWN_SALES_CHANNELS = ("agency", "bancassurance")  # F4: 个人代理 and 银行代理 are the regulated ones
+
+
+class _Attrs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContractSigned(_Attrs):
+    advisor: Text  # the wealth manager who sold it (G9: excluded)
+    product: Text
+    branch: Text
+    contract: Text | None = None
+    term_years: int | None = Field(None, ge=1, le=30)  # F2: yearly follow-ups for each contract year
+
+
+class AgreementChanged(_Attrs):
+    change: Text  # commission_rate | validity | any other change
+    contract: Text | None = None
+    advisor: Text | None = None
+    branch: Text | None = None
+
+
+class ContractTerminated(_Attrs):
+    reason: Text | None = None
+    contract: Text | None = None
+    advisor: Text | None = None
+    branch: Text | None = None
+
+
+class ComplaintHandled(_Attrs):
+    category: Text
+    contract: Text | None = None
+    policy: Text | None = None
+    advisor: Text | None = None
+    branch: Text | None = None
+
+
+class PolicyIssued(_Attrs):
+    agent: Text  # the insurance agent who sold it (G9: excluded)
+    branch: Text
+    sales_channel: Text  # agency | bancassurance | other
+    cooling_off_days: int | None = Field(None, ge=1, le=60)  # F4: default 15
+    policy: Text | None = None
+    product: Text | None = None
+
+
+class PolicyEvent(_Attrs):
+    """F7 policy service (保全), lapse (续期停效) and claim (理赔)."""
+
+    policy: Text | None = None
+    agent: Text | None = None
+    branch: Text | None = None
+    detail: Text | None = None
+
+
+class AgentDeparted(_Attrs):
+    agent: Text  # the departed agent (G9: still excluded from their old clients)
+    policies: list[Text] = Field(min_length=1)
+    branch: Text | None = None
+
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        """--attr policies=P1,P2 as well as a JSON list."""
+        if isinstance(v, str):
+            return [p for p in (x.strip() for x in v.split(",")) if p]
+        return v
+
+
+KINDS = [
+    TriggerKind(name="contract_signed", attributes=ContractSigned, rules=["F1", "F2", "G9"],
+                description="wealth-management contract signed: F1 check within 5 working days (≤ 1 month), "
+                            "then F2 yearly follow-ups"),
+    TriggerKind(name="agreement_changed", attributes=AgreementChanged, rules=["F3"],
+                description="agreement changed (commission rate, validity, …): F3 confirmation"),
+    TriggerKind(name="contract_terminated", attributes=ContractTerminated, rules=["F3"],
+                description="contract terminated: F3 follow-up asking the reason"),
+    TriggerKind(name="complaint_handled", attributes=ComplaintHandled, rules=["F3", "G12"],
+                description="complaint handled: F3 check that the solution was carried out"),
+    TriggerKind(name="policy_issued", attributes=PolicyIssued, rules=["F4", "F6", "G9"],
+                description="insurance policy issued: F4 follow-up inside the cooling-off period (default 15 days)"),
+    TriggerKind(name="policy_changed", attributes=PolicyEvent, rules=["F7"],
+                description="policy service change (保全): F7 follow-up"),
+    TriggerKind(name="policy_lapsed", attributes=PolicyEvent, rules=["F7"],
+                description="renewal lapsed (续期停效): F7 follow-up"),
+    TriggerKind(name="claim_settled", attributes=PolicyEvent, rules=["F7"],
+                description="claim settled (理赔): F7 follow-up"),
+    TriggerKind(name="agent_departed", attributes=AgentDeparted, rules=["F7", "G9"],
+                description="agent left: F7 follow-up of the policies they sold"),
+]

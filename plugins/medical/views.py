@@ -1,0 +1,58 @@
+"""The medical plugin's read model: answers of its follow-ups (the engine's `followups` table keeps only
+satisfaction). Fed from the notification log like the engine's views (hook `huifang_report_views`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, update
+from sqlalchemy.engine import Connection
+
+from huifang.projections.core_views import ts
+from huifang.projections.engine import View
+
+metadata = MetaData()
+answers = Table(
+    "medical_answers", metadata,
+    Column("id", String(36), primary_key=True),  # follow-up aggregate id (events carry only this)
+    Column("code", String(200), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("trigger", String(200), nullable=False),
+    Column("trigger_kind", String(100), nullable=False),
+    Column("visit_type", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("completed_at", String(30)),
+    Column("recovery", Integer),  # M6 0–10 score
+    Column("adherence", String(20)),  # M3/M4
+    Column("reexamined", String(20)),  # M5
+    Column("answers", JSON),
+    Index("ix_medical_answers_trigger", "trigger"),
+)
+
+P = "huifang:"
+
+
+class MedicalView(View):
+    name = "medical"
+    version = 1
+    metadata = metadata
+    topics = frozenset(P + t for t in ("FollowUp.Planned", "FollowUp.Completed", "FollowUp.Closed"))
+
+    def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
+        name = type(e).__qualname__
+        oid = str(e.originator_id)
+        if name == "FollowUp.Planned":
+            if e.plugin == "medical":
+                conn.execute(answers.insert().values(
+                    id=oid, code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
+                    visit_type=e.visit_type, status="planned"))
+            return
+        a = answers.c
+        if name == "FollowUp.Completed":  # rows exist only for medical follow-ups: others update nothing
+            got = e.answers or {}
+            recovery = got.get("recovery")
+            conn.execute(update(answers).where(a.id == oid).values(
+                status="completed", completed_at=ts(e.timestamp), answers=got,
+                recovery=int(recovery) if isinstance(recovery, (int, float)) else None,
+                adherence=got.get("adherence"), reexamined=got.get("reexamined")))
+        elif name == "FollowUp.Closed":
+            conn.execute(update(answers).where(a.id == oid).values(status=e.status))

@@ -1,0 +1,110 @@
+"""Reactions to a completed property follow-up: tickets (G12), re-dispatch of failed repairs (P2),
+the next home visits (P3) and the resident's sign-off (P10)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from huifang.core import clock
+from huifang.core.contract import OpenTicket, PlanVisit
+from huifang.core.errors import Refused
+
+from . import plans
+
+DISSATISFIED = "不满意"
+
+
+def on_completed(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+    handler = HANDLERS.get(fu.visit_type)
+    return handler(fu, answers, s, sched, history) if handler else []
+
+
+def complaint(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+    """P1: a complaint the subject says is not resolved goes back to the complained department; a
+    major one (or strong dissatisfaction, G13) as a major ticket."""
+    if answers.get("effect") != "not_resolved" and answers.get("satisfaction") != DISSATISFIED:
+        return []
+    m = fu.meta
+    major = m.get("severity") == "major" or (answers.get("effect") == "not_resolved"
+                                             and answers.get("satisfaction") == DISSATISFIED)
+    return [OpenTicket(category=f"complaint_{m.get('category', 'other')}", department=m.get("dept", s.service_dept),
+                       severity="major" if major else "normal",
+                       note=f"complaint callback: {answers.get('effect', '-')}, {answers.get('satisfaction', '-')}"
+                            + (f"; {answers['shortcomings']}" if answers.get("shortcomings") else ""),
+                       notify=[s.manager] if major and s.manager else [])]
+
+
+def repair(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+    """P2: a failed repair is re-dispatched by engineering (ticket) and called back again after the re-work."""
+    m = fu.meta
+    what = f"{m.get('category', 'repair')} at {m.get('unit', '?')} by {m.get('worker', '?')}"
+    if answers.get("passed") == "no":
+        return [OpenTicket(category="repair_failed", department=s.engineering_dept,
+                           note=f"failed repair: {what}; re-dispatch (P2)"),
+                PlanVisit(visit=plans.repair_redo(fu, s, sched, clock.now()))]
+    if answers.get("satisfaction") == DISSATISFIED:
+        return [OpenTicket(category="repair_dissatisfied", department=s.engineering_dept,
+                           note=f"subject dissatisfied with {what}")]
+    return []
+
+
+def home_visit(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+    """P10: the record counts only when the resident confirmed it. P3: completing a visit keeps the
+    next `home_visit_horizon` half-years planned, until the household leaves (household_left)."""
+    if answers.get("resident_confirmed") != "yes":
+        raise Refused(f"P10: home-visit record {fu.id} must be confirmed by the resident "
+                      f"(--answer resident_confirmed=yes); if they will not sign, leave it open or close it "
+                      f"with a reason")
+    m = fu.meta
+    out: list = []
+    problem = answers.get("problem", "none")
+    if problem != "none":
+        out.append(OpenTicket(category=f"home_{problem}",
+                              department=s.engineering_dept if problem == "repair" else s.service_dept,
+                              note=answers.get("note") or f"{problem} raised in home visit at {m.get('unit')}"))
+    unit, registered = m.get("unit"), m.get("registered_at")
+    # no household_left check needed: leaving cancels every open visit, so a completed one is still home
+    if unit and registered:
+        at = datetime.fromisoformat(registered)
+        period = int(m.get("period", 1))
+        for k in range(period + 1, period + s.home_visit_horizon + 1):
+            out.append(PlanVisit(visit=plans.home_visit(fu.trigger, at, k, s, sched, unit, fu.owner)))
+    return out
+
+
+def service(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+    """P4–P7: a problem the subject still has becomes a ticket for customer service (G12)."""
+    if answers.get("effect") != "no" and answers.get("satisfaction") != DISSATISFIED:
+        return []
+    problem = fu.meta.get("problem") or fu.meta.get("name") or fu.meta.get("service") or fu.visit_type
+    return [OpenTicket(category=fu.visit_type, department=s.service_dept,
+                       note=f"{problem}: effect {answers.get('effect', '-')}, {answers.get('satisfaction', '-')}")]
+
+
+def renovation(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+    """P9: a complaint (about the designer, inspector, crew or other) or poor quality -> a ticket for the
+    renovation department; the complaint also counts in the per-party complaint rate (report)."""
+    who = answers.get("complaint", "none")
+    if who == "none" and answers.get("quality") != "poor" and answers.get("satisfaction") != DISSATISFIED:
+        return []
+    m = fu.meta
+    party = f" ({m.get(who)})" if who in plans.PARTIES and m.get(who) else ""
+    return [OpenTicket(category=f"renovation_{who if who != 'none' else 'quality'}", department=s.renovation_dept,
+                       note=(answers.get("problem") or f"{fu.visit_type}: complaint about {who}") + party)]
+
+
+HANDLERS = {
+    "complaint_callback": complaint,
+    "complaint_recheck": complaint,
+    "repair_callback": repair,
+    "home_visit": home_visit,
+    "survey_problem": service,
+    "contract_midterm": service,
+    "contract_end": service,
+    "activity_callback": service,
+    "emergency_callback": service,
+    "renovation_early": renovation,
+    "renovation_midterm": renovation,
+    "renovation_completion": renovation,
+    "warranty_check": renovation,
+}

@@ -1,0 +1,228 @@
+"""Property reports for `huifang report`: `repeats` (P8 non-conformities per quarter), `workers`
+(P2 repair results per worker) and `renovation` (P9 complaint rate per designer, inspector, crew)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from huifang.core.clock import zone
+from huifang.projections.core_views import triggers
+from huifang.projections.reports import Report, ReportContext
+
+from .views import visits
+
+P = "property."
+SATISFIED = ("满意", "较满意")  # G16 default (Settings.satisfied_levels): the two upper levels count
+
+
+def quarter(d: date) -> str:
+    return f"{d.year:04d}-Q{(d.month - 1) // 3 + 1}"
+
+
+class _Base(Report):
+    dimensions = ()  # fixed grouping (quarter / worker / party); --by does not apply
+    default_by = ()
+    def _tz(self, ctx: ReportContext) -> Any:
+        return zone(ctx.app.config.huifang.timezone)
+
+    def _day(self, ctx: ReportContext, text: str | None) -> date | None:
+        return datetime.fromisoformat(text).astimezone(self._tz(ctx)).date() if text else None
+
+    def _in_range(self, ctx: ReportContext, d: date | None) -> bool:
+        return d is not None and (ctx.date_from is None or d >= ctx.date_from) and \
+            (ctx.date_to is None or d <= ctx.date_to)
+
+    def _triggers(self, ctx: ReportContext, *kinds: str) -> list[dict[str, Any]]:
+        q = select(triggers).where(triggers.c.kind.in_([P + k for k in kinds])).order_by(triggers.c.occurred_at,
+                                                                                        triggers.c.code)
+        out = []
+        for r in ctx.conn.execute(q):
+            row = dict(r._mapping)
+            row["day"] = self._day(ctx, row["occurred_at"])
+            row["attributes"] = row["attributes"] or {}
+            out.append(row)
+        return out
+
+    def _visits(self, ctx: ReportContext, *types: str) -> list[dict[str, Any]]:
+        q = select(visits).where(visits.c.visit_type.in_(types)).order_by(visits.c.planned_at, visits.c.code)
+        return [{**dict(r._mapping), "meta": r.meta or {}, "answers": r.answers or {}} for r in ctx.conn.execute(q)]
+
+
+class RepeatsReport(_Base):
+    """P8 (003 §6 4.6): at the end of each quarter, the same subject complaining about the same category
+    ≥ 2 times, the same unit needing the same repair ≥ 3 times, and every failed callback are
+    non-conformities for the manager to decide on corrective action."""
+
+    name = "repeats"
+    title = "重复投诉与维修 Repeats and failed callbacks per quarter, non-conformities (P8)"
+    rules = ["P8"]
+
+    def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
+        s = ctx.app.settings("property")
+        out: list[dict[str, Any]] = []
+        groups: dict[tuple, list[dict]] = defaultdict(list)
+        for t in self._triggers(ctx, "complaint_handled", "repair_completed"):
+            if not self._in_range(ctx, t["day"]):
+                continue
+            a = t["attributes"]
+            if t["kind"] == P + "complaint_handled":
+                groups[("repeat_complaint", quarter(t["day"]), t["subject"], a.get("category"))].append(t)
+            else:
+                groups[("repeat_repair", quarter(t["day"]), a.get("unit"), a.get("category"))].append(t)
+        for (finding, q, who, category), items in groups.items():
+            threshold = s.repeat_complaints if finding == "repeat_complaint" else s.repeat_repairs
+            if len(items) < threshold:
+                continue
+            subjects = sorted({i["subject"] for i in items})
+            units = sorted({i["attributes"].get("unit") for i in items if i["attributes"].get("unit")})
+            out.append({"quarter": q, "finding": finding, "subject": ", ".join(subjects),
+                        "unit": ", ".join(units), "category": category, "count": len(items),
+                        "min_count": threshold, "items": ", ".join(i["code"] for i in items),
+                        "first": items[0]["day"].isoformat(), "last": items[-1]["day"].isoformat(), "rule": "P8"})
+        for v in self._visits(ctx, "repair_callback", "complaint_callback", "complaint_recheck"):
+            day = self._day(ctx, v["completed_at"])
+            if v["status"] != "completed" or not self._in_range(ctx, day):
+                continue
+            ans = v["answers"]
+            if ans.get("passed") != "no" and ans.get("effect") != "not_resolved":
+                continue
+            out.append({"quarter": quarter(day), "finding": "failed_callback", "subject": v["subject"],
+                        "unit": v["meta"].get("unit") or "", "category": v["meta"].get("category"), "count": 1,
+                        "min_count": 1, "items": v["code"], "first": day.isoformat(), "last": day.isoformat(),
+                        "rule": "P8"})
+        order = {"repeat_complaint": 0, "repeat_repair": 1, "failed_callback": 2}
+        return sorted(out, key=lambda r: (r["quarter"], order[r["finding"]], -r["count"], r["subject"],
+                                          r["unit"], r["category"] or ""))
+
+
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
+        from huifang.projections.charts import count_chart
+
+        return count_chart(self.title, rows, "finding", ctx)  # how many non-conformities of each kind
+
+    def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
+        s = ctx.app.settings("property")
+        return [f"P8: the same subject complaining about the same category >= {s.repeat_complaints} times, or the "
+                f"same unit needing the same repair >= {s.repeat_repairs} times, within a quarter; failed callbacks "
+                f"(repair not up to standard, complaint not resolved) are listed too (003 §6 4.6)."]
+
+
+class WorkersReport(_Base):
+    """P2 (000 §2 4.2): callback results are written into each repair worker's assessment:
+    timeliness, pass and satisfaction rates over the worker's called-back repairs."""
+
+    name = "workers"
+    title = "维修工考核 Repair results per worker (P2)"
+    rules = ["P2", "G15", "G16"]
+
+    def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
+        stats: dict[str, dict[str, Any]] = defaultdict(lambda: {
+            "repairs": 0, "sampled": 0, "callbacks": 0, "on_time": 0, "passed": 0, "failed": 0, "satisfied": 0,
+            "redo_callbacks": 0, "redo_failed": 0})
+        chosen: set[str] = set()
+        satisfied = tuple(getattr(ctx.app.settings("property"), "satisfied_levels", SATISFIED))
+        for t in self._triggers(ctx, "repair_completed"):
+            if not self._in_range(ctx, t["day"]):
+                continue
+            w = stats[t["attributes"].get("worker")]
+            w["repairs"] += 1
+            w["sampled"] += 1 if t["followups"] else 0
+            chosen.add(t["code"])
+        for v in self._visits(ctx, "repair_callback"):
+            if v["trigger"] not in chosen or v["status"] != "completed":
+                continue
+            w = stats[v["meta"].get("worker")]
+            ans = v["answers"]
+            if int(v["meta"].get("round", 0)) > 0:
+                w["redo_callbacks"] += 1
+                w["redo_failed"] += ans.get("passed") == "no"
+                continue
+            w["callbacks"] += 1
+            w["on_time"] += ans.get("timeliness") == "on_time"
+            w["passed"] += ans.get("passed") == "yes"
+            w["failed"] += ans.get("passed") == "no"
+            w["satisfied"] += ans.get("satisfaction") in satisfied
+        out = []
+        for worker, w in sorted(stats.items(), key=lambda kv: str(kv[0])):
+            n = w["callbacks"]
+            out.append({"worker": worker, **w,
+                        "callback_rate": _rate(n, w["sampled"]), "on_time_rate": _rate(w["on_time"], n),
+                        "pass_rate": _rate(w["passed"], n), "satisfaction_rate": _rate(w["satisfied"], n)})
+        return out
+
+
+class RenovationReport(_Base):
+    """P9 (002 §5 art. 7): complaint rate per designer, inspector and crew: the share of their projects
+    with a complaint about them (complaints handled naming the project and party, and complaints raised
+    in the renovation follow-ups)."""
+
+    name = "renovation"
+    title = "装修被投诉比率 Complaint rate per designer / inspector / crew (P9)"
+    rules = ["P9"]
+
+    def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
+        projects: dict[str, dict[str, Any]] = {}
+        completed: dict[str, date] = {}
+        for t in self._triggers(ctx, "renovation_completed"):
+            project = t["attributes"].get("project") or next(
+                ((x.get("meta") or {}).get("project") for x in t["skipped"] or [] if (x.get("meta") or {}).get("project")),
+                None)
+            if project:
+                completed[project] = t["day"]
+        for t in self._triggers(ctx, "renovation_started"):
+            a = t["attributes"]
+            end = completed.get(t["code"]) or date.fromisoformat(a["expected_end"])
+            # ongoing in the period: started before its end, finished after its start
+            if (ctx.date_to and t["day"] > ctx.date_to) or (ctx.date_from and end < ctx.date_from):
+                continue
+            projects[t["code"]] = a
+        complaints: list[tuple[str, str, str]] = []  # (project, party, source)
+        for t in self._triggers(ctx, "complaint_handled"):
+            a = t["attributes"]
+            if a.get("renovation") in projects and a.get("against") and self._in_range(ctx, t["day"]):
+                complaints.append((a["renovation"], a["against"], t["code"]))
+        for v in self._visits(ctx, "renovation_early", "renovation_midterm", "renovation_completion",
+                              "warranty_check"):
+            who = v["answers"].get("complaint")
+            if v["status"] == "completed" and v["meta"].get("project") in projects and who in PARTIES and \
+                    self._in_range(ctx, self._day(ctx, v["completed_at"])):
+                complaints.append((v["meta"]["project"], who, v["code"]))
+        stats: dict[tuple[str, str], dict[str, Any]] = {}
+        for code, a in projects.items():
+            for party in PARTIES:
+                st = stats.setdefault((party, a[party]), {"projects": set(), "complaints": 0, "complained": set()})
+                st["projects"].add(code)
+        for project, party, _source in complaints:
+            st = stats[(party, projects[project][party])]
+            st["complaints"] += 1
+            st["complained"].add(project)
+        return [{"role": party, "person": person, "projects": len(st["projects"]), "complaints": st["complaints"],
+                 "complained_projects": len(st["complained"]),
+                 "complaint_rate": _rate(len(st["complained"]), len(st["projects"]))}
+                for (party, person), st in sorted(stats.items(), key=lambda kv: (PARTIES.index(kv[0][0]), kv[0][1]))]
+
+
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
+        from dataclasses import replace
+
+        from huifang.projections.charts import generic_chart
+
+        return generic_chart(self.title, rows, replace(ctx, by=["role", "person"]))  # label bars by both
+
+    def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
+        return ["complaint_rate = projects with a complaint about the person / their projects ongoing in the "
+                "period (complaints handled that name the project and party, and complaints raised in the "
+                "renovation follow-ups)."]
+
+
+PARTIES = ("designer", "inspector", "crew")
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(n / d, 6) if d else None
+
+
+REPORTS = [RepeatsReport, WorkersReport, RenovationReport]

@@ -1,0 +1,161 @@
+"""F8 reports on a crafted scenario with known outcomes: every figure equals the hand-computed value
+(G15 success rate, F4 in-cooling-off success rate, channel shares, F5 fallback share, ticket ratio,
+resolution rate, unresolved tickets, per branch). SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from huifang.core import clock
+from huifang.core.application import HuifangApp
+from huifang.core.config import load_config
+from huifang.projections.reports import ReportContext
+
+ISSUED = "2026-09-01T10:00:00+08:00"  # Tue; cooling-off (15 days) ends 2026-09-16 23:59:59
+AS_OF = datetime.fromisoformat("2026-09-28T16:00:00+08:00")
+OK = {"self_signed": "yes", "terms_understood": "yes", "cooling_off_informed": "yes", "anomaly": "none",
+      "satisfaction": "满意"}
+
+
+def _answers(**change):
+    return [x for k, v in {**OK, **change}.items() for x in ("--answer", f"{k}={v}")]
+
+
+@pytest.fixture
+def scenario(hf, tmp_path):
+    """10 policies due (5 in sh-pudong, 5 in bj-chaoyang) + 1 exempt:
+    P1-P5 reached inside the cooling-off period (P1 a major anomaly, ticket closed after the second
+    follow-up; P2 an opinion, ticket still open); P6 reached after the cooling-off period; P7 refused;
+    P8 surrendered before contact (cancelled); P9 two invalid numbers -> letter -> lost; P10 untouched;
+    P11 exempt (F6)."""
+    rec = tmp_path / "call.wav"
+    rec.write_bytes(b"RIFF")
+    hf.ok("staff", "add", "ag1", "--name", "代理人", "--role", "sales")
+    hf.ok("staff", "add", "cc1", "--name", "回访专员", "--role", "agent")
+    cfg = tmp_path / "huifang.toml"
+    cfg.write_text('[plugins.finance]\nagents = ["cc1"]\n', encoding="utf-8")  # cc1 owns them (G9)
+    hf.config = str(cfg)
+
+    def call(fu, outcome, now, channel="phone"):
+        args = ["attempt", fu, "--channel", channel, "--outcome", outcome]
+        hf.ok(*args, *(["--recording", str(rec)] if channel == "phone" else []), actor="cc1", now=now)
+
+    for i in range(1, 12):
+        branch = "sh-pudong" if i <= 5 or i == 11 else "bj-chaoyang"
+        hf.ok("subject", "add", f"C{i}", "--name", f"客户{i}", "--phone", "13900000000", now=ISSUED)
+        if i == 11:
+            hf.ok("subject", "exempt", "C11", "--statement", "SM-11", now=ISSUED)
+        hf.ok("trigger", "finance.policy_issued", "--subject", f"C{i}", "--id", f"P{i}", "--attr", "agent=ag1",
+              "--attr", f"branch={branch}", "--attr", "sales_channel=agency", now=ISSUED)
+    for i in range(1, 6):
+        call(f"P{i}-policy", "reached", f"2026-09-02T10:{10 + i}:00+08:00")
+    hf.ok("complete", "P1-policy", *_answers(anomaly="private_fee"), actor="cc1", now="2026-09-02T10:30:00+08:00")
+    hf.ok("complete", "P2-policy", *_answers(terms_understood="no"), actor="cc1", now="2026-09-02T10:31:00+08:00")
+    for i in (3, 4, 5):
+        hf.ok("complete", f"P{i}-policy", *_answers(), actor="cc1", now="2026-09-02T10:32:00+08:00")
+    hf.ok("ticket", "resolve", "TK-P1-policy-1", "--note", "fee refunded", now="2026-09-03T10:00:00+08:00")
+    call("P1-policy-recheck1", "reached", "2026-09-03T10:30:00+08:00")
+    hf.ok("complete", "P1-policy-recheck1", "--answer", "resolved=yes", "--answer", "satisfaction=满意",
+          actor="cc1", now="2026-09-03T10:35:00+08:00")
+    call("P6-policy", "reached", "2026-09-18T10:30:00+08:00")  # after the cooling-off period
+    hf.ok("complete", "P6-policy", *_answers(), actor="cc1", now="2026-09-18T10:35:00+08:00")
+    call("P7-policy", "refused", "2026-09-02T10:40:00+08:00")
+    hf.ok("close", "P7-policy", "--lost", "refused", actor="cc1", now="2026-09-02T10:41:00+08:00")
+    hf.ok("close", "P8-policy", "--cancel", "surrendered in the cooling-off period (退保)",
+          now="2026-09-02T09:00:00+08:00")
+    call("P9-policy", "wrong_number", "2026-09-01T10:30:00+08:00")
+    call("P9-policy", "wrong_number", "2026-09-01T14:30:00+08:00")  # F5: -> letter
+    call("P9-policy", "no_answer", "2026-09-10T10:30:00+08:00", channel="letter")
+    hf.ok("close", "P9-policy", "--lost", "no_answer", actor="cc1", now="2026-09-10T10:31:00+08:00")
+    app = HuifangApp(hf.db, load_config(str(cfg)))
+    with clock.at(AS_OF):
+        app.projector.catch_up()
+    yield app
+    app.projector.engine.dispose()
+    app.close()
+
+
+def _rows(app, name, **kw):
+    reports = {r.name: r for rs in app.registry.pm.hook.huifang_reports() for r in (rs or [])}
+    with clock.at(AS_OF), app.projector.engine.connect() as conn:
+        return reports[name]().rows(ReportContext(conn=conn, app=app, **kw))
+
+
+def test_f8_branch_success_rates_by_the_g15_formula(scenario):
+    rows = {r["branch"]: r for r in _rows(scenario, "branches", by=["branch"])}
+    assert list(rows) == ["bj-chaoyang", "sh-pudong", "(all)"]
+    total = rows["(all)"]
+    # due 10 (P11 exempt is not due), reached 6, refused 1, cancelled before contact 1:
+    # success rate = 6 / (10 - 1 - 1) = 0.75; in cooling-off: P1-P5 = 5 / 8 = 0.625
+    assert (total["due"], total["reached"], total["refused"], total["cancelled_before_contact"]) == (10, 6, 1, 1)
+    assert total["success_rate"] == 0.75
+    assert total["policy_success_rate"] == 0.75
+    assert total["policies_reached_in_cooling_off"] == 5
+    assert total["in_cooling_off_success_rate"] == 0.625
+    assert total["meets_f4_target"] is False  # F4: >= 90%
+    sh, bj = rows["sh-pudong"], rows["bj-chaoyang"]
+    assert (sh["due"], sh["reached"], sh["success_rate"], sh["in_cooling_off_success_rate"]) == (5, 5, 1.0, 1.0)
+    # bj: 1 reached (late) of 5 due minus 1 refused minus 1 cancelled = 1/3; none in the cooling-off period
+    assert (bj["due"], bj["reached"], bj["success_rate"], bj["in_cooling_off_success_rate"]) == (5, 1, 0.333333, 0.0)
+
+
+def test_f8_ticket_rate_resolution_rate_and_unresolved_tickets(scenario):
+    rows = {r["branch"]: r for r in _rows(scenario, "branches", by=["branch"])}
+    total, sh, bj = rows["(all)"], rows["sh-pudong"], rows["bj-chaoyang"]
+    # 2 tickets on 2 of 10 follow-ups; P1's (major) closed after the second follow-up, P2's still open
+    assert (total["tickets"], total["major_tickets"], total["ticket_rate"]) == (2, 1, 0.2)
+    assert (total["tickets_closed"], total["ticket_resolution_rate"], total["unresolved_tickets"]) == (1, 0.5, 1)
+    assert (sh["ticket_rate"], sh["ticket_resolution_rate"], sh["unresolved_tickets"]) == (0.4, 0.5, 1)
+    assert (bj["tickets"], bj["ticket_rate"], bj["ticket_resolution_rate"]) == (0, 0.0, None)
+
+
+def test_f8_channel_shares(scenario):
+    rows = {r["channel"]: r for r in _rows(scenario, "channels")}
+    assert rows["phone"]["followups"] == 9 and rows["phone"]["share"] == 0.9
+    assert rows["letter"]["followups"] == 1 and rows["letter"]["share"] == 0.1
+    assert rows["phone"]["reached_by_channel"] == 6 and rows["phone"]["reached_share"] == 1.0
+    by_branch = _rows(scenario, "channels", by=["branch"])
+    assert {(r["branch"], r["channel"]): r["share"] for r in by_branch} == {
+        ("bj-chaoyang", "letter"): 0.2, ("bj-chaoyang", "phone"): 0.8, ("sh-pudong", "phone"): 1.0}
+
+
+def test_f5_fallback_share_reported_against_the_limit(scenario):
+    [row] = _rows(scenario, "fallback")
+    assert row == {"followups": 10, "home_visits": 0, "letters": 1, "fallbacks": 1, "fallback_share": 0.1,
+                   "limit_share": 0.1, "within_limit": True}
+    rows = {r["branch"]: r for r in _rows(scenario, "fallback", by=["branch"])}
+    assert rows["bj-chaoyang"]["fallback_share"] == 0.2 and rows["bj-chaoyang"]["within_limit"] is False
+
+
+def test_f8_period_filter_and_month_dimension(scenario):
+    assert _rows(scenario, "branches", by=["branch"], date_from=date(2026, 10, 1)) == []
+    rows = _rows(scenario, "branches", by=["branch", "month"], date_from=date(2026, 9, 1), date_to=date(2026, 9, 30))
+    assert [(r["branch"], r["month"], r["due"]) for r in rows] == [
+        ("bj-chaoyang", "2026-09", 5), ("sh-pudong", "2026-09", 5), ("(all)", "(all)", 10)]
+
+
+def test_f8_reports_are_discovered_through_the_hook(scenario):
+    names = {r.name for rs in scenario.registry.pm.hook.huifang_reports() for r in (rs or [])}
+    assert {"branches", "channels", "fallback"} <= names
+
+
+def test_f8_without_dimensions_one_total_row(scenario):
+    [row] = _rows(scenario, "branches")
+    assert (row["due"], row["success_rate"], row["in_cooling_off_success_rate"]) == (10, 0.75, 0.625)
+
+
+def test_f8_branches_report_through_the_cli(scenario, hf):
+    data = hf.ok("report", "branches", now="2026-09-28T16:00:00+08:00")
+    rows = {r["branch"]: r for r in data["rows"]}
+    assert rows["(all)"]["success_rate"] == 0.75 and rows["sh-pudong"]["ticket_rate"] == 0.4
+    text = hf.ok("report", "fallback", now="2026-09-28T16:00:00+08:00", json_out=False)
+    assert "10.0%" in text
+
+
+def test_f6_exempt_policy_is_not_due_in_the_success_rate(scenario):
+    rows = {r["branch"]: r for r in _rows(scenario, "branches", by=["branch"])}
+    # sh-pudong has 6 policies; P11's signed statement (F6) closed it as exempt: 5 due, 5 reached
+    assert (rows["sh-pudong"]["due"], rows["sh-pudong"]["success_rate"]) == (5, 1.0)
+    [fallback] = _rows(scenario, "fallback")
+    assert fallback["followups"] == 10
