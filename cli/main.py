@@ -714,6 +714,24 @@ subject.add_command(subject_import)  # huifang subject import FILE (issue 9)
 cli.add_command(import_group)  # huifang import subjects|triggers FILE
 
 
+@cli.command()
+@click.option("--occasion", required=True, help="birthday|holiday")
+@click.option("--name", default="", help="The holiday (e.g. 春节) for --occasion holiday.")
+@click.option("--channel", default="sms", show_default=True, help="sms|wechat|email|app")
+@json_option
+@click.pass_context
+def greetings(ctx: click.Context, occasion: str, name: str, channel: str) -> None:
+    """Send today's birthday or holiday greetings as one recorded batch (G21)."""
+    from huifang.core.greetings import send
+
+    def go(s: State) -> None:
+        b = send(s.app(), occasion, name, channel, actor=s.actor)
+        data = {"batch": b.code, "day": b.day, "recipients": b.recipients, "skipped": b.skipped}
+        emit(s, data, f"{b.code}: {len(b.recipients)} greeting(s) sent, {len(b.skipped)} left out"
+             + "".join(f"\n  not sent to {x['subject']}: {x['reason']}" for x in b.skipped))
+    run(ctx, go)
+
+
 def add_plugin_commands() -> None:
     """Plugins may add command groups (e.g. aesthetics' `campaign`)."""
     from huifang.core.registry import discover

@@ -28,7 +28,7 @@ ERASED = "[erased]"
 UNREADABLE = "[unreadable]"
 NO_KEY = "[encrypted]"
 DEFAULT_PII_ATTRIBUTES = ["address", "id_number", "id_card", "insurance_no", "wechat", "qq",
-                          "emergency_contact", "contact_phone"]
+                          "emergency_contact", "contact_phone", "birthday"]
 
 
 class SubjectErased(Refused):
