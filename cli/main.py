@@ -342,20 +342,23 @@ def trigger(ctx: click.Context, kind: str, subject_id: str, trigger_id: str | No
 @click.option("--agent", default=None, metavar="STAFF_ID")
 @click.option("--on", "on_text", default=None, metavar="DATE", help="Day (default: today at --now).")
 @click.option("--overdue", is_flag=True)
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="At most this many rows, soonest deadline first (0 = all).")
 @json_option
 @click.pass_context
-def queue(ctx: click.Context, agent: str | None, on_text: str | None, overdue: bool) -> None:
+def queue(ctx: click.Context, agent: str | None, on_text: str | None, overdue: bool, limit: int) -> None:
     """Today's follow-ups (open windows), soonest deadline first."""
     from huifang.core import queries
 
     def go(s: State) -> None:
         on = clock.parse_day(on_text) if on_text else None
-        rows = queries.queue(s.app(), agent, on, overdue)
+        rows = queries.queue(s.app(), agent, on, overdue, limit=limit)
         emit(s, rows, table(["follow-up", "subject", "visit type", "status", "due", "owner", "tries", "next try"],
                             [[r["id"], r["subject"], r["visit_type"], r["status"],
                               r["due"] + (" (provisional)" if r["provisional"] else ""), r["owner"] or "-",
                               r["attempts"], r["next_attempt_at"] or "-"] for r in rows])
-             + f"\n{len(rows)} follow-up(s)")
+             + f"\n{len(rows)} follow-up(s)"
+             + (f" (the first {limit}: --limit to see more)" if limit and len(rows) == limit else ""))
     run(ctx, go)
 
 

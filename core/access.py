@@ -25,6 +25,8 @@ refusal and is sealed into the chain like any other record.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from .errors import ConflictError, HuifangError, Refused
@@ -63,11 +65,23 @@ class Access:
     def __init__(self, app: Any):
         self.app = app
         self._enforced = False
+        self._pinned = False
         self._roles: dict[str, Any] = {}
 
     # -- mode ---------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[None]:
+        """One bulk command (issue 9: import): whether access control is on is read once, not per row
+        (it is turned on only by adding the first admin, which an import does not do)."""
+        self.enforced()
+        before, self._pinned = self._pinned, True
+        try:
+            yield
+        finally:
+            self._pinned = before
+
     def enforced(self) -> bool:
-        if not self._enforced:
+        if not self._enforced and not self._pinned:
             from .audit.trail import AccessPolicy
 
             self._enforced = self.app.find_by_id(AccessPolicy.create_id()) is not None

@@ -191,6 +191,17 @@ class HuifangApp(Application[UUID]):
 
     def add_subject(self, code: str, name: str, phones: list[str] | None = None, email: str | None = None,
                     tz: str | None = None, attributes: dict | None = None, actor: str = "cli") -> Subject:
+        tz = self._check_subject(code, name, phones, email, tz)
+        if self.find(Subject, code):
+            raise Refused(f"subject '{code}' already exists")
+        self.access.require(actor, "subject.add", subject=code)
+        subject = self.new_subject(code, name, phones, email, tz, attributes, actor, checked=True)
+        self.commit(subject)
+        return subject
+
+    def _check_subject(self, code: str, name: str, phones: list[str] | None, email: str | None,
+                       tz: str | None) -> str:
+        """The subject file's fields (G1); returns the time zone to use."""
         _need_code(code, "subject ID")
         if not name.strip():
             raise HuifangError("--name: must not be empty")
@@ -201,12 +212,7 @@ class HuifangApp(Application[UUID]):
             raise HuifangError(f"--email: '{email}' is not an email address")
         tz = tz or self.config.huifang.timezone
         clock.zone(tz)
-        if self.find(Subject, code):
-            raise Refused(f"subject '{code}' already exists")
-        self.access.require(actor, "subject.add", subject=code)
-        subject = self.new_subject(code, name, phones, email, tz, attributes, actor, checked=True)
-        self.commit(subject)
-        return subject
+        return tz
 
     def new_subject(self, code: str, name: str, phones: list[str] | None = None, email: str | None = None,
                     tz: str | None = None, attributes: dict | None = None, actor: str = "cli",
@@ -214,16 +220,7 @@ class HuifangApp(Application[UUID]):
         """add_subject without the save (bulk import batches many into one save); `checked` skips
         re-validating what add_subject already checked. The caller makes sure the id is new."""
         if not checked:
-            _need_code(code, "subject ID")
-            if not name.strip():
-                raise HuifangError("--name: must not be empty")
-            for p in phones or []:
-                if not p.replace("+", "").replace("-", "").replace(" ", "").isdigit():
-                    raise HuifangError(f"--phone: '{p}' is not a phone number (digits, +, - only)")
-            if email is not None and "@" not in email:
-                raise HuifangError(f"--email: '{email}' is not an email address")
-            tz = tz or self.config.huifang.timezone
-            clock.zone(tz)
+            tz = self._check_subject(code, name, phones, email, tz)
         k = self.keyring  # issue 8: name, phones, email and PII attributes are stored encrypted
         return Subject(code=code, name=k.seal(code, name), phones=k.seal(code, list(phones or [])),
                        email=k.seal(code, email), tz=tz, attributes=k.seal_attributes(code, dict(attributes or {})),

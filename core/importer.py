@@ -260,6 +260,9 @@ class Importer:
         self.key = hashlib.sha256(
             f"{self.source.digest}|{what}|{self.kind}|{mapping.digest()}".encode()).hexdigest()[:64]
         self._subjects: OrderedDict[str, Any] = OrderedDict()  # LRU of loaded subjects
+        # issue 9: pass 1's plans, saved as they are by pass 2 instead of planning every row twice
+        # (row -> (subject, trigger, follow-ups)); at most KEEP_PLANS rows, so memory stays bounded
+        self._plans: dict[int, tuple[str, Any, list[Any]]] = {}
 
     # -- columns --------------------------------------------------------------------------------
     def _resolve_columns(self) -> None:
@@ -490,6 +493,10 @@ class Importer:
         if run is not None and run.status == "done":
             report["rows"] = run.rows
             return report
+        with self.app.access.pinned():  # one bulk command: access control is on or off throughout
+            return self._run(run, resume, start_imported, report)
+
+    def _run(self, run: Any, resume: int, start_imported: int, report: dict[str, Any]) -> dict[str, Any]:
         bad, existing, dups, rows = self._check(resume)
         report.update(rows=rows, existing=len(existing), duplicates=len(dups))
         report["bad"] = [b.__dict__ for b in bad]
@@ -511,6 +518,8 @@ class Importer:
         existing: set[int] = set()
         dups: set[int] = set()
         seen: dict[str, tuple[int, Any, Any]] = {}  # id -> (row, kind, subject) within this file
+        rows_of: dict[str, int] = {}  # subject -> how many of the file's new triggers are theirs
+        self._plans = {}
         created: dict[str, Any] = {}  # subjects the file itself registers (trigger import)
         total = self.source.total
         count = 0
@@ -549,14 +558,21 @@ class Importer:
                     subj, is_new = self._subject(args["subject"], args["new_subject"], created)
                     if is_new:
                         created[args["subject"]] = subj
-                    self.app.plan_trigger(args["kind"], args["subject"], args["attributes"], args["code"],
-                                          args["at"], actor=self.actor, subj=subj, check_existing=False)
+                    trigger, fus, closed, _ = self.app.plan_trigger(
+                        args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
+                        actor=self.actor, subj=subj, check_existing=False)
+                    rows_of[args["subject"]] = rows_of.get(args["subject"], 0) + 1
+                    if not is_new and not closed and len(self._plans) < KEEP_PLANS:
+                        self._plans[n] = (args["subject"], trigger, fus)
                 except _BadRow as e:
                     bad.append(Bad(n, e.column, e.why))
                 except HuifangError as e:
                     bad.append(Bad(n, "-", str(e)))
             self.progress("checking", count, max(total, count))
         bad.sort(key=lambda b: b.row)
+        # a plan may read the subject's earlier triggers (history): a subject with several new triggers
+        # in this file is planned again in pass 2, after its earlier ones are saved
+        self._plans = {n: p for n, p in self._plans.items() if rows_of.get(p[0], 0) == 1}
         return bad, existing, dups, count
 
     def _write(self, resume: int, imported: int, skip: set[int]) -> tuple[int, int]:
@@ -575,8 +591,8 @@ class Importer:
                 try:
                     try:
                         imported += self._commit(pending, check=checked)
-                    except ConflictError:
-                        imported += self._commit(pending, check=True)
+                    except ConflictError:  # the failed save took the kept plans' events: plan afresh
+                        imported += self._commit(pending, check=True, reuse=False)
                 except HuifangError as e:
                     if batches == 0 and resume == 0:
                         raise
@@ -605,15 +621,23 @@ class Importer:
         self._save_position(last, imported, "done")
         return imported, batches
 
-    def _commit(self, pending: list[tuple[int, dict[str, Any]]], check: bool) -> int:
+    def _commit(self, pending: list[tuple[int, dict[str, Any]]], check: bool, reuse: bool = True) -> int:
         aggregates: list[Any] = []
         created: dict[str, Any] = {}
         n_new = 0
+        plans = {n: self._plans.pop(n) for n, _ in pending if n in self._plans}
+        if not reuse:
+            plans = {}
         stored = self._stored([a["code"] for _, a in pending]) if check else {}
         if self.what == "trigger":
-            self._prefetch([a["subject"] for _, a in pending], created)
+            self._prefetch([a["subject"] for n, a in pending if n not in plans], created)
         for n, args in pending:
             if args["code"] in stored:
+                continue
+            kept = plans.get(n)
+            if kept is not None:  # planned in pass 1 on the same store state and logical time
+                aggregates += [kept[1], *kept[2]]
+                n_new += 1
                 continue
             try:
                 if self.what == "subject":
@@ -652,6 +676,9 @@ class Importer:
                 b = rows.get(n)
                 if b is not None:
                     w.writerow([n, b.column, b.why, *raw])
+
+
+KEEP_PLANS = 20000  # issue 9: pass-1 plans kept for pass 2 (bounded memory; later rows are planned again)
 
 
 def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:

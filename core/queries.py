@@ -53,33 +53,58 @@ def _reveal(app: Any, data: Any) -> Any:
     return keyring.reveal_all(data) if keyring is not None else data
 
 
+QUEUE_LIMIT = 50  # issue 9: one page of the queue; `huifang queue --limit N` (0 = all) for more
+
+
 def queue(app: Any, agent: str | None = None, on: date | None = None, overdue: bool = False,
-          limit: int = 500) -> list[dict[str, Any]]:
+          limit: int | None = QUEUE_LIMIT) -> list[dict[str, Any]]:
+    """One page of the due queue from the indexed view: only the columns shown are read (no JSON
+    columns, no aggregates), and each stored UTC instant is converted once per distinct value."""
     from huifang.projections.core_views import followups as t, ts
 
     now = clock.now()
     tz = clock.zone(app.config.huifang.timezone)
     day = on or now.astimezone(tz).date()
     end = datetime.combine(day + timedelta(days=1), time(0), tz)
-    app.projector.catch_up()
-    q = select(t).where(t.c.status.in_(OPEN), t.c.window_open < ts(end))
+    app.projector.catch_up()  # a position read and the head: nothing to apply when the views are current
+    c = t.c
+    q = select(c.code, c.subject, c.plugin, c.visit_type, c.status, c.window_open, c.due, c.owner, c.channel,
+               c.attempts, c.next_attempt_at, c.provisional).where(c.status.in_(OPEN), c.window_open < ts(end))
     if agent:
-        q = q.where(t.c.owner == agent)
+        q = q.where(c.owner == agent)
     if overdue:
-        q = q.where(t.c.due < ts(now))
-    q = q.order_by(t.c.due, t.c.code).limit(limit)
+        q = q.where(c.due < ts(now))
+    q = q.order_by(c.due, c.code)
+    if limit:
+        q = q.limit(limit)
     with app.projector.engine.connect() as conn:
         rows = conn.execute(q).all()
+    instants: dict[str, datetime] = {}
+    shown: dict[str, str] = {}
+
+    def instant(text: str) -> datetime:
+        v = instants.get(text)
+        if v is None:
+            v = instants[text] = datetime.fromisoformat(text)
+        return v
+
+    def local(text: str | None) -> str | None:
+        if text is None:
+            return None
+        v = shown.get(text)
+        if v is None:
+            v = shown[text] = instant(text).astimezone(tz).isoformat(timespec="seconds")
+        return v
+
     out = []
     for r in rows:
-        wo = datetime.fromisoformat(r.window_open)
-        due = datetime.fromisoformat(r.due)
+        status = r.status
+        if status != "overdue":
+            status = effective_status(status, instant(r.window_open), instant(r.due), now)
         out.append({
             "id": r.code, "subject": r.subject, "plugin": r.plugin, "visit_type": r.visit_type,
-            "status": effective_status(r.status, wo, due, now), "window_open": clock.iso(wo, str(tz)),
-            "due": clock.iso(due, str(tz)), "owner": r.owner, "channel": r.channel, "attempts": r.attempts,
-            "next_attempt_at": clock.iso(datetime.fromisoformat(r.next_attempt_at), str(tz))
-            if r.next_attempt_at else None,
+            "status": status, "window_open": local(r.window_open), "due": local(r.due), "owner": r.owner,
+            "channel": r.channel, "attempts": r.attempts, "next_attempt_at": local(r.next_attempt_at),
             "provisional": bool(r.provisional),
         })
     return out

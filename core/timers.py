@@ -20,15 +20,19 @@ OPEN = ("planned", "due", "overdue")
 def tick(app: Any, actor: str = "system") -> dict[str, Any]:
     from huifang.projections.core_views import followups as t, ts
 
+    # what this tick saved, kept across its retries (a retry re-reads and finds its own earlier
+    # batches done, so counting only the last attempt would under-report them)
+    done = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0}
+    sent: list[dict] = []
     for _ in range(5):
         try:
-            return _tick(app, actor, t, ts)
+            return _tick(app, actor, t, ts, done, sent)
         except ConflictError:
             continue  # a concurrent writer touched one of these follow-ups: re-read and redo
-    return _tick(app, actor, t, ts)
+    return _tick(app, actor, t, ts, done, sent)
 
 
-def _tick(app: Any, actor: str, t: Any, ts: Any) -> dict[str, Any]:
+def _tick(app: Any, actor: str, t: Any, ts: Any, done: dict[str, int], sent: list[dict]) -> dict[str, Any]:
     now = clock.now()
     app.projector.catch_up()
     n = ts(now)
@@ -53,6 +57,11 @@ def _tick(app: Any, actor: str, t: Any, ts: Any) -> dict[str, Any]:
         if pending:
             app.commit(*pending)
             pending.clear()
+        for k, v in counts.items():  # counted once saved
+            done[k] += v
+            counts[k] = 0
+        sent.extend(reminders)
+        reminders.clear()
 
     for code in to_open:
         fu = app.load(FollowUp, code, "follow-up")
@@ -89,8 +98,8 @@ def _tick(app: Any, actor: str, t: Any, ts: Any) -> dict[str, Any]:
         if len(pending) >= BATCH:
             flush()
     flush()
-    counts["locked"] = _locks(app, now, overdue_rows, actor)
-    return {**counts, "reminders": reminders, "now": clock.iso(now)}
+    done["locked"] += _locks(app, now, overdue_rows, actor)
+    return {**done, "reminders": list(sent), "now": clock.iso(now)}
 
 
 def _locks(app: Any, now: Any, rows: list[tuple], actor: str) -> int:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Column, Index, Integer, MetaData, String, Table, select, update)
+from sqlalchemy import (JSON, Boolean, Column, Index, Integer, MetaData, String, Table, bindparam, select,
+                        update)
 from sqlalchemy.engine import Connection
 
 from .engine import View
@@ -63,6 +64,9 @@ followups = Table(
     Column("meta", JSON),
     Index("ix_followups_oid", "oid", unique=True),
     Index("ix_followups_owner_status_open", "owner", "status", "window_open"),
+    # the queue page (issue 9): one agent's rows in deadline order, filtered inside the index, so
+    # `queue --agent` reads its first 50 rows instead of sorting all of that agent's open rows
+    Index("ix_followups_owner_due", "owner", "due", "code", "status", "window_open"),
     Index("ix_followups_status_due", "status", "due"),
     Index("ix_followups_due", "due"),
     Index("ix_followups_completed", "completed_at"),
@@ -108,11 +112,30 @@ tickets = Table(
 )
 
 P = "huifang:"
+# built once: the engine sends these with their rows as parameters, one executemany per batch (issue 9)
+INSERT_FOLLOWUP, INSERT_TRIGGER, INSERT_TICKET = followups.insert(), triggers.insert(), tickets.insert()
+INC = object()  # `column + 1` in set_row
+_UPDATES: dict[tuple[str, tuple[str, ...], bool], Any] = {}
+
+
+def set_row(conn: Connection, table: Table, oid: str, values: dict[str, Any], planned_only: bool = False) -> None:
+    """UPDATE table SET values WHERE oid = :oid, compiled once per set of columns with bind
+    parameters (issue 9), so a batch of the same update goes out as one executemany."""
+    key = (table.name, tuple(values), planned_only)
+    stmt = _UPDATES.get(key)
+    if stmt is None:
+        c = table.c
+        stmt = update(table).where(c.oid == bindparam("_oid"))
+        if planned_only:
+            stmt = stmt.where(c.status == "planned")
+        stmt = _UPDATES[key] = stmt.values({k: c[k] + 1 if v is INC else bindparam("_v_" + k, type_=c[k].type)
+                                            for k, v in values.items()})
+    conn.execute(stmt, {"_oid": oid, **{"_v_" + k: v for k, v in values.items() if v is not INC}})
 
 
 class CoreView(View):
     name = "core"
-    version = 3  # v3: occurred_at wide enough for microseconds; v2: oid keys, follow-ups added to triggers, on_time, cancelled_before_contact, answers, recording, ticket, reopened
+    version = 4  # v4: ix_followups_owner_due (the queue page); v3: occurred_at wide enough for microseconds; v2: oid keys, follow-ups added to triggers, on_time, cancelled_before_contact, answers, recording, ticket, reopened
     metadata = metadata
     topics = frozenset(P + t for t in (
         "FollowUp.Planned", "FollowUp.WindowOpened", "FollowUp.MarkedOverdue", "FollowUp.ReminderSent",
@@ -128,7 +151,7 @@ class CoreView(View):
         oid = str(e.originator_id)
         if name == "FollowUp.Planned":
             meta = dict(e.meta or {})
-            conn.execute(followups.insert(), dict(  # params apart: the compiled insert is cached (issue 9)
+            conn.execute(INSERT_FOLLOWUP, dict(  # params apart: the compiled insert is cached (issue 9)
                 code=e.code, oid=oid, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
                 plugin=e.plugin, visit_type=e.visit_type, status="planned", window_open=ts(e.window_open),
                 due=ts(e.due), owner=e.owner, channel=e.channel, department=e.department, branch=e.branch,
@@ -141,16 +164,16 @@ class CoreView(View):
             where = f.oid == oid
             values: dict[str, Any] = {}
             if name == "FollowUp.WindowOpened":
-                conn.execute(update(followups).where(where, f.status == "planned").values(status="due"))
+                set_row(conn, followups, oid, {"status": "due"}, planned_only=True)
                 return
             if name == "FollowUp.MarkedOverdue":
                 values = {"status": "overdue"}
             elif name == "FollowUp.ReminderSent":
                 values = {"reminded": True}
             elif name == "FollowUp.Escalated":
-                values = {"escalations": f.escalations + 1}
+                values = {"escalations": INC}
             elif name == "FollowUp.AttemptRecorded":
-                values = {"attempts": f.attempts + 1, "last_attempt_at": at,
+                values = {"attempts": INC, "last_attempt_at": at,
                           "next_attempt_at": ts(e.next_attempt_at)}
                 if e.outcome == "reached":
                     values["reached"] = True
@@ -181,20 +204,19 @@ class CoreView(View):
             elif name == "FollowUp.ChannelSwitched":
                 values = {"channel": e.channel}
             if values:
-                conn.execute(update(followups).where(where).values(values))
+                set_row(conn, followups, oid, values)
             return
         if name == "Trigger.Received":
-            conn.execute(triggers.insert(), dict(
+            conn.execute(INSERT_TRIGGER, dict(
                 code=e.code, oid=oid, kind=e.kind, plugin=e.plugin, subject=e.subject,
                 occurred_at=e.occurred_at, attributes=e.attributes, followups=len(e.followups),
                 skipped=e.skipped))
             return
         if name == "Trigger.FollowUpAdded":  # a reaction planned one more (next visit, second follow-up)
-            conn.execute(update(triggers).where(triggers.c.oid == oid)
-                         .values(followups=triggers.c.followups + 1))
+            set_row(conn, triggers, oid, {"followups": INC})
             return
         if name == "Ticket.Opened":
-            conn.execute(tickets.insert(), dict(
+            conn.execute(INSERT_TICKET, dict(
                 code=e.code, oid=oid, followup=e.followup, subject=e.subject, plugin=e.plugin,
                 category=e.category, department=e.department, severity=e.severity, owner=e.owner,
                 status="open", opened_at=at, deadline=ts(e.deadline), reopened=0))

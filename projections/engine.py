@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.exc import OperationalError
 
 from huifang.core.errors import HuifangError
@@ -92,7 +93,7 @@ class Projector:
             for v in self.views.values():
                 row = have.get(v.name)
                 if row is None:
-                    conn.execute(positions.insert().values(view=v.name, position=0, version=v.version))
+                    conn.execute(positions.insert(), dict(view=v.name, position=0, version=v.version))
                 elif row.version != v.version:  # view code changed shape: rebuild from zero
                     self._reset(conn, v)
         self._ready = True
@@ -183,19 +184,22 @@ class Projector:
                 todo = [n for n in notes if n.id > p]
                 if not todo:
                     continue
+                out = _Buffered(conn)  # issue 9: a batch's plain inserts go out as one executemany per table
+                topics = v.topics
                 for n in todo:
-                    if v.topics is not None and n.topic not in v.topics:
+                    if topics is not None and n.topic not in topics:
                         continue
                     e = decoded.get(n.id)
                     if e is None:
                         e = decoded[n.id] = _decode(mapper, n)
                     try:
-                        v.handle(conn, e, n.id)
+                        v.handle(out, e, n.id)
                     except Exception as exc:
-                        raise ProjectionError(
-                            f"view '{v.name}' failed on event {n.id} ({n.topic}): {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}; nothing of this batch was "
-                            f"written — fix the view and run 'huifang projections rebuild {v.name}'") from exc
+                        raise _failed(v, f"on event {n.id} ({n.topic})", exc) from exc
+                try:
+                    out.flush()
+                except Exception as exc:
+                    raise _failed(v, f"writing events up to {todo[-1].id}", exc) from exc
                 res = conn.execute(update(positions).where(positions.c.view == v.name)
                                    .where(positions.c.position == p).values(position=todo[-1].id))
                 if res.rowcount != 1:
@@ -213,6 +217,68 @@ class Projector:
 
 class _Raced(Exception):
     pass
+
+
+def _failed(v: View, where: str, exc: Exception) -> ProjectionError:
+    return ProjectionError(
+        f"view '{v.name}' failed {where}: {type(exc).__name__}: "
+        f"{str(exc).splitlines()[0] if str(exc) else ''}; nothing of this batch was "
+        f"written — fix the view and run 'huifang projections rebuild {v.name}'")
+
+
+class _Buffered:
+    """The connection a view's `handle` writes through during catch-up (issue 9: rebuild speed).
+
+    Statements whose values come as a parameter dict are held back and sent as ONE executemany:
+    plain inserts (`conn.execute(table.insert(), {...})`) grouped per table and column set, and a
+    run of the same bound UPDATE (core_views.set_row). Order is kept wherever it matters: inserts
+    are sent before any update or other statement, a held update run before any insert or other
+    statement, so a view always reads and updates what it wrote before. The engine flushes before it
+    advances the view's position, in the same transaction: crash safety is unchanged. A held
+    statement's result is None; everything else passes through."""
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+        self._inserts: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+        self._run: tuple[Any, list[dict[str, Any]]] | None = None
+
+    def execute(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
+        if isinstance(parameters, dict) and not kw:
+            if (isinstance(statement, Insert) and not statement._values and not statement._multi_values
+                    and not statement._returning and statement.select is None):
+                self._flush_run()
+                self._inserts.setdefault((statement.table, tuple(parameters)), []).append(parameters)
+                return None
+            if isinstance(statement, Update) and not statement._returning:
+                self._flush_inserts()
+                if self._run is not None and self._run[0] is statement:
+                    self._run[1].append(parameters)
+                else:
+                    self._flush_run()
+                    self._run = (statement, [parameters])
+                return None
+        self.flush()
+        return self._conn.execute(statement, parameters, **kw)
+
+    def _flush_inserts(self) -> None:
+        held, self._inserts = self._inserts, {}
+        for (table, _), rows in held.items():
+            self._conn.execute(table.insert(), rows)
+
+    def _flush_run(self) -> None:
+        run, self._run = self._run, None
+        if run is not None:
+            self._conn.execute(run[0], run[1])
+
+    def flush(self) -> None:
+        self._flush_inserts()
+        self._flush_run()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_inserts", "_run", "_conn"):
+            raise AttributeError(name)
+        self.flush()
+        return getattr(self._conn, name)
 
 
 def _decode(mapper: Any, notification: Any) -> Any:

@@ -49,7 +49,7 @@ class QualityView(View):
     def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
         name = type(e).__qualname__
         if name == "QualityCheck.Recorded":
-            conn.execute(qa_checks.insert().values(
+            conn.execute(qa_checks.insert(), dict(
                 followup=e.code, oid=str(e.originator_id), agent=e.agent, plugin=e.plugin, month=e.month, result=e.result, note=e.note,
                 checked_by=e.actor, checked_at=ts(e.timestamp), checks=1))
         elif name == "QualityCheck.Amended":

@@ -48,7 +48,7 @@ class CampaignView(View):
         at = ts(e.timestamp)
         c = campaigns.c
         if name == "Requested":
-            conn.execute(campaigns.insert().values(
+            conn.execute(campaigns.insert(), dict(
                 id=key, code=e.code, title=e.title, department=e.department, status="requested",
                 targets=_count_targets(e.plan), owner=e.plan.get("owner"), requester=e.actor, missing=[],
                 followups=0, skipped=0, requested_at=at, updated_at=at))

@@ -44,7 +44,7 @@ class FinanceView(View):
                 return
             until = (e.meta or {}).get("cooling_off_until")
             fallback = e.channel if e.channel in FALLBACK_CHANNELS else None  # planned so (G7 opt-out)
-            conn.execute(finance_followups.insert().values(
+            conn.execute(finance_followups.insert(), dict(
                 id=oid, code=e.code, cooling_off_until=ts(datetime.fromisoformat(until)) if until else None,
                 fallback_at=ts(e.timestamp) if fallback else None, fallback_channel=fallback))
         elif name == "FollowUp.AttemptRecorded":

@@ -42,7 +42,7 @@ class MedicalView(View):
         oid = str(e.originator_id)
         if name == "FollowUp.Planned":
             if e.plugin == "medical":
-                conn.execute(answers.insert().values(
+                conn.execute(answers.insert(), dict(
                     id=oid, code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
                     visit_type=e.visit_type, status="planned"))
             return

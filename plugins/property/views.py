@@ -44,7 +44,7 @@ class PropertyView(View):
         if name == "FollowUp.Planned":
             if e.plugin != "property":
                 return
-            conn.execute(visits.insert().values(
+            conn.execute(visits.insert(), dict(
                 code=e.code, oid=str(e.originator_id), subject=e.subject, trigger=e.trigger,
                 trigger_kind=e.trigger_kind, visit_type=e.visit_type, key=e.key, status="planned",
                 planned_at=ts(e.timestamp), due=ts(e.due),
