@@ -77,7 +77,7 @@ def _bound(text: str | None, field: str, tz: str, end: bool) -> datetime | None:
 @json_option
 @click.pass_context
 def audit_export(ctx: click.Context, date_from: str | None, date_to: str | None, out: str, reason: str | None) -> None:
-    """The log of a period with its chain hashes, one record a line (docs/auditors.md)."""
+    """The log of a period with its chain hashes, one record a line (README "For auditors")."""
     from huifang.core.access import check_reason
     from huifang.core.audit.export import export_log
     from huifang.core.audit.reads import record_log_export

@@ -1,5 +1,5 @@
 """Bulk import commands (issue 9): `huifang subject import FILE`, `huifang trigger import FILE`
-(also `huifang import subjects|triggers FILE`). See core/importer.py and docs/scale.md."""
+(also `huifang import subjects|triggers FILE`). See core/importer.py and README "Scale, reliability and benchmarks"."""
 from __future__ import annotations
 
 import contextlib
@@ -18,7 +18,7 @@ def _options(f: Any) -> Any:
     for opt in reversed([
         click.argument("file", metavar="FILE"),
         click.option("--map", "map_file", default=None, metavar="FILE.toml",
-                     help="Column mapping (see docs/scale.md); default: columns named like the fields."),
+                     help="Column mapping (see the README, 'Bulk import'); default: columns named like the fields."),
         click.option("--encoding", default=None, type=click.Choice(["auto", "utf-8", "gb18030"]),
                      help="CSV text encoding (default auto: UTF-8, else GB18030)."),
         click.option("--sheet", default=None, help="XLSX sheet (default the first)."),

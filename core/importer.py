@@ -1,5 +1,5 @@
 """Bulk import of subjects and triggers from HIS/CRM exports (issue 9): CSV or XLSX, UTF-8 or
-GB18030, a column-mapping file (TOML, see docs/scale.md), streamed row by row.
+GB18030, a column-mapping file (TOML, see README "Scale, reliability and benchmarks"), streamed row by row.
 
 Why two passes: by default a file with bad rows imports nothing, and the event store cannot hold a
 million-row transaction, so the first pass checks every row (parsing, attribute validation, the

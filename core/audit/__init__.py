@@ -1,5 +1,5 @@
 """Audit (issue 8): the chained and sealed log, its verification and export, the read audit (G8),
-recordings (G11) and retention (G10). See docs/auditors.md.
+recordings (G11) and retention (G10). See README "For auditors".
 
 - chain.py       the hash rule and the seal (HMAC) — the format a third party re-implements
 - recorders.py   chains and seals every record in the transaction that writes it

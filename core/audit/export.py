@@ -1,5 +1,5 @@
 """`huifang audit export --from --to --out FILE`: the log of a period as JSON Lines with its chain
-hashes, checkable by a third party without huifang (docs/auditors.md has a 20-line verifier).
+hashes, checkable by a third party without huifang (README "For auditors" has a 20-line verifier).
 
 One stored record a line, in position order, for the contiguous run of the log from the first record
 stamped inside the period to the last one (records are contiguous so every link can be checked):
