@@ -1,4 +1,4 @@
-"""huifang benchmarks (issue 9): each figure next to the machine's own limit, measured in the same run.
+"""huifang benchmarks (scale): each figure next to the machine's own limit, measured in the same run.
 
     python benchmarks/run.py                     # 10k triggers (a few minutes)
     python benchmarks/run.py --sizes 10000,100000,1000000
@@ -50,10 +50,10 @@ def machine() -> str:
 
 
 def app_for(db: str):
-    from huifang.core.application import HuifangApp
     from huifang.core.config import Config
+    from huifang.projections import open_app
 
-    return HuifangApp(db, Config())
+    return open_app(db, Config())
 
 
 def make_files(d: Path, n: int) -> tuple[Path, Path]:

@@ -1,4 +1,4 @@
-"""Cost of tamper evidence (issue 8): append rate with the hash chain and seals on vs off.
+"""Cost of tamper evidence (G8, G10): append rate with the hash chain and seals on vs off.
 
     python benchmarks/sealing.py [--events 3000] [--batch 1 100] [--db postgresql://…]
 
@@ -40,10 +40,10 @@ def fresh(base: str | None, tmp: str, name: str) -> str:
 
 def run(db: str, mode: str, events: int, batch: int) -> float:
     from huifang.core import clock
-    from huifang.core.application import HuifangApp
     from huifang.core.domain import Staff
+    from huifang.projections import open_app
 
-    app = HuifangApp(db)
+    app = open_app(db)
     try:
         if mode == "off":
             app.recorder.chaining = False

@@ -1,4 +1,4 @@
-"""`huifang audit …`, `huifang retention report`, `huifang subject erase|export` (issue 8).
+"""`huifang audit …`, `huifang retention report`, `huifang subject erase|export` (G8, G10, G11).
 
   audit verify [--recordings] [--anchor POS:HASH]   prove the log intact (exit 1 and the first broken
                                                     position when not); check recordings (G11)
@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import click
 
 from huifang.core import clock
 from huifang.core.errors import HuifangError
+from huifang.core.plugin_api.cli import json_option
 
-from .main import State, json_option, run
 from .output import emit, table
+from .state import State, run
 
 
 class TamperDetected(HuifangError):
@@ -33,7 +33,7 @@ class TamperDetected(HuifangError):
 
 @click.group("audit")
 def audit() -> None:
-    """Tamper evidence, log export and the read audit (issue 8; G8, G11)."""
+    """Tamper evidence, log export and the read audit (G8, G11)."""
 
 
 @audit.command("verify")
@@ -78,9 +78,8 @@ def _bound(text: str | None, field: str, tz: str, end: bool) -> datetime | None:
 @click.pass_context
 def audit_export(ctx: click.Context, date_from: str | None, date_to: str | None, out: str, reason: str | None) -> None:
     """The log of a period with its chain hashes, one record a line (README "For auditors")."""
-    from huifang.core.access import check_reason
     from huifang.core.audit.export import export_log
-    from huifang.core.audit.reads import record_log_export
+    from huifang.core.audit.reads import check_reason, record_log_export
 
     def go(s: State) -> None:
         app = s.app()
@@ -221,12 +220,3 @@ def subject_export_cmd() -> click.Command:
         run(ctx, go)
 
     return subject_export
-
-
-def register(cli: click.Group, subject: click.Group) -> None:
-    for group, cmd in ((cli, audit), (cli, retention), (subject, subject_erase_cmd()), (subject, subject_export_cmd())):
-        if cmd.name not in group.commands:
-            group.add_command(cmd)
-
-
-__all__: list[Any] = ["register"]

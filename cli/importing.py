@@ -1,4 +1,4 @@
-"""Bulk import commands (issue 9): `huifang subject import FILE`, `huifang trigger import FILE`
+"""Bulk import commands: `huifang subject import FILE`, `huifang trigger import FILE`
 (also `huifang import subjects|triggers FILE`). See core/importer.py and README "Scale, reliability and benchmarks"."""
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 import click
 
 from huifang.core.errors import HuifangError
+from huifang.core.plugin_api.cli import json_option
 
 from .output import emit
+from .state import State, run
 
 
 def _options(f: Any) -> Any:
@@ -53,11 +55,9 @@ def _progress(state: Any, label: str) -> Iterator[Callable[[str, int, int], None
 
 def do_import(ctx: click.Context, what: str, file: str, map_file: str | None, encoding: str | None,
               sheet: str | None, skip_bad: bool, reject: str | None, batch: int, kind: str | None = None) -> None:
-    from huifang.core import clock
     from huifang.core.importer import MAX_SHOWN, ColumnMap, Importer, summary
 
-    state = ctx.obj
-    with clock.at(state.now):
+    def go(state: State) -> None:
         mapping = ColumnMap.load(map_file, what)
         app = state.app()
         with _progress(state, file) as update:
@@ -77,20 +77,12 @@ def do_import(ctx: click.Context, what: str, file: str, map_file: str | None, en
                                f"--skip-bad to import the good rows and write the bad ones to a reject file")
         emit(state, report, summary(report))
 
-
-def _json(f: Any) -> Any:
-    def callback(ctx: click.Context, _param: Any, value: bool) -> bool:
-        if value:
-            ctx.obj.json = True
-        return value
-
-    return click.option("--json", "as_json", is_flag=True, expose_value=False, callback=callback,
-                        help="Print only JSON on stdout.")(f)
+    run(ctx, go)
 
 
 @click.command("import")
 @_options
-@_json
+@json_option
 @click.pass_context
 def subject_import(ctx: click.Context, **kw: Any) -> None:
     """Import subjects from a CSV/XLSX file (id, name, phone, email, tz, other columns = attributes)."""
@@ -100,7 +92,7 @@ def subject_import(ctx: click.Context, **kw: Any) -> None:
 @click.command("import")
 @_options
 @click.option("--kind", default=None, help="Trigger kind of every row (else a `kind` column).")
-@_json
+@json_option
 @click.pass_context
 def trigger_import(ctx: click.Context, **kw: Any) -> None:
     """Import triggers (service events) from a CSV/XLSX file and plan their follow-ups."""

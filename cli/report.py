@@ -15,9 +15,10 @@ import click
 
 from huifang.core import clock
 from huifang.core.errors import HuifangError
+from huifang.core.plugin_api.cli import json_option
 
-from .main import State, json_option, run
 from .output import emit, progress_bar, table
+from .state import State, run
 
 
 def _period(date_from: str | None, date_to: str | None, month: str | None,
@@ -43,8 +44,9 @@ def _period(date_from: str | None, date_to: str | None, month: str | None,
 
 def catch_up(app: Any, s: State) -> str | None:
     """Bring the views up to the log head; if the store is busy, say how far behind they are."""
-    from huifang.projections.engine import is_locked_error
     from sqlalchemy.exc import OperationalError
+
+    from huifang.projections.engine import is_locked_error
 
     try:
         with progress_bar(s, "catching up views") as update:
@@ -57,8 +59,9 @@ def catch_up(app: Any, s: State) -> str | None:
 
 
 def _known_plugins(app: Any, conn: Any) -> list[str]:
-    from huifang.projections.core_views import followups
     from sqlalchemy import select
+
+    from huifang.projections.core_views import followups
 
     seen = {r.plugin for r in conn.execute(select(followups.c.plugin).distinct())}
     return sorted(set(app.registry.plugins) | seen)

@@ -1,4 +1,4 @@
-"""Roles and permissions (issue 8): who may do what, and the record of every refusal.
+"""Roles and permissions (G8, G9): who may do what, and the record of every refusal.
 
 Roles (contract.ROLES):
   agent       works (attempt, complete, close, ticket open) only follow-ups they own, or unowned
@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from .errors import ConflictError, HuifangError, Refused
+from .errors import ConflictError, Refused
+from .ports import ReadSide
 
 ANONYMOUS = ("cli", "system")
 WRITERS = frozenset({"agent", "supervisor", "manager", "admin", "sales"})
@@ -57,12 +58,33 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
 READS = frozenset({"subject.read", "subject.export", "audit.read", "audit.export"})
 
 
+A = TypeVar("A")
+
+
+class Records(Protocol):
+    """What access control reads and writes of its application (HuifangApp conforms)."""
+
+    def find(self, cls: type[A], code: str) -> A | None: ...
+
+    def find_by_id(self, uid: Any) -> Any | None: ...
+
+    def commit_trail(self, *aggregates: Any) -> None: ...
+
+    def ladder(self, code: str) -> list[str]: ...
+
+    @property
+    def read_side(self) -> ReadSide: ...
+
+
 class AccessDenied(Refused):
     """A role, ladder, department or conflict-of-interest rule refused the actor (recorded)."""
 
 
 class Access:
-    def __init__(self, app: Any):
+    """Access control of one application: built with it, asked by every command (`require`) and by
+    every commit (`guard`)."""
+
+    def __init__(self, app: Records):
         self.app = app
         self._enforced = False
         self._pinned = False
@@ -71,7 +93,7 @@ class Access:
     # -- mode ---------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def pinned(self) -> Iterator[None]:
-        """One bulk command (issue 9: import): whether access control is on is read once, not per row
+        """One bulk command (bulk import): whether access control is on is read once, not per row
         (it is turned on only by adding the first admin, which an import does not do)."""
         self.enforced()
         before, self._pinned = self._pinned, True
@@ -97,10 +119,11 @@ class Access:
         return self._roles[actor]
 
     # -- refusals -------------------------------------------------------------------------------------
-    def deny(self, actor: str, action: str, target: str, message: str) -> AccessDenied:
+    def deny(self, actor: str, action: str, target: str, message: str, field: str | None = None) -> AccessDenied:
         """Record the refusal (its own transaction), then return the error to raise."""
-        self.record_refusal(actor, action, target, message)
-        return AccessDenied(message)
+        error = AccessDenied(message, field=field)
+        self.record_refusal(actor, action, target, str(error))
+        return error
 
     def record_refusal(self, actor: str, action: str, target: str, reason: str) -> None:
         from .audit.trail import AccessLog
@@ -123,8 +146,8 @@ class Access:
                           else f"subject {subject}" if subject else "")
         staff = self.staff(actor)
         if actor not in ANONYMOUS and staff is None and (self.enforced() or action in READS):
-            raise self.deny(actor, action, what, f"--as: '{actor}' is not registered staff "
-                                                 f"(huifang staff add {actor} ...)")
+            raise self.deny(actor, action, what, f"'{actor}' is not registered staff (huifang staff add {actor} ...)",
+                            field="actor")
         if staff is not None and staff.role == "auditor" and action not in READS:
             raise self.deny(actor, action, what, f"{actor} is an auditor: auditors read history and reports "
                                                  f"but change nothing (may not {label} {what})".strip())
@@ -178,7 +201,7 @@ class Access:
         return None
 
     def _below(self, me: str, code: str | None) -> bool:
-        return bool(code) and me in self.app.ladder(code)
+        return code is not None and code != "" and me in self.app.ladder(code)
 
     def _dept_manager(self, staff: Any, dept: str | None) -> bool:
         return staff.role == "manager" and (staff.dept is None or (dept is not None and dept == staff.dept))
@@ -194,19 +217,10 @@ class Access:
         return self._dept_manager(staff, dept)
 
     def reaches_subject(self, staff: Any, subject: str) -> bool:
-        for owner, dept in self.subject_owners(subject):
-            if self._reaches(staff, owner, dept):
-                return True
-        return False
+        return any(self._reaches(staff, owner, dept) for owner, dept in self.subject_owners(subject))
 
     def subject_owners(self, subject: str) -> list[tuple[str | None, str | None]]:
-        from huifang.projections.core_views import followups as t
-        from sqlalchemy import select
-
-        self.app.projector.catch_up()
-        with self.app.projector.engine.connect() as conn:
-            return [(r.owner, r.department) for r in conn.execute(
-                select(t.c.owner, t.c.department).where(t.c.subject == subject).distinct())]
+        return self.app.read_side.followup_owners(subject)
 
     def subject_departments(self, subject: str) -> set[str]:
         return {d for _, d in self.subject_owners(subject) if d}
@@ -217,9 +231,8 @@ class Access:
         change by `cli` or by someone who is not registered staff (system = timers may write)."""
         from .audit.trail import AUDIT_TRAIL
 
-        actors = {getattr(e, "actor", None) for a in aggregates if not isinstance(a, AUDIT_TRAIL)
-                  for e in getattr(a, "pending_events", ())}
-        actors.discard(None)
+        actors: set[str] = {actor for a in aggregates if not isinstance(a, AUDIT_TRAIL)
+                            for e in getattr(a, "pending_events", ()) if (actor := getattr(e, "actor", None))}
         for actor in sorted(actors):
             staff = self.staff(actor)
             if staff is not None and staff.role == "auditor":
@@ -228,10 +241,3 @@ class Access:
                 raise self.deny(actor, "write", "", f"access control is on: name the staff member acting with "
                                                     f"--as STAFF_ID (or HUIFANG_ACTOR); '{actor}' may not change "
                                                     f"records")
-
-
-def check_reason(reason: str | None, enforced: bool, option: str = "--reason") -> str:
-    r = (reason or "").strip()
-    if enforced and not r:
-        raise HuifangError(f"{option}: say why you read this personal data (G8), e.g. --reason 'follow-up D1-1'")
-    return r

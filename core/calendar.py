@@ -17,11 +17,12 @@ import json
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import chinese_calendar
 
@@ -326,9 +327,9 @@ def _load_csv(text: str, name: str) -> list[YearSchedule]:
     out = []
     for y in sorted(by_year):
         if not by_year[y]["holiday"]:
-            row = min(kinds[d][1] for d in by_year[y]["workday"])
+            first = min(kinds[d][1] for d in by_year[y]["workday"])
             raise CalendarFileError(
-                f"{name} row {row}: year {y} has workdays but no holidays; an import replaces the whole year, "
+                f"{name} row {first}: year {y} has workdays but no holidays; an import replaces the whole year, "
                 f"so list all of {y}'s holidays too or drop its rows")
         out.append(YearSchedule(y, frozenset(by_year[y]["holiday"]), frozenset(by_year[y]["workday"]), name))
     return out

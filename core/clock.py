@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import HuifangError
@@ -66,11 +67,15 @@ def at(instant: datetime) -> Iterator[datetime]:
         _now.reset(token)
 
 
+@overload
+def iso(dt: datetime, tz: str | None = None) -> str: ...
+@overload
+def iso(dt: None, tz: str | None = None) -> None: ...
+@overload
+def iso(dt: datetime | None, tz: str | None = None) -> str | None: ...
+
+
 def iso(dt: datetime | None, tz: str | None = None) -> str | None:
     if dt is None:
         return None
     return dt.astimezone(zone(tz)).isoformat(timespec="seconds")
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(timezone.utc)

@@ -46,7 +46,7 @@ class Deployment(BaseModel):
     timezone: str = "Asia/Shanghai"
     organisation: str = ""
     lock_ladder: LockLadder = Field(default_factory=LockLadder)
-    # issue 8 (README "For auditors"): key directory (seal + master key; default beside the store), where
+    # G8, G10 (README "For auditors"): key directory (seal + master key; default beside the store), where
     # recordings are copied (G11; default beside the store), subject attributes stored encrypted
     key_dir: str | None = None
     recordings_dir: str | None = None

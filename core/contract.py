@@ -1,9 +1,9 @@
 """What plugins hand to the engine (pydantic models): trigger kinds, visit types,
-surveys, planned visits and outcome reactions. See hookspecs.py for when each is asked for."""
+surveys, planned visits and outcome reactions. See plugin_api/hookspecs.py for when each is asked for."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,8 +12,6 @@ OUTCOMES = (  # G5, G14
     "reached", "no_answer", "busy", "wrong_number", "suspended", "powered_off", "refused", "call_later",
 )
 ROLES = ("agent", "supervisor", "manager", "auditor", "admin", "sales")
-STATUSES = ("planned", "due", "overdue", "completed", "lost", "cancelled", "exempt")
-CLOSED = ("completed", "lost", "cancelled", "exempt")
 
 # G16: the four-level scale; English aliases accepted on input.
 SATISFACTION = ("满意", "较满意", "基本满意", "不满意")
@@ -58,6 +56,8 @@ class TriggerKind(BaseModel):
     attributes: type[BaseModel]
     description: str = ""
     rules: list[str] = []
+    # Attributes of a typical trigger of this kind: the conformance suite (plugin_api.testing) plans it.
+    example: dict[str, Any] = {}
 
 
 class VisitType(BaseModel):
@@ -84,6 +84,7 @@ class PlannedVisit(BaseModel):
     excluded_roles: list[str] = []
     department: str | None = None
     branch: str | None = None
+    tickets: list[str] = []  # codes of tickets opened from it (G12)
     meta: dict[str, Any] = {}
 
     @field_validator("channel")
@@ -154,7 +155,10 @@ class Warn(BaseModel):
     message: str
 
 
-Reaction = PlanVisit | OpenTicket | Escalate | SwitchChannel | Notify | Warn
+# The only things a reaction hook may return, told apart by `kind`.
+Reaction = Annotated[PlanVisit | OpenTicket | Escalate | SwitchChannel | Notify | Warn, Field(discriminator="kind")]
+# What a plan may return (huifang_plan).
+PlanItem = PlannedVisit | Skip | CloseFollowUp
 
 
 class Settings(BaseModel):
@@ -226,7 +230,7 @@ class FollowUpInfo(BaseModel):
     answers: dict[str, Any] | None = None
     meta: dict[str, Any] = {}
     trigger_attributes: dict[str, Any] = {}
+    department: str | None = None
+    branch: str | None = None
+    tickets: list[str] = []  # codes of tickets opened from it (G12)
 
-
-class Day(BaseModel):
-    value: date

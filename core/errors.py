@@ -1,4 +1,9 @@
-"""User-facing errors: one line, naming the field and the fix (CLI exit code 2)."""
+"""User-facing errors: one line, naming the field and the fix (CLI exit code 2).
+
+The domain names the *field* an error is about (`field="name"`, `field="answers.satisfaction"`:
+the answers field, key satisfaction); each front end words it its own way — the CLI as the option
+to fix (`--name: …`, `--answer satisfaction: …`)."""
+from __future__ import annotations
 
 
 class HuifangError(Exception):
@@ -6,8 +11,13 @@ class HuifangError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))
+    def __init__(self, message: str, field: str | None = None):
+        self.message = " ".join(str(message).split())
+        self.field = field
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class NotFound(HuifangError):

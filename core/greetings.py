@@ -4,7 +4,7 @@ no-follow-up statement, F6; erased), so the same occasion on the same day is sen
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -12,6 +12,9 @@ from . import clock
 from .domain.base import aggregate_uuid
 from .domain.greeting import GreetingBatch
 from .errors import HuifangError
+
+if TYPE_CHECKING:
+    from .application import HuifangApp
 
 MESSAGE_CHANNELS = ("sms", "wechat", "email", "app")
 SUBJECT_TOPIC = "huifang:Subject.Registered"
@@ -34,24 +37,26 @@ def _leap(y: int) -> bool:
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
-def subject_codes(app: Any) -> list[str]:
-    codes, start = [], 1
+def subject_codes(app: HuifangApp) -> list[str]:
+    codes: list[str] = []
+    start = 1
     while True:
         notes = app.recorder.select_notifications(start=start, limit=1000, topics=[SUBJECT_TOPIC])
         if not notes:
             return codes
         for n in notes:
-            codes.append(app.mapper.to_domain_event(n).code)
+            registered: Any = app.mapper.to_domain_event(n)
+            codes.append(registered.code)
         start = notes[-1].id + 1
 
 
-def send(app: Any, occasion: str, name: str = "", channel: str = "sms", actor: str = "cli") -> GreetingBatch:
+def send(app: HuifangApp, occasion: str, name: str = "", channel: str = "sms", actor: str = "cli") -> GreetingBatch:
     if occasion not in ("birthday", "holiday"):
-        raise HuifangError(f"--occasion: '{occasion}' is not one of birthday, holiday")
+        raise HuifangError(f"'{occasion}' is not one of birthday, holiday", field="occasion")
     if occasion == "holiday" and not name.strip():
-        raise HuifangError("--name: say which holiday (e.g. 春节, 中秋)")
+        raise HuifangError("say which holiday (e.g. 春节, 中秋)", field="name")
     if channel not in MESSAGE_CHANNELS:
-        raise HuifangError(f"--channel: '{channel}' is not one of {', '.join(MESSAGE_CHANNELS)}")
+        raise HuifangError(f"'{channel}' is not one of {', '.join(MESSAGE_CHANNELS)}", field="channel")
     day = clock.now().astimezone(clock.zone(app.config.huifang.timezone)).date()
     code = f"{occasion}:{name.strip() or '-'}:{day.isoformat()}"
     try:
@@ -60,8 +65,8 @@ def send(app: Any, occasion: str, name: str = "", channel: str = "sms", actor: s
         pass
     recipients, skipped = [], []
     for sid in subject_codes(app):
-        s = app.repository.get(aggregate_uuid("subject", sid))
-        attrs = app.keyring.reveal_all(s.attributes) if hasattr(app, "keyring") else s.attributes
+        s: Any = app.repository.get(aggregate_uuid("subject", sid))
+        attrs = app.keyring.reveal_all(s.attributes)
         if occasion == "birthday" and not _birthday_matches(attrs.get("birthday"), day):
             continue
         if getattr(s, "erased", False):

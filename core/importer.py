@@ -1,4 +1,4 @@
-"""Bulk import of subjects and triggers from HIS/CRM exports (issue 9): CSV or XLSX, UTF-8 or
+"""Bulk import of subjects and triggers from HIS/CRM exports: CSV or XLSX, UTF-8 or
 GB18030, a column-mapping file (TOML, see README "Scale, reliability and benchmarks"), streamed row by row.
 
 Why two passes: by default a file with bad rows imports nothing, and the event store cannot hold a
@@ -21,31 +21,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 
 from . import clock
 from .errors import ConflictError, HuifangError
+from .ports import ImportRun
+from .usecases.plans import derived_trigger_id
+
+if TYPE_CHECKING:
+    from .application import HuifangApp
 
 BATCH = 500
 SUBJECT_FIELDS = ("id", "name", "phone", "email", "tz")
 TRIGGER_FIELDS = ("id", "kind", "subject", "at", "subject_name", "subject_phone", "subject_email", "subject_tz")
 ENCODINGS = ("auto", "utf-8", "gb18030")
 MAX_SHOWN = 50  # bad rows printed on stderr; all of them go to the report and the reject file
-
-metadata = MetaData()
-import_runs = Table(
-    "import_runs", metadata,
-    Column("key", String(64), primary_key=True),  # file digest + what + mapping
-    Column("file", String(500), nullable=False),
-    Column("what", String(20), nullable=False),
-    Column("rows", Integer, nullable=False),
-    Column("done", Integer, nullable=False),  # every data row up to this number is handled
-    Column("imported", Integer, nullable=False),
-    Column("status", String(20), nullable=False),  # running | done
-)
 
 
 @dataclass
@@ -73,32 +64,32 @@ class ColumnMap:
     source: str = "default"
 
     @classmethod
-    def load(cls, path: str | None, what: str) -> "ColumnMap":
+    def load(cls, path: str | None, what: str) -> ColumnMap:
         if not path:
             return cls()
         p = Path(path)
         if not p.is_file():
-            raise HuifangError(f"--map: file '{path}' does not exist")
+            raise HuifangError(f"file '{path}' does not exist", field="map")
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise HuifangError(f"--map: '{path}' is not valid UTF-8 TOML ({str(e).splitlines()[0]})") from None
+            raise HuifangError(f"'{path}' is not valid UTF-8 TOML ({str(e).splitlines()[0]})", field="map") from None
         allowed = {"columns", "attributes", "kind", "encoding", "sheet", "separator"}
         unknown = sorted(set(data) - allowed)
         if unknown:
-            raise HuifangError(f"--map: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+            raise HuifangError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}", field="map")
         known = SUBJECT_FIELDS if what == "subject" else TRIGGER_FIELDS
         columns = data.get("columns", {})
         attrs = data.get("attributes")
         for name, table in (("columns", columns), ("attributes", attrs or {})):
             if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
-                raise HuifangError(f"--map: [{name}] must map names to column headers (name = \"header\")")
+                raise HuifangError(f"[{name}] must map names to column headers (name = \"header\")", field="map")
         bad = sorted(set(columns) - set(known))
         if bad:
-            raise HuifangError(f"--map: [columns] {', '.join(bad)} is not a {what} field; fields: {', '.join(known)}")
+            raise HuifangError(f"[columns] {', '.join(bad)} is not a {what} field; fields: {', '.join(known)}", field="map")
         enc = str(data.get("encoding", "auto")).lower()
         if enc not in ENCODINGS:
-            raise HuifangError(f"--map: encoding '{enc}' is not one of {', '.join(ENCODINGS)}")
+            raise HuifangError(f"encoding '{enc}' is not one of {', '.join(ENCODINGS)}", field="map")
         return cls(fields=dict(columns), attributes=dict(attrs) if attrs is not None else None,
                    kind=data.get("kind"), encoding=enc, sheet=data.get("sheet"),
                    separator=str(data.get("separator", ";")) or ";", source=str(p))
@@ -144,7 +135,7 @@ class Source:
             encoding = "utf-8-sig" if is_utf8 else "gb18030"
         elif encoding == "utf-8":
             if not is_utf8:
-                raise HuifangError(f"--encoding: '{self.path.name}' is not UTF-8; try --encoding gb18030")
+                raise HuifangError(f"'{self.path.name}' is not UTF-8; try --encoding gb18030", field="encoding")
             encoding = "utf-8-sig"
         return h.hexdigest(), encoding, max(0, lines - 1)
 
@@ -159,8 +150,8 @@ class Source:
             raise HuifangError(f"FILE: '{self.path.name}' is not a readable XLSX workbook ({type(e).__name__})") \
                 from None
         if self.sheet and self.sheet not in wb.sheetnames:
-            raise HuifangError(f"--sheet: '{self.sheet}' is not a sheet of {self.path.name}; "
-                               f"sheets: {', '.join(wb.sheetnames)}")
+            raise HuifangError(f"'{self.sheet}' is not a sheet of {self.path.name}; "
+                               f"sheets: {', '.join(wb.sheetnames)}", field="sheet")
         ws = wb[self.sheet] if self.sheet else wb.worksheets[0]
         return wb, ws
 
@@ -208,9 +199,9 @@ class Source:
             extra = cells[width:]
             cells = (cells + [""] * width)[:width]
             if any(x.strip() for x in extra):
-                yield n, {"\0extra": "1", **dict(zip(self.headers, cells))}, cells + extra
+                yield n, {"\0extra": "1", **dict(zip(self.headers, cells, strict=True))}, cells + extra
                 continue
-            yield n, dict(zip(self.headers, cells)), cells
+            yield n, dict(zip(self.headers, cells, strict=True)), cells
 
 
 def _text(v: Any) -> str:
@@ -227,24 +218,17 @@ def _text(v: Any) -> str:
 
 
 # -- the import ----------------------------------------------------------------------------------
-@dataclass
-class Row:
-    n: int
-    values: dict[str, Any]
-    raw: list[str]
-
-
 class Importer:
     """`what` is "subject" or "trigger"; `progress(phase, done, total)` is called as rows go by."""
 
-    def __init__(self, app: Any, what: str, path: str, mapping: ColumnMap, kind: str | None = None,
+    def __init__(self, app: HuifangApp, what: str, path: str, mapping: ColumnMap, kind: str | None = None,
                  skip_bad: bool = False, reject: str | None = None, batch: int = BATCH, actor: str = "cli",
                  progress: Callable[[str, int, int], None] | None = None, encoding: str | None = None,
                  sheet: str | None = None):
         if what not in ("subject", "trigger"):
             raise ValueError(what)
         if batch < 1:
-            raise HuifangError("--batch: must be at least 1")
+            raise HuifangError("must be at least 1", field="batch")
         self.app = app
         self.what = what
         self.map = mapping
@@ -260,7 +244,7 @@ class Importer:
         self.key = hashlib.sha256(
             f"{self.source.digest}|{what}|{self.kind}|{mapping.digest()}".encode()).hexdigest()[:64]
         self._subjects: OrderedDict[str, Any] = OrderedDict()  # LRU of loaded subjects
-        # issue 9: pass 1's plans, saved as they are by pass 2 instead of planning every row twice
+        # pass 1's plans, saved as they are by pass 2 instead of planning every row twice
         # (row -> (subject, trigger, follow-ups)); at most KEEP_PLANS rows, so memory stays bounded
         self._plans: dict[int, tuple[str, Any, list[Any]]] = {}
 
@@ -274,8 +258,8 @@ class Importer:
             if f in self.map.fields:
                 h = self.map.fields[f]
                 if h not in headers:
-                    raise HuifangError(f"--map: column '{h}' (for {f}) is not in the file's header; "
-                                       f"columns: {', '.join(headers)}")
+                    raise HuifangError(f"column '{h}' (for {f}) is not in the file's header; "
+                                       f"columns: {', '.join(headers)}", field="map")
                 cols[f] = h
             elif self.map.source == "default" and f in lower:
                 cols[f] = lower[f]
@@ -283,8 +267,8 @@ class Importer:
         if self.map.attributes is not None:
             for a, h in self.map.attributes.items():
                 if h not in headers:
-                    raise HuifangError(f"--map: column '{h}' (for attribute {a}) is not in the file's header; "
-                                       f"columns: {', '.join(headers)}")
+                    raise HuifangError(f"column '{h}' (for attribute {a}) is not in the file's header; "
+                                       f"columns: {', '.join(headers)}", field="map")
             attrs = dict(self.map.attributes)
         else:
             attrs = {(h[5:] if h.lower().startswith("attr.") else h): h for h in headers if h and h not in used}
@@ -328,7 +312,9 @@ class Importer:
         return self._parse_trigger(rec)
 
     def _parse_subject(self, rec: dict[str, str], prefix: str = "") -> dict[str, Any]:
-        f = (lambda x: prefix + x)
+        def f(x: str) -> str:
+            return prefix + x
+
         code = self._cell(rec, "subject" if prefix else "id")
         _code(code, self.cols.get("subject" if prefix else "id", "id"))
         name = self._cell(rec, f("name"))
@@ -390,9 +376,7 @@ class Importer:
                 msg = f"attribute '{loc[0]}' of {k.qualified} is required"
             raise _BadRow(col, msg) from None
         if code is None:
-            from .application import _derived_trigger_id
-
-            code = _derived_trigger_id(k.qualified, subject, at, clean)
+            code = derived_trigger_id(k.qualified, subject, at, clean)
         new_subject = None
         if "subject_name" in self.cols:
             new_subject = self._parse_subject(rec, prefix="subject_") if self._cell(rec, "subject_name") else None
@@ -457,29 +441,15 @@ class Importer:
         yield count, chunk
 
     # -- position ----------------------------------------------------------------------------------
-    def _run_row(self) -> Any:
+    def _run_row(self) -> ImportRun | None:
         """This file's earlier run, if any (read only: a refused import writes nothing at all)."""
-        from sqlalchemy import inspect
-
-        engine = self.app.projector.engine
-        if not inspect(engine).has_table("import_runs"):
-            return None
-        with engine.connect() as conn:
-            return conn.execute(select(import_runs).where(import_runs.c.key == self.key)).first()
+        return self.app.read_side.import_run(self.key)
 
     def _start(self) -> None:
-        engine = self.app.projector.engine
-        metadata.create_all(engine)
-        with engine.begin() as conn:
-            if conn.execute(select(import_runs.c.key).where(import_runs.c.key == self.key)).first() is None:
-                conn.execute(import_runs.insert().values(key=self.key, file=str(self.source.path)[:500],
-                                                         what=self.what, rows=self.source.total, done=0,
-                                                         imported=0, status="running"))
+        self.app.read_side.start_import(self.key, str(self.source.path), self.what, self.source.total)
 
     def _save_position(self, done: int, imported: int, status: str = "running") -> None:
-        with self.app.projector.engine.begin() as conn:
-            conn.execute(update(import_runs).where(import_runs.c.key == self.key)
-                         .values(done=done, imported=imported, status=status))
+        self.app.read_side.save_import_position(self.key, done, imported, status)
 
     # -- the two passes ------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -678,18 +648,18 @@ class Importer:
                     w.writerow([n, b.column, b.why, *raw])
 
 
-KEEP_PLANS = 20000  # issue 9: pass-1 plans kept for pass 2 (bounded memory; later rows are planned again)
+KEEP_PLANS = 20000  # pass-1 plans kept for pass 2 (bounded memory; later rows are planned again)
 
 
-def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
+def load_many(app: HuifangApp, ids: list[Any], codes: list[str]) -> dict[str, Any]:
     """Aggregates by code for many ids in ONE query on the event store (eventsourcing's repository
     reads one aggregate per query); missing ids are left out."""
     if not ids:
         return {}
     from eventsourcing.persistence import StoredEvent
 
-    rec = app.recorder
-    by_id = dict(zip(ids, codes))
+    rec: Any = app.recorder  # the store's own recorder: one query by hand
+    by_id = dict(zip(ids, codes, strict=True))
     rows: list[Any] = []
     if app.store.kind == "sqlite":
         sql = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "
@@ -700,17 +670,17 @@ def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
     else:
         from psycopg.sql import SQL, Identifier
 
-        sql = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s) "
-                  "ORDER BY originator_id, originator_version").format(Identifier(rec.datastore.schema),
-                                                                       Identifier(rec.events_table_name))
+        query = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s) "
+                    "ORDER BY originator_id, originator_version").format(Identifier(rec.datastore.schema),
+                                                                         Identifier(rec.events_table_name))
         with rec.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(sql, [list(ids)])
+            curs.execute(query, [list(ids)])
             rows = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                     for r in curs.fetchall()]
     out: dict[str, Any] = {}
     aggregates: dict[Any, Any] = {}
     for oid, version, topic, state in rows:
-        e = app.mapper.to_domain_event(StoredEvent(originator_id=oid, originator_version=version, topic=topic,
+        e: Any = app.mapper.to_domain_event(StoredEvent(originator_id=oid, originator_version=version, topic=topic,
                                                    state=state))
         aggregates[oid] = e.mutate(aggregates.get(oid))
     for oid, agg in aggregates.items():

@@ -1,4 +1,4 @@
-"""Personal data at rest (issue 8): per-subject data keys, field encryption, crypto-shredding.
+"""Personal data at rest (G8, G10): per-subject data keys, field encryption, crypto-shredding.
 
 What is personal data here (PII): a subject's name, phones, email and the attributes named in
 `[huifang] pii_attributes` (address, ID and insurance numbers, WeChat/QQ … by default), free-text
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from .errors import HuifangError, Refused
@@ -39,10 +41,6 @@ def is_token(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
-def token_subject(value: str) -> str:
-    return value[len(PREFIX):].rsplit(":", 1)[0]
-
-
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
@@ -59,9 +57,13 @@ class KeyRing:
     """Seal and reveal one process's personal data. Data keys are cached per process (a CLI command
     is one process); a key destroyed by another process is seen by the next command."""
 
-    def __init__(self, app: Any):
-        self.app = app
-        self.recorder = app.recorder
+    def __init__(self, recorder: Any, key_dir: Path, pii_attributes: Iterable[str] | None = None):
+        """`recorder`: the audit recorder that stores the wrapped data keys (audit/recorders.py);
+        `key_dir`: where the master key file is looked for; `pii_attributes`: the subject attributes
+        stored encrypted (None: DEFAULT_PII_ATTRIBUTES)."""
+        self.recorder = recorder
+        self.key_dir = key_dir
+        self._pii = set(DEFAULT_PII_ATTRIBUTES if pii_attributes is None else pii_attributes)
         self._master: bytes | None = None
         self._cache: dict[str, Any] = {}  # subject -> AESGCM, or None when erased
         if hasattr(self.recorder, "on_abort"):
@@ -72,7 +74,7 @@ class KeyRing:
         if self._master is None:
             from .audit import keys
 
-            directory = keys.key_dir(self.app.store, self.app.config)
+            directory = self.key_dir
             key = keys.load(keys.MASTER, directory, create=False)
             if key is None:
                 if self.recorder.any_key():
@@ -169,10 +171,9 @@ class KeyRing:
 
     # -- the subject file -----------------------------------------------------------------------------------
     def pii_attributes(self) -> set[str]:
-        configured = getattr(self.app.config.huifang, "pii_attributes", None)
-        return set(DEFAULT_PII_ATTRIBUTES if configured is None else configured)
+        return set(self._pii)
 
     def seal_attributes(self, subject: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        pii = self.pii_attributes()
+        pii = self._pii
         return {k: (self.seal(subject, v if isinstance(v, (str, list)) else str(v)) if k in pii and v is not None
                     else v) for k, v in attributes.items()}

@@ -1,30 +1,22 @@
-"""Read side of the CLI: follow-up JSON, the due queue (from the indexed view), history."""
+"""What the CLI shows: follow-up, staff and subject JSON, the due queue, a record's history."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.application import AggregateNotFoundError
-from sqlalchemy import select
 
 from . import clock
 from .domain import FollowUp, Staff, Subject, Ticket, Trigger
 from .domain.base import aggregate_uuid
 from .errors import NotFound
+from .queue_rows import QUEUE_LIMIT, effective_status, queue_json, queue_until
 
-OPEN = ("planned", "due", "overdue")
-
-
-def effective_status(status: str, window_open: datetime, due: datetime, now: datetime) -> str:
-    """The status at `now` even if `tick` has not run yet (tick records it as events)."""
-    if status in ("planned", "due") and due < now:
-        return "overdue"
-    if status == "planned" and window_open <= now:
-        return "due"
-    return status
+if TYPE_CHECKING:
+    from .application import HuifangApp
 
 
-def followup_json(app: Any, fu: FollowUp) -> dict[str, Any]:
+def followup_json(app: HuifangApp, fu: FollowUp) -> dict[str, Any]:
     subj = app.find(Subject, fu.subject)
     tz = subj.tz if subj else None
     survey = app.survey(fu)
@@ -47,74 +39,27 @@ def followup_json(app: Any, fu: FollowUp) -> dict[str, Any]:
     })
 
 
-def _reveal(app: Any, data: Any) -> Any:
+def _reveal(app: HuifangApp, data: Any) -> Any:
     """Personal data is stored as tokens (core/privacy.py): show it to whoever the command let read it."""
-    keyring = getattr(app, "keyring", None)
-    return keyring.reveal_all(data) if keyring is not None else data
+    return app.keyring.reveal_all(data)
 
 
-QUEUE_LIMIT = 50  # issue 9: one page of the queue; `huifang queue --limit N` (0 = all) for more
-
-
-def queue(app: Any, agent: str | None = None, on: date | None = None, overdue: bool = False,
+def queue(app: HuifangApp, agent: str | None = None, on: date | None = None, overdue: bool = False,
           limit: int | None = QUEUE_LIMIT) -> list[dict[str, Any]]:
-    """One page of the due queue from the indexed view: only the columns shown are read (no JSON
-    columns, no aggregates), and each stored UTC instant is converted once per distinct value."""
-    from huifang.projections.core_views import followups as t, ts
-
+    """One page of the due queue, from the read side's index (formatted by core/queue_rows.py, which
+    the read-only fast path of `huifang queue` shares)."""
     now = clock.now()
     tz = clock.zone(app.config.huifang.timezone)
-    day = on or now.astimezone(tz).date()
-    end = datetime.combine(day + timedelta(days=1), time(0), tz)
-    app.projector.catch_up()  # a position read and the head: nothing to apply when the views are current
-    c = t.c
-    q = select(c.code, c.subject, c.plugin, c.visit_type, c.status, c.window_open, c.due, c.owner, c.channel,
-               c.attempts, c.next_attempt_at, c.provisional).where(c.status.in_(OPEN), c.window_open < ts(end))
-    if agent:
-        q = q.where(c.owner == agent)
-    if overdue:
-        q = q.where(c.due < ts(now))
-    q = q.order_by(c.due, c.code)
-    if limit:
-        q = q.limit(limit)
-    with app.projector.engine.connect() as conn:
-        rows = conn.execute(q).all()
-    instants: dict[str, datetime] = {}
-    shown: dict[str, str] = {}
-
-    def instant(text: str) -> datetime:
-        v = instants.get(text)
-        if v is None:
-            v = instants[text] = datetime.fromisoformat(text)
-        return v
-
-    def local(text: str | None) -> str | None:
-        if text is None:
-            return None
-        v = shown.get(text)
-        if v is None:
-            v = shown[text] = instant(text).astimezone(tz).isoformat(timespec="seconds")
-        return v
-
-    out = []
-    for r in rows:
-        status = r.status
-        if status != "overdue":
-            status = effective_status(status, instant(r.window_open), instant(r.due), now)
-        out.append({
-            "id": r.code, "subject": r.subject, "plugin": r.plugin, "visit_type": r.visit_type,
-            "status": status, "window_open": local(r.window_open), "due": local(r.due), "owner": r.owner,
-            "channel": r.channel, "attempts": r.attempts, "next_attempt_at": local(r.next_attempt_at),
-            "provisional": bool(r.provisional),
-        })
-    return out
+    rows = app.read_side.queue(queue_until(now, tz, on), agent=agent, due_before=now if overdue else None,
+                               limit=limit or None)
+    return queue_json(rows, now, tz)
 
 
 KINDS = (("followup", FollowUp), ("ticket", Ticket), ("subject", Subject), ("trigger", Trigger),
          ("staff", Staff))
 
 
-def resolve(app: Any, ident: str) -> tuple[str, Any]:
+def resolve(app: HuifangApp, ident: str) -> tuple[str, Any]:
     """An ID of a follow-up, ticket, subject, trigger or staff member ('kind:ID' disambiguates)."""
     wanted, _, code = ident.partition(":") if ":" in ident and ident.split(":")[0] in dict(KINDS) else ("", "", ident)
     for kind, _cls in KINDS:
@@ -122,11 +67,19 @@ def resolve(app: Any, ident: str) -> tuple[str, Any]:
             continue
         uid = aggregate_uuid(kind, code)
         try:
-            agg = app.repository.get(uid)
+            agg: Any = app.repository.get(uid)
         except AggregateNotFoundError:
             continue
         return kind, agg
     raise NotFound(f"'{ident}' is not the ID of a follow-up, ticket, subject, trigger or staff member")
+
+
+def subject_of(app: HuifangApp, ident: str) -> tuple[str, str | None]:
+    """(kind:code, subject) of a history ID — the subject whose personal data it shows (G8)."""
+    kind, agg = resolve(app, ident)
+    if kind == "subject":
+        return f"subject:{agg.code}", agg.code
+    return f"{kind}:{agg.code}", getattr(agg, "subject", None)
 
 
 def _event_row(e: Any, kind: str, code: str, tz: str | None) -> dict[str, Any]:
@@ -137,29 +90,21 @@ def _event_row(e: Any, kind: str, code: str, tz: str | None) -> dict[str, Any]:
             "data": _plain(data)}
 
 
-def history(app: Any, ident: str, as_of: datetime | None = None) -> dict[str, Any]:
+def history(app: HuifangApp, ident: str, as_of: datetime | None = None) -> dict[str, Any]:
     """Every event of the record (for a subject: also of its triggers, follow-ups and tickets), in order,
     and the state at `as_of`."""
     kind, agg = resolve(app, ident)
     tz = app.config.huifang.timezone
     members: list[tuple[str, str]] = [(kind, agg.code)]
     if kind == "subject":
-        from huifang.projections.core_views import followups, tickets, triggers
-
-        app.projector.catch_up()
-        with app.projector.engine.connect() as conn:
-            members += [("trigger", r.code) for r in conn.execute(
-                select(triggers.c.code).where(triggers.c.subject == agg.code))]
-            members += [("followup", r.code) for r in conn.execute(
-                select(followups.c.code).where(followups.c.subject == agg.code))]
-            members += [("ticket", r.code) for r in conn.execute(
-                select(tickets.c.code).where(tickets.c.subject == agg.code))]
-    rows: list[tuple[Any, int, dict]] = []
+        members += app.read_side.records_of(agg.code)
+    rows: list[tuple[Any, int, dict[str, Any]]] = []
     states: dict[str, Any] = {}
     for k, code in members:
         uid = aggregate_uuid(k, code)
         version = None
-        for i, e in enumerate(app.events.get(uid)):
+        events: Any = app.events.get(uid)
+        for i, e in enumerate(events):
             if as_of is not None and e.timestamp > as_of:
                 break
             rows.append((e.timestamp, i, _event_row(e, k, code, tz)))
@@ -188,7 +133,7 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
-def staff_json(app: Any, code: str) -> dict[str, Any]:
+def staff_json(app: HuifangApp, code: str) -> dict[str, Any]:
     s = app.load(Staff, code, "staff")
     out = {"id": s.code, "name": s.name, "role": s.role, "dept": s.dept, "reports_to": s.reports_to,
            "ladder": app.ladder(code), "lock": s.lock, "rectification_reports": s.reports}
@@ -197,7 +142,7 @@ def staff_json(app: Any, code: str) -> dict[str, Any]:
     return out
 
 
-def subject_json(app: Any, code: str) -> dict[str, Any]:
+def subject_json(app: HuifangApp, code: str) -> dict[str, Any]:
     s = app.load(Subject, code, "subject")
     return _reveal(app, {"id": s.code, "name": s.name, "phones": s.phones, "email": s.email, "tz": s.tz,
                          "attributes": s.attributes, "optouts": s.optouts, "exempt": s.exempt,

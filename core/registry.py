@@ -7,9 +7,9 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
 from .contract import Settings, TriggerKind, VisitType
 from .errors import ConfigError, HuifangError
+from .plugin_api import hookspecs
 
 ENTRY_POINT_GROUP = "huifang.plugins"
 

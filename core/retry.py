@@ -1,4 +1,4 @@
-"""Conflict retry for commands that are safe to redo (issue 9, concurrency).
+"""Conflict retry for commands that are safe to redo (many operators on one store).
 
 Two operators writing the same follow-up at once: the store's optimistic version check lets one
 save win and refuses the other as a ConflictError, with nothing written. For a command that is

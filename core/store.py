@@ -3,13 +3,23 @@ or a postgresql:// URL (optionally `?schema=NAME`) for real deployments and scal
 from __future__ import annotations
 
 import sqlite3
+import time as _time  # start-up back-off only: never read as a clock
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .errors import HuifangError
 
 DEFAULT_DB = "huifang.db"
+# what PostgreSQL says when workers starting at once race on CREATE ... IF NOT EXISTS
+START_RACES = ("concurrently", "duplicate key", "already exists")
+T = TypeVar("T")
+
+
+def first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
 
 
 @dataclass(frozen=True)
@@ -25,18 +35,18 @@ class Store:
     schema: str | None = None
 
     @classmethod
-    def parse(cls, url: str | None) -> "Store":
+    def parse(cls, url: str | None) -> Store:
         url = url or DEFAULT_DB
         if url.startswith(("postgresql://", "postgres://")):
             u = urlparse(url)
             q = parse_qs(u.query)
             if not u.path.strip("/"):
-                raise HuifangError(f"--db: '{url}' names no database (postgresql://user:pw@host:5432/DBNAME)")
+                raise HuifangError(f"'{url}' names no database (postgresql://user:pw@host:5432/DBNAME)", field="db")
             return cls(url=url, kind="postgres", host=u.hostname or "127.0.0.1", port=u.port or 5432,
                        user=unquote(u.username or ""), password=unquote(u.password or ""),
-                       dbname=u.path.strip("/"), schema=(q.get("schema") or [None])[0])
+                       dbname=u.path.strip("/"), schema=q["schema"][0] if q.get("schema") else None)
         if "://" in url:
-            raise HuifangError(f"--db: '{url}' is neither a file path nor a postgresql:// URL")
+            raise HuifangError(f"'{url}' is neither a file path nor a postgresql:// URL", field="db")
         return cls(url=url, kind="sqlite", path=str(Path(url)))
 
     def env(self) -> dict[str, str]:
@@ -66,7 +76,7 @@ class Store:
         if self.kind == "sqlite":
             p = Path(self.path or DEFAULT_DB)
             if p.parent and not p.parent.exists():
-                raise HuifangError(f"--db: directory '{p.parent}' does not exist")
+                raise HuifangError(f"directory '{p.parent}' does not exist", field="db")
             try:
                 con = sqlite3.connect(p, timeout=30)
                 try:
@@ -74,4 +84,22 @@ class Store:
                 finally:
                     con.close()
             except sqlite3.Error as e:
-                raise HuifangError(f"--db: cannot open '{p}' ({e})") from None
+                raise HuifangError(f"cannot open '{p}' ({e})", field="db") from None
+
+    def open(self, start: Callable[[], T]) -> T:
+        """Run `start` (the event store's own set-up: connect, create its tables). Workers starting at
+        once race on PostgreSQL's CREATE ... IF NOT EXISTS: that is retried; any other failure is one
+        line naming the store."""
+        from eventsourcing.persistence import OperationalError, PersistenceError
+
+        for n in range(5):
+            try:
+                return start()
+            except (OperationalError, PersistenceError) as e:
+                if n < 4 and any(w in str(e) for w in START_RACES):
+                    _time.sleep(0.05 * (n + 1))
+                    continue
+                raise HuifangError(f"cannot open the store ({first_line(e)}); check the path or URL"
+                                   + ("; if the server is restarting, retry when it is back"
+                                      if self.kind == "postgres" else ""), field="db") from None
+        raise AssertionError("unreachable")

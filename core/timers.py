@@ -5,52 +5,40 @@ follow-up conflict on its version: the loser re-reads and finds the work done.""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .domain import FollowUp, Staff
 from .errors import ConflictError
+from .status import Status
+
+if TYPE_CHECKING:
+    from .application import HuifangApp
 
 BATCH = 200
-OPEN = ("planned", "due", "overdue")
+REMIND_LEAD = timedelta(days=3)  # G3: the largest reminder lead of any plugin
+STILL_RUNNING = (Status.PLANNED, Status.DUE)  # open and not yet marked overdue
 
 
-def tick(app: Any, actor: str = "system") -> dict[str, Any]:
-    from huifang.projections.core_views import followups as t, ts
-
+def tick(app: HuifangApp, actor: str = "system") -> dict[str, Any]:
     # what this tick saved, kept across its retries (a retry re-reads and finds its own earlier
     # batches done, so counting only the last attempt would under-report them)
     done = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0}
-    sent: list[dict] = []
+    sent: list[dict[str, Any]] = []
     for _ in range(5):
         try:
-            return _tick(app, actor, t, ts, done, sent)
+            return _tick(app, actor, done, sent)
         except ConflictError:
             continue  # a concurrent writer touched one of these follow-ups: re-read and redo
-    return _tick(app, actor, t, ts, done, sent)
+    return _tick(app, actor, done, sent)
 
 
-def _tick(app: Any, actor: str, t: Any, ts: Any, done: dict[str, int], sent: list[dict]) -> dict[str, Any]:
+def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str, Any]]) -> dict[str, Any]:
     now = clock.now()
-    app.projector.catch_up()
-    n = ts(now)
-    with app.projector.engine.connect() as conn:
-        to_open = [r.code for r in conn.execute(select(t.c.code).where(t.c.status == "planned",
-                                                                       t.c.window_open <= n))]
-        to_overdue = [r.code for r in conn.execute(select(t.c.code).where(t.c.status.in_(("planned", "due")),
-                                                                          t.c.due < n))]
-        # G3: reminder on the day before the deadline (largest lead of any plugin: 3 days)
-        horizon = ts(now + timedelta(days=3))
-        to_remind = [(r.code, r.plugin) for r in conn.execute(
-            select(t.c.code, t.c.plugin).where(t.c.status.in_(("planned", "due")), t.c.reminded.is_(False),
-                                               t.c.due >= n, t.c.due <= horizon))]
-        overdue_rows = [(r.code, r.owner, r.due, r.plugin) for r in conn.execute(
-            select(t.c.code, t.c.owner, t.c.due, t.c.plugin).where(t.c.status.in_(OPEN), t.c.due < n,
-                                                                    t.c.owner.is_not(None)))]
+    work = app.read_side.tick_work(now, now + REMIND_LEAD)
+    to_open, to_overdue, to_remind, overdue_rows = work.to_open, work.to_overdue, work.to_remind, work.overdue
     counts = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0}
-    reminders: list[dict] = []
+    reminders: list[dict[str, Any]] = []
     pending: list[Any] = []
 
     def flush() -> None:
@@ -65,7 +53,7 @@ def _tick(app: Any, actor: str, t: Any, ts: Any, done: dict[str, int], sent: lis
 
     for code in to_open:
         fu = app.load(FollowUp, code, "follow-up")
-        if fu.status == "planned" and fu.window_open <= now:
+        if fu.status == Status.PLANNED and fu.window_open <= now:
             fu.open_window(actor=actor)
             counts["opened"] += 1
             pending.append(fu)
@@ -87,7 +75,7 @@ def _tick(app: Any, actor: str, t: Any, ts: Any, done: dict[str, int], sent: lis
     flush()
     for code in to_overdue:
         fu = app.load(FollowUp, code, "follow-up")
-        if fu.status in ("planned", "due") and fu.due < now:
+        if fu.status in STILL_RUNNING and fu.due < now:
             fu.mark_overdue(actor=actor)
             counts["overdue"] += 1
             boss = app.ladder(fu.owner)[:1] if fu.owner else []
@@ -102,14 +90,16 @@ def _tick(app: Any, actor: str, t: Any, ts: Any, done: dict[str, int], sent: lis
     return {**done, "reminders": list(sent), "now": clock.iso(now)}
 
 
-def _locks(app: Any, now: Any, rows: list[tuple], actor: str) -> int:
+def _locks(app: HuifangApp, now: Any, rows: list[tuple[str, str, str, str]], actor: str) -> int:
     """A4: the owner of a follow-up past its window is locked; level by days overdue."""
     ladder_cfg = app.config.huifang.lock_ladder
-    by_owner: dict[str, list[tuple[str, int]]] = {}
-    for code, owner, _due, plugin in rows:
+    by_owner: dict[str, list[tuple[str, int, int]]] = {}
+    for code, _owner, _due, plugin in rows:
         if not (ladder_cfg.enabled or app.settings(plugin).lock_ladder):
             continue
         fu = app.load(FollowUp, code, "follow-up")
+        if not fu.owner:  # reassigned to the pool since the view was read
+            continue
         days = _days_overdue(app, fu, now)
         if days < ladder_cfg.level1_days:
             continue
@@ -140,7 +130,7 @@ def _locks(app: Any, now: Any, rows: list[tuple], actor: str) -> int:
     return locked
 
 
-def _days_overdue(app: Any, fu: Any, now: Any) -> int:
+def _days_overdue(app: HuifangApp, fu: Any, now: Any) -> int:
     """Whole days past the deadline; on working days only when the plugin counts '按工作时间' (A4)."""
     settings = app.settings(fu.plugin)
     if not getattr(settings, "lock_working_days", False):

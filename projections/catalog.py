@@ -3,21 +3,12 @@ found by name with no per-plugin code. A plugin report is always reachable as `<
 its bare name works too unless the engine or another plugin already uses it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from huifang.core.errors import HuifangError
 
 from .core_reports import CORE_REPORTS
-from .reports import Report
-
-
-@dataclass
-class Entry:
-    name: str  # the name it is called by
-    owner: str  # "core" or the plugin's name
-    report: Report
-    alias: bool = False  # a second name of the same report (the bare name of a plugin report)
+from .reports import Entry, plugin_entries
 
 
 def catalog(app: Any) -> dict[str, Entry]:
@@ -25,19 +16,10 @@ def catalog(app: Any) -> dict[str, Entry]:
     for cls in CORE_REPORTS:
         r = cls()
         out[r.name] = Entry(r.name, "core", r)
-    registry = getattr(app, "registry", None)
-    if registry is None:
-        return out
     bare: dict[str, list[Entry]] = {}
-    for plugin in registry.plugins:
-        contributed = registry.call(plugin, "huifang_reports") or []
-        for item in contributed:
-            r = item() if isinstance(item, type) else item
-            if not getattr(r, "name", ""):
-                raise HuifangError(f"plugin {plugin}: a report from huifang_reports has no name")
-            entry = Entry(f"{plugin}.{r.name}", plugin, r)
-            out[entry.name] = entry
-            bare.setdefault(r.name, []).append(entry)
+    for entry in plugin_entries(app):
+        out[entry.name] = entry
+        bare.setdefault(entry.report.name, []).append(entry)
     for name, entries in bare.items():
         if name not in out and len(entries) == 1:
             e = entries[0]

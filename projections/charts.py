@@ -38,8 +38,8 @@ def setup() -> Any:
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # e.g. no bold face of the CJK font
     matplotlib.use("Agg", force=True)
-    from matplotlib import font_manager
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
     names = {f.name for f in font_manager.fontManager.ttflist}
     family = next((f for f in CJK_FAMILIES if f in names), None)
@@ -113,7 +113,7 @@ def pareto_chart(rows: list[dict[str, Any]], ctx: Any) -> Any:
         groups.setdefault(group_label(r, dims), []).append(r)
     keys = list(groups)[:6]
     fig, axes = plt.subplots(len(keys), 1, figsize=(10, 4.8 * len(keys)), squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
+    for ax, key in zip(axes[:, 0], keys, strict=True):
         rs = groups[key]
         x = list(range(len(rs)))
         ax.bar(x, [r["tickets"] for r in rs], color=["#c62828" if r.get("vital_few") else "#90a4ae" for r in rs])
@@ -127,7 +127,7 @@ def pareto_chart(rows: list[dict[str, Any]], ctx: Any) -> Any:
         ax2.axhline(80, color="#1565c0", linestyle="--", linewidth=0.8)
         ax2.set_ylim(0, 105)
         ax2.set_ylabel(label("累计占比 cumulative share (%)"))
-        for xi, r in zip(x, rs):
+        for xi, r in zip(x, rs, strict=True):
             ax2.annotate(f"{100 * (r['cumulative_share'] or 0):.0f}%", (xi, 100 * (r["cumulative_share"] or 0)),
                          textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8, color="#0d47a1",
                          bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
@@ -151,18 +151,18 @@ def satisfaction_chart(rows: list[dict[str, Any]], ctx: Any) -> Any:
     for key, zh in LEVELS:
         vals = [100 * r.get(key, 0) / r["responses"] for r in rows]
         ax.bar(x, vals, bottom=bottom, color=COLORS[key], label=label(f"{zh} {key.replace('_', ' ')}"))
-        bottom = [b + v for b, v in zip(bottom, vals)]
-    thresholds = sorted({r.get("threshold") for r in rows if r.get("threshold") is not None})
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    thresholds = sorted({t for r in rows if (t := r.get("threshold")) is not None})
     for t in thresholds:
         ax.axhline(100 * t, color="black", linestyle="--", linewidth=1)
         ax.text(len(rows) - 0.5, 100 * t + 1, label(f"阈值 threshold {100 * t:.0f}%"), ha="right", fontsize=8)
-    for xi, r in zip(x, rows):
+    for xi, r in zip(x, rows, strict=True):
         share = r.get("satisfied_share")
         if share is not None:
             ax.text(xi, 101, f"{100 * share:.0f}%", ha="center", fontsize=9,
                     color="#c62828" if r.get("flagged") else "black", fontweight="bold" if r.get("flagged") else None)
     ax.set_xticks(x, [label(n) for n in names], rotation=20 if len(rows) > 4 else 0)
-    for tick, r in zip(ax.get_xticklabels(), rows):
+    for tick, r in zip(ax.get_xticklabels(), rows, strict=True):
         if r.get("flagged"):
             tick.set_color("#c62828")
     ax.set_ylim(0, 110)
@@ -231,7 +231,7 @@ def generic_chart(title: str, rows: list[dict[str, Any]], ctx: Any) -> Any:
     # name each bar by its dimensions and the row's first text column (e.g. the lost reason, the nurse)
     first = next((k for k, v in rows[0].items() if isinstance(v, str) and k not in dims), None)
     if first and (not dims or len({tuple(r.get(d) for d in dims) for r in rows}) < len(rows)):
-        dims = dims + [first]
+        dims = [*dims, first]
     keys, is_rate = _numeric(rows, dims)
     keys = keys[:6]
     if not keys:
@@ -290,3 +290,25 @@ def stack_pngs(images: list[bytes]) -> bytes:
     buf = io.BytesIO()
     out.save(buf, format="PNG", optimize=False)
     return buf.getvalue()
+
+
+def draw(chart: Any, rows: list[dict[str, Any]], ctx: Any) -> Any:
+    """The matplotlib Figure of a report's Chart spec (plugin_api.reports.Chart), or None."""
+    if chart is None:
+        return None
+    from dataclasses import replace
+
+    title = chart.title or ""
+    if chart.exclude:
+        rows = [{k: v for k, v in r.items() if k not in chart.exclude} for r in rows]
+    if chart.by is not None:
+        ctx = replace(ctx, by=list(chart.by))
+    if chart.kind == "trend":
+        return trend_chart(rows, ctx)
+    if chart.kind == "satisfaction":
+        return satisfaction_chart(rows, ctx)
+    if chart.kind == "pareto":
+        return pareto_chart(rows, ctx)
+    if chart.kind == "counts":
+        return count_chart(title, rows, chart.key or "", ctx)
+    return generic_chart(title, rows, ctx)

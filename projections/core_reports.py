@@ -27,76 +27,29 @@ from typing import Any
 
 from sqlalchemy import select
 
-from huifang.core.contract import SATISFACTION, SATISFACTION_ALIASES
+from huifang.core.contract import SATISFACTION, SurveyTemplate
+from huifang.core.surveys import SECOND_FOLLOWUP_SURVEY
 
 from .core_views import followups, tickets
 from .quality import qa_checks
-from .reports import DIMENSIONS, Report, ReportContext, Section, ratio, steps_below
+from .reports import (
+    DIMENSIONS,
+    LEVEL_KEYS,
+    Chart,
+    Record,
+    Report,
+    ReportContext,
+    Section,
+    followup_records,
+    plugin_entries,
+    rate_figures,
+    ratio,
+    steps_below,
+)
 
-OPEN = ("planned", "due", "overdue")
-LEVEL_KEYS = {v: k for k, v in SATISFACTION_ALIASES.items()}  # 满意 -> satisfied ...
-TICKET_DIMENSIONS = DIMENSIONS + ("category",)
+TICKET_DIMENSIONS = (*DIMENSIONS, "category")
 # free-text answers whose survey is unknown to this deployment still count as opinions (G19)
 OPINION_KEYS = ("suggestion", "suggestions", "comment", "comments", "opinion", "opinions", "note", "shortcomings")
-
-
-@dataclasses.dataclass
-class Record:
-    """One view row with its dimension values."""
-
-    row: Any
-    dims: dict[str, Any]
-
-
-def followup_records(ctx: ReportContext, anchor: str = "due", extra: list[Any] | None = None) -> list[Record]:
-    """Follow-ups of the period (by `anchor`: due or completed_at), with their dimensions."""
-    f = followups.c
-    q = select(followups).where(*ctx.within(f[anchor]))
-    if anchor != "due":
-        q = q.where(f[anchor].is_not(None))
-    if ctx.plugin:
-        q = q.where(f.plugin == ctx.plugin)
-    for cond in extra or []:
-        q = q.where(cond)
-    out = []
-    for r in ctx.conn.execute(q.order_by(f.code)):
-        when = getattr(r, anchor)
-        out.append(Record(r, {"plugin": r.plugin, "visit_type": r.visit_type, "department": r.department,
-                              "agent": r.owner, "branch": r.branch, "month": ctx.month_of(when),
-                              "quarter": ctx.quarter_of(when)}))
-    return out
-
-
-def is_due(r: Any, now_ts: str) -> bool:
-    """G15 'due' (应访): not exempt (F6), and either settled (completed, lost, cancelled) or past its
-    deadline at --now. Open follow-ups whose deadline is still ahead are `pending`, not yet due."""
-    return r.status != "exempt" and (r.status not in OPEN or r.due <= now_ts)
-
-
-def rate_figures(rows: list[Any], now_ts: str) -> dict[str, Any]:
-    """G15 counts and rates of a period's `followups` view rows (plugins may reuse it, e.g. M9 nurses)."""
-    counted = [r for r in rows if is_due(r, now_ts)]
-    due = len(counted)
-    completed = sum(1 for r in counted if r.status == "completed")
-    reached = sum(1 for r in counted if r.reached)
-    refused = sum(1 for r in counted if r.refused and not r.reached)
-    cancelled = sum(1 for r in counted if r.status == "cancelled")
-    cbc = sum(1 for r in counted if r.status == "cancelled" and not r.reached and not r.refused)
-    lost = sum(1 for r in counted if r.status == "lost")
-    on_time = sum(1 for r in counted if r.status == "completed" and r.completed_at and r.completed_at <= r.due)
-    return {
-        "due": due, "completed": completed, "reached": reached, "refused": refused, "cancelled": cancelled,
-        "cancelled_before_contact": cbc, "lost": lost,
-        "open": sum(1 for r in rows if r.status in OPEN),  # still open: overdue (due) + pending (not yet due)
-        "overdue": sum(1 for r in counted if r.status in OPEN),
-        "exempt": sum(1 for r in rows if r.status == "exempt"),
-        "pending": sum(1 for r in rows if r.status in OPEN and r.due > now_ts),
-        "on_time": on_time,
-        "subjects_followed": len({r.subject for r in counted if r.status == "completed"}),
-        "callback_rate": ratio(completed, due),
-        "success_rate": ratio(reached, due - refused - cbc),
-        "on_time_rate": ratio(on_time, due),
-    }
 
 
 class RatesReport(Report):
@@ -130,12 +83,8 @@ class RatesReport(Report):
                 f"{r.get('agent') or '-'} −{r['kpi_deduction']}" for r in docked))
         return notes
 
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from .charts import generic_chart, trend_chart
-
-        if "month" in ctx.by:
-            return trend_chart(rows, ctx)
-        return generic_chart(self.title, rows, ctx)
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("trend", self.title) if "month" in ctx.by else Chart("bars", self.title)
 
 
 class SatisfactionReport(Report):
@@ -173,10 +122,8 @@ class SatisfactionReport(Report):
                 " / ".join(str(r.get(d) or "-") for d in ctx.by) or "all" for r in low))
         return notes
 
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from .charts import satisfaction_chart
-
-        return satisfaction_chart(rows, ctx)
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("satisfaction", self.title)
 
 
 class LostReport(Report):
@@ -196,10 +143,8 @@ class LostReport(Report):
                 out.append({**dims, "reason": reason, "lost": n, "lost_share": ratio(n, len(items))})
         return out
 
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from .charts import generic_chart
-
-        return generic_chart(self.title, [{k: v for k, v in r.items() if k != "lost_share"} for r in rows], ctx)
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("bars", self.title, exclude=("lost_share",))
 
 
 def ticket_records(ctx: ReportContext, opened_before_end_only: bool = False) -> list[Record]:
@@ -294,10 +239,8 @@ class ParetoReport(Report):
         vital = [r["cause"] for r in rows if r.get("vital_few")]
         return [f"vital few (first {int(self.VITAL * 100)}% of tickets): {', '.join(vital) or '-'}"]
 
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from .charts import pareto_chart
-
-        return pareto_chart(rows, ctx)
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("pareto", self.title)
 
 
 class QAReport(Report):
@@ -341,10 +284,8 @@ class OpinionsReport(Report):
                                 "text": text})
         return out
 
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from .charts import count_chart
-
-        return count_chart(self.title, rows, "department", ctx)
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("counts", self.title, key="department")
 
 
 def _opinions(ctx: ReportContext, row: Any) -> list[tuple[str, str]]:
@@ -352,16 +293,15 @@ def _opinions(ctx: ReportContext, row: Any) -> list[tuple[str, str]]:
     keys: list[str] | None = None
     app = ctx.app
     if app is not None:
-        if row.visit_type == "second_followup":
-            from huifang.core.application import SECOND_FOLLOWUP_SURVEY as survey
-        else:
+        survey: SurveyTemplate | None = SECOND_FOLLOWUP_SURVEY
+        if row.visit_type != "second_followup":
             vt = app.registry.visit_type(row.plugin, row.visit_type)
             survey = vt.survey if vt else None
         if survey is not None:
             keys = [q.key for q in survey.questions if q.kind == "text"]
     if keys is None:
         keys = [k for k in answers if k in OPINION_KEYS]
-    reveal = getattr(getattr(app, "keyring", None), "reveal", lambda v: v)  # issue 8: free text is stored encrypted
+    reveal = getattr(getattr(app, "keyring", None), "reveal", lambda v: v)  # G8: free text is stored encrypted
     return [(k, str(reveal(answers[k])).strip()) for k in keys if str(answers.get(k) or "").strip()]
 
 
@@ -432,8 +372,6 @@ class ManagementReport(Report):
         return self.sections(ctx)[0].rows
 
     def sections(self, ctx: ReportContext) -> list[Section]:
-        from .catalog import catalog
-
         def sub(report: Report, name: str, title: str, by: tuple[str, ...], chart: bool = False,
                 **changes: Any) -> Section:
             c = dataclasses.replace(ctx, by=list(by), kind=report.name, **changes)
@@ -457,8 +395,8 @@ class ManagementReport(Report):
             sub(UnresolvedReport(), "unresolved", "未结问题件 Unresolved tickets (G19)", ()),
             sub(QAReport(), "qa", "质检 QA pass rate per agent (G17)", ("agent",)),
         ]
-        for entry in catalog(ctx.app).values():
-            if entry.owner == "core" or not entry.report.in_management_report or entry.alias:
+        for entry in plugin_entries(ctx.app):
+            if not entry.report.in_management_report:
                 continue
             r = entry.report
             out.append(sub(r, f"{entry.owner}.{r.name}", f"{r.title or r.name} ({entry.owner})",

@@ -6,113 +6,15 @@ reports turn it into a local date in the deployment's time zone.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Column, Index, Integer, MetaData, String, Table, bindparam, select,
-                        update)
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from .engine import View
-
-
-def ts(dt: datetime | None) -> str | None:
-    """UTC ISO text: sorts correctly as a string on every backend."""
-    if dt is None:
-        return None
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-
-
-metadata = MetaData()
-followups = Table(
-    "followups", metadata,
-    Column("code", String(200), primary_key=True),
-    Column("oid", String(36), nullable=False),  # aggregate id: later events carry only this
-    Column("subject", String(100), nullable=False),
-    Column("trigger", String(200), nullable=False),
-    Column("trigger_kind", String(100), nullable=False),
-    Column("plugin", String(50), nullable=False),
-    Column("visit_type", String(100), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("window_open", String(30), nullable=False),
-    Column("due", String(30), nullable=False),
-    Column("owner", String(100)),
-    Column("channel", String(20)),
-    Column("department", String(100)),
-    Column("branch", String(100)),
-    Column("provisional", Boolean, nullable=False, default=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("reached", Boolean, nullable=False, default=False),
-    Column("refused", Boolean, nullable=False, default=False),
-    Column("last_attempt_at", String(30)),
-    Column("next_attempt_at", String(30)),
-    Column("reminded", Boolean, nullable=False, default=False),
-    Column("escalations", Integer, nullable=False, default=0),
-    Column("completed_at", String(30)),
-    Column("completed_by", String(100)),
-    Column("closed_at", String(30)),
-    Column("closed_reason", String(200)),
-    Column("planned_at", String(30), nullable=False),
-    Column("satisfaction", String(10)),
-    # G15: completed no later than its deadline
-    Column("on_time", Boolean, nullable=False, default=False),
-    # G15/F4: cancelled while the subject had been neither reached nor refused
-    Column("cancelled_before_contact", Boolean, nullable=False, default=False),
-    Column("answers", JSON),  # the survey answers (G4), for opinions and plugin reports
-    Column("recording", JSON),  # G11: the recording of the reached attempt (for G17 spot checks)
-    Column("ticket", String(200)),  # second follow-ups (G12): the ticket they confirm
-    Column("meta", JSON),
-    Index("ix_followups_oid", "oid", unique=True),
-    Index("ix_followups_owner_status_open", "owner", "status", "window_open"),
-    # the queue page (issue 9): one agent's rows in deadline order, filtered inside the index, so
-    # `queue --agent` reads its first 50 rows instead of sorting all of that agent's open rows
-    Index("ix_followups_owner_due", "owner", "due", "code", "status", "window_open"),
-    Index("ix_followups_status_due", "status", "due"),
-    Index("ix_followups_due", "due"),
-    Index("ix_followups_completed", "completed_at"),
-    Index("ix_followups_subject", "subject"),
-    Index("ix_followups_provisional", "provisional", "status"),
-)
-triggers = Table(
-    "triggers", metadata,
-    Column("code", String(200), primary_key=True),
-    Column("oid", String(36), nullable=False),
-    Column("kind", String(100), nullable=False),
-    Column("plugin", String(50), nullable=False),
-    Column("subject", String(100), nullable=False),
-    Column("occurred_at", String(40), nullable=False),
-    Column("attributes", JSON),
-    Column("followups", Integer, nullable=False),
-    Column("skipped", JSON),
-    Index("ix_triggers_oid", "oid", unique=True),
-    Index("ix_triggers_subject", "subject", "kind"),
-)
-tickets = Table(
-    "tickets", metadata,
-    Column("code", String(200), primary_key=True),
-    Column("oid", String(36), nullable=False),
-    Column("followup", String(200), nullable=False),
-    Column("subject", String(100), nullable=False),
-    Column("plugin", String(50), nullable=False),
-    Column("category", String(100), nullable=False),
-    Column("department", String(100), nullable=False),
-    Column("severity", String(20), nullable=False),
-    Column("owner", String(100)),
-    Column("status", String(20), nullable=False),
-    Column("opened_at", String(30), nullable=False),
-    Column("deadline", String(30), nullable=False),
-    Column("resolved_at", String(30)),
-    Column("closed_at", String(30)),
-    Column("second_followup", String(200)),
-    Column("reopened", Integer, nullable=False, default=0),
-    Index("ix_tickets_oid", "oid", unique=True),
-    Index("ix_tickets_subject", "subject"),
-    Index("ix_tickets_status", "status"),
-    Index("ix_tickets_opened", "opened_at"),
-)
+from huifang.core.plugin_api.views import View, followups, metadata, tickets, triggers, ts
 
 P = "huifang:"
-# built once: the engine sends these with their rows as parameters, one executemany per batch (issue 9)
+# built once: the engine sends these with their rows as parameters, one executemany per batch (rebuild speed)
 INSERT_FOLLOWUP, INSERT_TRIGGER, INSERT_TICKET = followups.insert(), triggers.insert(), tickets.insert()
 INC = object()  # `column + 1` in set_row
 _UPDATES: dict[tuple[str, tuple[str, ...], bool], Any] = {}
@@ -120,7 +22,7 @@ _UPDATES: dict[tuple[str, tuple[str, ...], bool], Any] = {}
 
 def set_row(conn: Connection, table: Table, oid: str, values: dict[str, Any], planned_only: bool = False) -> None:
     """UPDATE table SET values WHERE oid = :oid, compiled once per set of columns with bind
-    parameters (issue 9), so a batch of the same update goes out as one executemany."""
+    parameters, so a batch of the same update goes out as one executemany."""
     key = (table.name, tuple(values), planned_only)
     stmt = _UPDATES.get(key)
     if stmt is None:
@@ -151,7 +53,7 @@ class CoreView(View):
         oid = str(e.originator_id)
         if name == "FollowUp.Planned":
             meta = dict(e.meta or {})
-            conn.execute(INSERT_FOLLOWUP, dict(  # params apart: the compiled insert is cached (issue 9)
+            conn.execute(INSERT_FOLLOWUP, dict(  # params apart: the compiled insert is cached
                 code=e.code, oid=oid, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
                 plugin=e.plugin, visit_type=e.visit_type, status="planned", window_open=ts(e.window_open),
                 due=ts(e.due), owner=e.owner, channel=e.channel, department=e.department, branch=e.branch,

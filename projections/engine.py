@@ -13,14 +13,15 @@ time the projector starts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.dml import Insert, Update
 
 from huifang.core.errors import HuifangError
+from huifang.core.plugin_api.views import View
 
 BATCH = 1000
 
@@ -31,22 +32,6 @@ positions = Table(
     Column("position", Integer, nullable=False),
     Column("version", Integer, nullable=False),
 )
-
-
-class View:
-    """A read model. Subclasses define `name`, `version`, `metadata` (their tables) and
-    `handle(conn, event, notification_id)`; `topics` limits which stored events are decoded."""
-
-    name: str = ""
-    version: int = 1
-    metadata: MetaData
-    topics: frozenset[str] | None = None
-
-    def handle(self, conn: Connection, event: Any, notification_id: int) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def tables(self) -> list[Table]:
-        return list(self.metadata.sorted_tables)
 
 
 class ProjectionError(HuifangError):
@@ -169,7 +154,7 @@ class Projector:
         mapper = self.app.mapper
         decoded: dict[int, Any] = {}  # decode each stored event once, however many views read it
         with self.engine.begin() as conn:
-            # claim first (issue 9: two workers at once): a no-op compare-and-set takes the position
+            # claim first (scale-out: two workers at once): a no-op compare-and-set takes the position
             # row's lock (PostgreSQL) / the write lock (SQLite) before any row is written, so the
             # slower worker waits, sees the moved position and re-reads instead of colliding on keys
             for v in views:
@@ -184,7 +169,7 @@ class Projector:
                 todo = [n for n in notes if n.id > p]
                 if not todo:
                     continue
-                out = _Buffered(conn)  # issue 9: a batch's plain inserts go out as one executemany per table
+                out = _Buffered(conn)  # bulk import: a batch's plain inserts go out as one executemany per table
                 topics = v.topics
                 for n in todo:
                     if topics is not None and n.topic not in topics:
@@ -193,7 +178,7 @@ class Projector:
                     if e is None:
                         e = decoded[n.id] = _decode(mapper, n)
                     try:
-                        v.handle(out, e, n.id)
+                        v.handle(cast(Connection, out), e, n.id)  # a proxy: other attributes pass through
                     except Exception as exc:
                         raise _failed(v, f"on event {n.id} ({n.topic})", exc) from exc
                 try:
@@ -227,7 +212,7 @@ def _failed(v: View, where: str, exc: Exception) -> ProjectionError:
 
 
 class _Buffered:
-    """The connection a view's `handle` writes through during catch-up (issue 9: rebuild speed).
+    """The connection a view's `handle` writes through during catch-up (rebuild speed at scale).
 
     Statements whose values come as a parameter dict are held back and sent as ONE executemany:
     plain inserts (`conn.execute(table.insert(), {...})`) grouped per table and column set, and a
@@ -289,4 +274,4 @@ def is_locked_error(e: Exception) -> bool:
     return isinstance(e, OperationalError) and "locked" in str(e).lower()
 
 
-__all__ = ["View", "Projector", "ProjectionError", "make_engine", "text"]
+__all__ = ["ProjectionError", "Projector", "View", "make_engine", "text"]

@@ -13,7 +13,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from huifang.core import clock
@@ -144,7 +144,7 @@ def _period(doc: Document) -> str:
 
 
 def _table(doc: Document) -> bytes:
-    from huifang.cli.output import table
+    from huifang.core.plugin_api.cli import table
 
     parts = [f"{doc.title} — {_period(doc)} (generated {doc.generated_at})"]
     for s in doc.sections:
@@ -195,7 +195,7 @@ def _xlsx(doc: Document) -> bytes:
             width = max([len(str(c))] + [len(text_cell(c, r.get(c))) for r in s.rows[:200]])
             ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = min(60, max(8, width + 2))
         ws.freeze_panes = "A2"
-    when = datetime.fromisoformat(doc.generated_at).astimezone(timezone.utc).replace(tzinfo=None)
+    when = datetime.fromisoformat(doc.generated_at).astimezone(UTC).replace(tzinfo=None)
     wb.properties.creator = "huifang"
     wb.properties.title = doc.title
     wb.properties.created = when
@@ -236,14 +236,14 @@ def _fixed_zip(data: bytes, when: datetime) -> bytes:
 
 
 def section_pngs(doc: Document) -> list[bytes]:
-    from .charts import to_png
+    from .charts import draw, to_png
 
     single = len(doc.sections) == 1
     out = []
     for s in doc.sections:
         if s.chart is False or (s.chart is None and not single):
             continue
-        fig = s.report.chart(s.rows, s.ctx) if s.report is not None else None
+        fig = draw(s.report.chart(s.rows, s.ctx), s.rows, s.ctx) if s.report is not None else None
         if fig is not None:
             out.append(to_png(fig))
     return out
@@ -267,7 +267,7 @@ img{max-width:100%;display:block;margin:.5em 0}h1{font-size:22px}h2{font-size:17
 
 
 def _html(doc: Document) -> bytes:
-    from .charts import to_png
+    from .charts import draw, to_png
 
     esc = html.escape
     single = len(doc.sections) == 1
@@ -282,7 +282,7 @@ def _html(doc: Document) -> bytes:
         if not single:
             parts.append(f'<h2 id="{esc(s.name)}">{esc(s.title)}</h2>')
         if s.report is not None and (s.chart is True or (s.chart is None and single)):
-            fig = s.report.chart(s.rows, s.ctx)
+            fig = draw(s.report.chart(s.rows, s.ctx), s.rows, s.ctx)
             if fig is not None:
                 data = base64.b64encode(to_png(fig)).decode()
                 parts.append(f'<img alt="{esc(s.title)}" src="data:image/png;base64,{data}">')

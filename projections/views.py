@@ -10,7 +10,6 @@ from .quality import QualityView
 
 def all_views(registry: Any) -> list[View]:
     views: list[View] = [CoreView(), QualityView()]
-    for contributed in registry.pm.hook.huifang_report_views():
-        for v in contributed or []:
-            views.append(v() if isinstance(v, type) else v)
+    for plugin in registry.plugins:
+        views.extend(registry.call(plugin, "huifang_report_views") or [])
     return views

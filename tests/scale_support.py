@@ -1,4 +1,4 @@
-"""Helpers for the scale and reliability tests (issue 9): data files, real CLI processes, counts
+"""Helpers for the scale and reliability tests: data files, real CLI processes, counts
 read straight from the event store."""
 from __future__ import annotations
 
@@ -75,11 +75,11 @@ class _Shared:
 
 
 def open_app(db: str) -> Any:
-    from huifang.core.application import HuifangApp
     from huifang.core.config import Config
+    from huifang.projections import open_app as compose_app
 
     if db not in _apps:
-        _apps[db] = HuifangApp(db, Config())
+        _apps[db] = compose_app(db, Config())
     return _Shared(_apps[db])
 
 

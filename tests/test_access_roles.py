@@ -1,4 +1,4 @@
-"""Roles and permissions (issue 8): setup mode until the first admin, then each role's allowed and
+"""Roles and permissions: setup mode until the first admin, then each role's allowed and
 refused actions; every refusal is a one-line error AND an AccessLog event; read audit and export
 approval (G8); conflict of interest (G9) refusals recorded."""
 from __future__ import annotations
@@ -152,13 +152,13 @@ def test_admin_manages_staff_and_erasure_but_does_no_followup_work(org):
 
 def test_g9_conflict_of_interest_refusal_is_recorded_for_any_plugin(db):
     from huifang.core import clock
-    from huifang.core.application import HuifangApp
     from huifang.core.audit.trail import AccessLog
     from huifang.core.config import Config
     from huifang.core.errors import Refused
+    from huifang.projections import open_app
     from tests.testkit import Kit
 
-    app = HuifangApp(db, Config.model_validate({"huifang": {"plugins": []}}), extra_plugins={"kit": Kit()})
+    app = open_app(db, Config.model_validate({"huifang": {"plugins": []}}), extra_plugins={"kit": Kit()})
     try:
         with clock.at(clock.parse_instant("2026-10-12T10:00+08:00")):
             app.add_staff("a1", "Agent", "agent")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from huifang.core import clock
-from huifang.core.application import HuifangApp
+from huifang.projections import open_app
 from tests.conftest import Huifang
 
 NOW = "2026-10-09T09:00:00+08:00"
@@ -26,7 +26,7 @@ def clinic(hf: Huifang) -> Huifang:
     hf.ok("staff", "add", "ae-skin", "--name", "皮肤科主任", "--role", "supervisor", "--reports-to", "ae-ops")
     for a in ("m1", "m2", "m3"):
         hf.ok("staff", "add", a, "--name", a, "--role", "agent", "--reports-to", "ae-skin")
-    app = HuifangApp(hf.db)
+    app = open_app(hf.db)
     with clock.at(clock.parse_instant(NOW)):
         for i in range(1, N + 1):
             app.add_subject(f"V{i:03d}", f"客户{i}", [f"1390000{i:04d}"])
@@ -149,7 +149,7 @@ def test_a7_unknown_target_and_bad_file(clinic: Huifang, tmp_path: Path) -> None
 
 
 def test_a1_a3_activity_notice_up_to_50_then_a_campaign(clinic: Huifang) -> None:
-    app = HuifangApp(clinic.db)
+    app = open_app(clinic.db)
     with clock.at(clock.parse_instant(NOW)):
         for i in range(1, 51):
             app.receive_trigger("aesthetics.activity", f"V{i:03d}", {"activity": "专家坐诊 10-15", "owner": "m1"})
@@ -163,3 +163,15 @@ def test_a1_a3_activity_notice_up_to_50_then_a_campaign(clinic: Huifang) -> None
     clinic.ok("aesthetics", "blacklist", "V052", "--reason", "abusive", actor="ae-center")
     d = clinic.ok("trigger", "activity", "--subject", "V052", "--attr", "activity=双十一", "--attr", "owner=m1")
     assert d["followups"] == [] and "A9" in d["skipped"][0]["reason"]
+
+
+def test_a7_campaigns_need_an_enabled_plugin_with_a_campaign_policy(db: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "huifang.toml"
+    cfg.write_text('[huifang]\nplugins = ["medical"]\n', encoding="utf-8")
+    hf = Huifang(db, now=NOW, config=str(cfg))
+    hf.ok("init")
+    r = hf("campaign", "request", write(tmp_path, plan()))
+    assert r.code == 2 and "no enabled plugin runs batch campaigns" in r.err
+    r = hf("campaign", "request", write(tmp_path, plan(plugin="medical"), "named.json"))
+    assert r.code == 2 and "'medical' does not run campaigns" in r.err
+    assert hf.ok("campaign", "list") == []

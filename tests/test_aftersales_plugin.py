@@ -1,8 +1,48 @@
 """The third-party example plugin (examples/aftersales) is found through the `huifang.plugins`
-entry point and runs its curve with no change to the engine (issue 2, item 10)."""
+entry point and runs its curve with no change to the engine. Its own unit tests (on the plugin API's
+fakes) run here too, and its README shows exactly the package's code and tests."""
 from __future__ import annotations
 
+import importlib.util
+import re
 from importlib.metadata import entry_points
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "aftersales"
+SOURCE = EXAMPLE / "huifang_aftersales" / "__init__.py"
+UNIT_TESTS = EXAMPLE / "tests" / "test_aftersales_unit.py"
+
+
+def _load_unit_tests() -> dict[str, object]:
+    """The example's unit tests, collected as tests of this module (the main suite runs them)."""
+    spec = importlib.util.spec_from_file_location("huifang_aftersales_unit_tests", UNIT_TESTS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: f for name, f in vars(module).items() if name.startswith("test_")}
+
+
+globals().update({f"test_unit_{name[5:]}": f for name, f in _load_unit_tests().items()})
+
+
+def _blocks(lang: str) -> list[str]:
+    text = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+    return re.findall(rf"^```{lang}\n(.*?)^```$", text, flags=re.S | re.M)
+
+
+def test_readme_shows_the_real_plugin_and_its_unit_tests():
+    plugin_code, unit_tests = _blocks("python")
+    assert plugin_code == SOURCE.read_text(encoding="utf-8")
+    assert unit_tests == UNIT_TESTS.read_text(encoding="utf-8")
+    [entry_point] = _blocks("toml")
+    assert entry_point in (EXAMPLE / "pyproject.toml").read_text(encoding="utf-8")
+    # a complete plugin in under 80 lines of code (blank lines aside), entry point included
+    assert len([line for line in (plugin_code + entry_point).splitlines() if line.strip()]) < 80
+
+
+def test_example_uses_only_the_plugin_api():
+    imported = re.findall(r"^\s*(?:from|import) (huifang\S*)", SOURCE.read_text(encoding="utf-8"), flags=re.M)
+    assert imported and all(m == "huifang.core.plugin_api" for m in imported)
 
 
 def test_entry_point_is_installed_like_the_builtin_plugins():

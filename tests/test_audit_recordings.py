@@ -1,4 +1,4 @@
-"""Recordings (G11) and retention (G10), issue 8: copied into the recordings directory with SHA-256
+"""Recordings (G11) and retention (G10): copied into the recordings directory with SHA-256
 and size, re-hashed by `audit verify --recordings`, listed by `retention report`, deleted only with an
 erased subject."""
 from __future__ import annotations

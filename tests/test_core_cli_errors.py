@@ -1,4 +1,4 @@
-"""Bad input: exit 2, one line on stderr, nothing written (issue 2, CLI contract)."""
+"""Bad input: exit 2, one line on stderr, nothing written (the CLI contract)."""
 from __future__ import annotations
 
 import hashlib

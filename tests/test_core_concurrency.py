@@ -1,20 +1,24 @@
 """Two real processes complete the same follow-up at once: one wins, the other gets a clear
-one-line conflict, no event is lost (issue 2; SQLite and PostgreSQL)."""
+one-line conflict, no event is lost (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import multiprocessing as mp
 
+import pytest
+
 from huifang.core import clock
-from huifang.core.application import HuifangApp
 from huifang.core.config import Config
 from huifang.core.domain import FollowUp
 from huifang.core.errors import HuifangError
+from huifang.projections import open_app
+
+pytestmark = pytest.mark.slow  # two real processes race on one follow-up
 
 NOW = "2026-10-12T14:30+08:00"
 
 
 def _complete(db: str, actor: str, barrier, results) -> None:
-    app = HuifangApp(db, Config())
+    app = open_app(db, Config())
     original = app.commit
 
     def commit_after_barrier(*aggregates):
@@ -33,7 +37,7 @@ def _complete(db: str, actor: str, barrier, results) -> None:
 
 
 def test_two_processes_complete_the_same_followup(db):
-    app = HuifangApp(db, Config())
+    app = open_app(db, Config())
     with clock.at(clock.parse_instant("2026-10-01T09:00+08:00")):
         app.add_staff("n1", "N1", "agent")
         app.add_staff("n2", "N2", "agent")

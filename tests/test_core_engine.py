@@ -9,13 +9,13 @@ from datetime import date, datetime
 import pytest
 
 from huifang.core import clock
-from huifang.core.application import HuifangApp
 from huifang.core.calendar import BusinessCalendar, YearSchedule
 from huifang.core.config import Config
 from huifang.core.domain import FollowUp
 from huifang.core.errors import HuifangError, Refused
 from huifang.core.queries import followup_json
 from huifang.core.scheduling import Scheduler
+from huifang.projections import open_app
 from tests.testkit import Kit
 
 SH = clock.zone("Asia/Shanghai")
@@ -27,7 +27,7 @@ def at(text):
 
 @pytest.fixture
 def app(db):
-    a = HuifangApp(db, Config.model_validate({"huifang": {"plugins": ["medical"]}}), extra_plugins={"kit": Kit()})
+    a = open_app(db, Config.model_validate({"huifang": {"plugins": ["medical"]}}), extra_plugins={"kit": Kit()})
     with at("2026-09-01T09:00+08:00"):
         a.add_staff("a1", "Agent", "agent")
         a.add_staff("s1", "Seller", "sales")
@@ -80,10 +80,10 @@ def test_attempt_outside_calling_window_is_recorded_and_flagged(app):
 
 
 def test_bare_kind_must_be_unique_across_plugins(db):
-    a = HuifangApp(db, Config.model_validate({"huifang": {"plugins": []}}),
+    a = open_app(db, Config.model_validate({"huifang": {"plugins": []}}),
                    extra_plugins={"kit": Kit("kit"), "kit2": Kit("kit2")})
     try:
-        with pytest.raises(HuifangError, match="kit.complaint_handled, kit2.complaint_handled"):
+        with pytest.raises(HuifangError, match=r"kit.complaint_handled, kit2.complaint_handled"):
             a.registry.resolve_kind("complaint_handled")
         assert a.registry.resolve_kind("kit2.complaint_handled").plugin == "kit2"
     finally:
@@ -122,7 +122,7 @@ def test_g6_provisional_2027_deadline_replanned_by_official_calendar(app, tmp_pa
     events = [type(e).__name__ for e in app.events.get(fu.id)]
     assert events[-1] == "Rescheduled"
     # a fresh application replays the stored deadline: never silently recomputed
-    again = HuifangApp(app.store.url, app.config, extra_plugins={"kit": Kit()})
+    again = open_app(app.store.url, app.config, extra_plugins={"kit": Kit()})
     try:
         assert again.load(FollowUp, code, "follow-up").due == fu.due
         assert again.calendar.is_official(2027)
@@ -142,7 +142,7 @@ def test_replay_reproduces_state_and_views(app):
         app.projector.catch_up()
         with app.projector.engine.connect() as c:
             rows_before = [tuple(r) for r in c.exec_driver_sql("select * from followups order by code")]
-        fresh = HuifangApp(app.store.url, app.config, extra_plugins={"kit": Kit()})
+        fresh = open_app(app.store.url, app.config, extra_plugins={"kit": Kit()})
         try:
             assert followup_json(fresh, fresh.load(FollowUp, code, "follow-up")) == before
             fresh.projector.rebuild()
@@ -155,7 +155,7 @@ def test_replay_reproduces_state_and_views(app):
 
 def test_upcast_v1_attempt_event(sqlite_db):
     """AttemptRecorded v1 (before recordings, G11) is read as v2 with recording=None."""
-    app = HuifangApp(sqlite_db, Config.model_validate({"huifang": {"plugins": []}}), extra_plugins={"kit": Kit()})
+    app = open_app(sqlite_db, Config.model_validate({"huifang": {"plugins": []}}), extra_plugins={"kit": Kit()})
     with at("2026-10-12T09:00+08:00"):
         app.add_subject("C9", "x")
         _, fus, _ = app.receive_trigger("kit.signed", "C9", {}, trigger_id="K9")

@@ -1,4 +1,4 @@
-"""Follow-up lifecycle through the real CLI, on SQLite and PostgreSQL (issue 2; G3, G5, G7, G14, F6)."""
+"""Follow-up lifecycle through the real CLI, on SQLite and PostgreSQL (G3, G5, G7, G14, F6)."""
 from __future__ import annotations
 
 import pytest
@@ -18,9 +18,9 @@ def ward(hf):
 
 
 def head(hf):
-    from huifang.core.application import HuifangApp
+    from huifang.projections import open_app
 
-    app = HuifangApp(hf.db)
+    app = open_app(hf.db)
     try:
         return app.recorder.max_notification_id() or 0
     finally:

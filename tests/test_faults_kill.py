@@ -1,10 +1,9 @@
-"""kill -9 (issue 9 item 4): during a bulk import, a tick, a projection catch-up and in the middle
+"""kill -9: during a bulk import, a tick, a projection catch-up and in the middle
 of a multi-aggregate command's save. After the restart the log has no duplicates and no gaps,
 views equal their rebuild from the log, and the interrupted work completes on re-run.
 Real processes, a real SQLite file and real PostgreSQL."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,9 +13,25 @@ from collections import Counter
 
 import pytest
 
-from tests.scale_support import (NOW, Probe, cli_args, cli_env, close_apps, head, huifang_cmd, import_position, originators,
-                                 rebuilt_rows, run_cli, topic_counts, view_rows, write_discharges,
-                                 write_subjects)
+from tests.scale_support import (
+    NOW,
+    Probe,
+    cli_args,
+    cli_env,
+    close_apps,
+    head,
+    huifang_cmd,
+    import_position,
+    originators,
+    rebuilt_rows,
+    run_cli,
+    topic_counts,
+    view_rows,
+    write_discharges,
+    write_subjects,
+)
+
+pytestmark = pytest.mark.slow  # kill -9 fault tests with real processes (50-125 s each)
 
 N = 600
 T = "huifang:Trigger.Received"

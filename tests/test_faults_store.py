@@ -1,4 +1,4 @@
-"""Store faults (issue 9 item 4): PostgreSQL restarted under load (a private server, never the shared
+"""Store faults: PostgreSQL restarted under load (a private server, never the shared
 test one), a read-only database and a full disk. Each command fails with one clear line (exit 2,
 "retry" when it is worth retrying), nothing is corrupted, and commands succeed once the store is back."""
 from __future__ import annotations
@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
@@ -19,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.scale_support import NOW, cli_args, cli_env, close_apps, head, huifang_cmd, run_cli, topic_counts
+from tests.scale_support import cli_args, cli_env, close_apps, head, huifang_cmd, run_cli, topic_counts
+
+pytestmark = pytest.mark.slow  # store fault tests: a private PostgreSQL server restarted, read-only file, full disk
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTRS = ["--attr", "department=心内科", "--attr", "diagnosis=高血压", "--attr", "responsible_nurse=n1",
@@ -164,4 +165,4 @@ def test_disk_full_is_a_clear_error_and_the_store_survives(tmp_path):
     assert len(ids) == len(set(ids)) == 3000
 
 
-__all__ = ["close_apps", "cli_args"]
+__all__ = ["cli_args", "close_apps"]

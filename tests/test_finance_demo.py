@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from huifang.core import clock
-from huifang.core.application import HuifangApp
 from huifang.core.config import load_config
-from huifang.projections.reports import ReportContext
+from huifang.core.plugin_api.reports import ReportContext
+from huifang.projections import open_app
 from tests.conftest import Huifang
 
 NOW = "2026-11-23T16:00:00+08:00"
@@ -20,7 +20,7 @@ def test_f8_demo_builds_the_finance_vertical_and_its_reports(db, tmp_path):
     [fin] = [p for p in data["plugins"] if p["plugin"] == "finance"]
     assert fin["subjects"] == 60 and fin["triggers"] >= 60
     assert fin["completed"] > fin["lost"] > 0 and fin["attempts"] > fin["completed"]
-    app = HuifangApp(db, load_config(str(cfg)))
+    app = open_app(db, load_config(str(cfg)))
     from huifang.plugins.finance.reports import BranchesReport, FallbackReport
 
     with clock.at(datetime.fromisoformat(NOW)):

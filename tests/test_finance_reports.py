@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pytest
 
 from huifang.core import clock
-from huifang.core.application import HuifangApp
 from huifang.core.config import load_config
-from huifang.projections.reports import ReportContext
+from huifang.core.plugin_api.reports import ReportContext
+from huifang.projections import open_app
 
 ISSUED = "2026-09-01T10:00:00+08:00"  # Tue; cooling-off (15 days) ends 2026-09-16 23:59:59
 AS_OF = datetime.fromisoformat("2026-09-28T16:00:00+08:00")
@@ -68,7 +68,7 @@ def scenario(hf, tmp_path):
     call("P9-policy", "wrong_number", "2026-09-01T14:30:00+08:00")  # F5: -> letter
     call("P9-policy", "no_answer", "2026-09-10T10:30:00+08:00", channel="letter")
     hf.ok("close", "P9-policy", "--lost", "no_answer", actor="cc1", now="2026-09-10T10:31:00+08:00")
-    app = HuifangApp(hf.db, load_config(str(cfg)))
+    app = open_app(hf.db, load_config(str(cfg)))
     with clock.at(AS_OF):
         app.projector.catch_up()
     yield app
@@ -77,9 +77,9 @@ def scenario(hf, tmp_path):
 
 
 def _rows(app, name, **kw):
-    reports = {r.name: r for rs in app.registry.pm.hook.huifang_reports() for r in (rs or [])}
+    reports = {r.name: r for p in app.registry.plugins for r in (app.registry.call(p, "huifang_reports") or [])}
     with clock.at(AS_OF), app.projector.engine.connect() as conn:
-        return reports[name]().rows(ReportContext(conn=conn, app=app, **kw))
+        return reports[name].rows(ReportContext(conn=conn, app=app, **kw))
 
 
 def test_f8_branch_success_rates_by_the_g15_formula(scenario):
@@ -136,7 +136,7 @@ def test_f8_period_filter_and_month_dimension(scenario):
 
 
 def test_f8_reports_are_discovered_through_the_hook(scenario):
-    names = {r.name for rs in scenario.registry.pm.hook.huifang_reports() for r in (rs or [])}
+    names = {r.name for p in scenario.registry.plugins for r in (scenario.registry.call(p, "huifang_reports") or [])}
     assert {"branches", "channels", "fallback"} <= names
 
 

@@ -1,4 +1,4 @@
-"""Bad input everywhere (issue 9 item 5): hypothesis drives the real CLI (in-process) with random
+"""Bad input everywhere: hypothesis drives the real CLI (in-process) with random
 argument values and random CSV rows. Every run ends with exit 0 or 2, never a traceback, and a
 refused command (exit 2) leaves the event store exactly as it was."""
 from __future__ import annotations
@@ -7,10 +7,13 @@ import csv
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Huifang
 from tests.scale_support import NOW, close_apps, head
+
+pytestmark = pytest.mark.slow  # hypothesis fuzzing with many examples through the CLI
 
 TEXT = st.one_of(st.text(max_size=12), st.sampled_from(["", " ", "P1", "F1-1", "n1", "medical.discharge", "满意",
                                                          "2026-10-10", "2026-13-45", "-1", "999999999999", "x=y",

@@ -1,4 +1,4 @@
-"""Bulk import (issue 9 item 1): CSV and XLSX, UTF-8 and GB18030, a column-mapping file,
+"""Bulk import: CSV and XLSX, UTF-8 and GB18030, a column-mapping file,
 idempotent re-runs, bad rows reported with row/column/why and all-or-nothing by default,
 --skip-bad with a reject file. SQLite and PostgreSQL via the `hf` fixture."""
 from __future__ import annotations
@@ -107,7 +107,8 @@ def test_rerun_adds_nothing_and_subjects_without_mapping(ward, tmp_path):
 
 
 def test_bad_rows_import_nothing_by_default_and_name_row_column_why(ward, tmp_path):
-    rows = ROWS + [
+    rows = [
+        *ROWS,
         ["Z1004", "B04", "钱七", "13800138000", "2026-13-45", "心内科", "高血压", "n1", "王医生", ""],
         ["Z1005", "B05", "", "13800138000", "2026-10-09", "心内科", "高血压", "n1", "王医生", ""],
         ["Z1006", "B06", "孙八", "13800138000", "2026-10-09", "", "高血压", "n1", "王医生", ""],

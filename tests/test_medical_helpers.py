@@ -9,6 +9,7 @@ from typing import Any
 from huifang.core import clock
 from huifang.core.application import HuifangApp
 from huifang.core.config import Config
+from huifang.projections import open_app
 
 
 def at(text: str) -> Any:
@@ -17,7 +18,7 @@ def at(text: str) -> Any:
 
 def make_app(db: str, **settings: Any) -> HuifangApp:
     cfg = {"huifang": {"plugins": ["medical"]}, "plugins": {"medical": settings} if settings else {}}
-    return HuifangApp(db, Config.model_validate(cfg))
+    return open_app(db, Config.model_validate(cfg))
 
 
 def ward(app: HuifangApp, nurses: tuple[str, ...] = ("n1", "n2", "n3"), dept: str = "cardiology",

@@ -1,6 +1,7 @@
 """Medical plans through the public CLI on SQLite and PostgreSQL: M1 discharge, M2 outpatient, M3/M4
-first chronic calls, M5 health-check recall, M6 per-disease templates, M9 owners, G6 calling windows and
-holidays on the real 2026 calendar, and attribute / settings validation (one-line errors)."""
+first chronic calls, M5 health-check recall, M6 per-disease templates, M9 owners, G6 calling windows,
+and attribute / settings validation (one-line errors). The plan arithmetic on the 2026 holiday calendar
+(National Day, weekends, every curve entry) is unit-tested on the fakes: tests/unit/test_medical_rules.py."""
 from __future__ import annotations
 
 import pytest
@@ -37,23 +38,12 @@ def test_m1_first_followup_one_week_after_discharge_due_within_ten_days(clinic):
     assert [q["key"] for q in fu["survey"]] == ["recovery", "adherence", "symptoms", "satisfaction", "suggestion"]
 
 
-def test_m1_g6_window_stretches_over_national_day(clinic):
-    # discharged Mon 09-21: +7 = Mon 09-28 (workday); +10 = Thu 10-01 (National Day) -> next workday Thu 10-08
-    d = trig(clinic, "discharge", "D2", *DISCHARGE, now="2026-09-21T15:00+08:00")
-    fu = d["followups"][0]
-    assert fu["window_open"] == "2026-09-28T10:00:00+08:00"
-    assert fu["due"] == "2026-10-08T23:59:59+08:00"
-    assert fu["provisional"] is False
-
-
-@pytest.mark.parametrize("diagnosis,surgery,template", [
-    ("fracture", "true", "fracture"), ("cholecystectomy", "true", "surgery"), ("gastritis", "false", "default"),
-])
-def test_m6_recovery_score_template_per_disease(clinic, diagnosis, surgery, template):
-    d = trig(clinic, "discharge", "D3", "department=surgery", f"diagnosis={diagnosis}", "responsible_nurse=n1",
-             "attending_doctor=dr2", f"surgery={surgery}")
+def test_m6_recovery_score_template_per_disease(clinic):
+    # a surgical diagnosis without its own template falls back to "surgery" (more cases: tests/unit)
+    d = trig(clinic, "discharge", "D3", "department=surgery", "diagnosis=cholecystectomy", "responsible_nurse=n1",
+             "attending_doctor=dr2", "surgery=true")
     meta = d["followups"][0]["meta"]
-    assert meta["recovery_template"]["name"] == template and meta["recovery_template"]["score_guide"]
+    assert meta["recovery_template"]["name"] == "surgery" and meta["recovery_template"]["score_guide"]
 
 
 def test_m2_specialist_first_visit_after_7_days(clinic):
@@ -61,13 +51,6 @@ def test_m2_specialist_first_visit_after_7_days(clinic):
     fu = d["followups"][0]
     assert fu["visit_type"] == "outpatient_first"
     assert (fu["window_open"], fu["due"]) == ("2026-11-09T10:00:00+08:00", "2026-11-12T23:59:59+08:00")
-
-
-def test_m2_basic_department_first_visit_after_10_days_weekend_rolls(clinic):
-    # Mon 11-02 + 10 = Thu 11-12; + 13 = Sun 11-15 -> Mon 11-16 (G6: no calls on rest days)
-    d = trig(clinic, "outpatient_visit", "O2", "department=general_medicine", "specialist=false", "first_visit=true")
-    fu = d["followups"][0]
-    assert (fu["window_open"], fu["due"]) == ("2026-11-12T10:00:00+08:00", "2026-11-16T23:59:59+08:00")
 
 
 def test_m2_return_visit_is_not_followed_up(clinic):
@@ -89,21 +72,6 @@ def test_m5_health_check_findings_plan_a_targeted_recall(clinic):
 def test_m5_health_check_without_findings_is_not_recalled(clinic):
     d = trig(clinic, "health_check", "H3", "findings=[]")
     assert d["followups"] == [] and "M5" in d["skipped"][0]["reason"]
-
-
-@pytest.mark.parametrize("condition,phase,opens,due", [
-    ("hypertension", "early", "2026-11-05", "2026-11-06"),  # M3: twice a week = every 3 days, open 1 day
-    ("hypertension", "stable", "2026-11-09", "2026-11-11"),  # M3: weekly, open 2 days
-    ("diabetes", "early", "2026-11-09", "2026-11-11"),  # M4: from one week after
-    ("diabetes", "stable", "2026-12-17", "2026-12-31"),  # M4: every 1–2 months, entering at 45 days
-])
-def test_m3_m4_enrolment_plans_the_first_curve_call(clinic, condition, phase, opens, due):
-    d = trig(clinic, "chronic_enrolment", "E1", f"condition={condition}", f"phase={phase}", "responsible_nurse=n1")
-    [fu] = d["followups"]
-    assert fu["id"] == "E1-c1" and fu["visit_type"] == f"chronic_{condition}" and fu["owner"] == "n1"
-    assert fu["window_open"] == f"{opens}T10:00:00+08:00" and fu["due"] == f"{due}T23:59:59+08:00"
-    assert fu["meta"]["curve"] == condition and fu["meta"]["seq"] == 1
-    assert fu["survey"][0]["key"] == "previous_effect"  # M4: each call first records the previous call's effect
 
 
 def test_m4_discharge_with_condition_is_call_one_of_the_curve(clinic):
@@ -192,7 +160,7 @@ def test_defaults_are_overridable_in_huifang_toml(clinic, tmp_path):
 def test_settings_errors_name_the_key(clinic, tmp_path, toml, field):
     cfg = tmp_path / "huifang.toml"
     cfg.write_text("[plugins.medical]\n" + toml, encoding="utf-8")
-    r = clinic("trigger", "medical.discharge", "--subject", "P1", *sum((["--attr", a] for a in DISCHARGE), []),
+    r = clinic("trigger", "medical.discharge", "--subject", "P1", *[x for a in DISCHARGE for x in ("--attr", a)],
                now=NOW, config=str(cfg))
     assert r.code == 2 and field in r.err and r.err.count("\n") == 1
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 
 from huifang.core.domain import Ticket
-from tests.test_medical_helpers import at, discharge, followups_of, load, local, make_app, patient, reach, trigger, \
-    ward
+from tests.test_medical_helpers import at, discharge, followups_of, load, local, make_app, patient, reach, trigger, ward
 
 DISCHARGE_OK = {"recovery": 8, "adherence": "good", "symptoms": "none", "satisfaction": "满意"}
 

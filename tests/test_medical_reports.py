@@ -1,5 +1,5 @@
 """The medical plugin's report contributions: M5 re-examination rate (reached vs not reached by the
-targeted call), period and plugin filters, discovery by `huifang report`, and the demo (issue 3)."""
+targeted call), period and plugin filters, discovery by `huifang report`, and the demo."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,10 +9,9 @@ from sqlalchemy import select
 
 from huifang.core import clock
 from huifang.core.demo import build_demo
+from huifang.plugins.medical.reports import REPORTS, DepartmentsReport, EffectReport, NursesReport, ReexaminationReport
 from huifang.projections.core_views import triggers
 from huifang.projections.reports import ReportContext
-from huifang.plugins.medical.reports import REPORTS, DepartmentsReport, EffectReport, NursesReport, \
-    ReexaminationReport
 from tests.conftest import Huifang
 from tests.test_medical_helpers import at, fail, make_app, patient, reach, trigger, ward
 

@@ -1,4 +1,4 @@
-"""Scenario (issue 3): one cardiology ward's November 2026 on SQLite and PostgreSQL.
+"""Scenario: one cardiology ward's November 2026 on SQLite and PostgreSQL (M1, M7, M8, M9, G5, G12, G20).
 
 30 discharges (one a day, 09:00) shared by three responsible nurses in turn (M9); the nurses call each
 patient when the window opens (M1: 7 days after, rolled past weekends, G6), with these exceptions:
@@ -22,8 +22,8 @@ from huifang.core import clock
 from huifang.core.domain import Ticket
 from huifang.core.errors import Refused
 from huifang.core.timers import tick
-from huifang.projections.reports import ReportContext
 from huifang.plugins.medical.reports import DepartmentsReport, EffectReport, NursesReport
+from huifang.projections.reports import ReportContext
 from tests.conftest import Huifang
 from tests.pg_support import drop_schema, fresh_schema_url, pg_url
 from tests.test_medical_helpers import at, discharge, fail, load, local, make_app, patient, reach, trigger, ward
@@ -116,9 +116,8 @@ def work_lost(app, day):
     """G5: three attempts in three different calling slots before the follow-up may be lost (G14)."""
     fail(app, "D05-1", f"{day}T10:30+08:00", actor="n2")
     fail(app, "D05-1", f"{day}T15:30+08:00", "busy", actor="n2")
-    with pytest.raises(Refused, match="G5: D05-1 has 2 attempt"):
-        with at(f"{day}T15:40+08:00"):
-            app.close_followup("D05-1", "lost", "no_answer_after_3_attempts", actor="n2")
+    with pytest.raises(Refused, match="G5: D05-1 has 2 attempt"), at(f"{day}T15:40+08:00"):
+        app.close_followup("D05-1", "lost", "no_answer_after_3_attempts", actor="n2")
     nxt = day + timedelta(days=1)
     fail(app, "D05-1", f"{nxt}T10:30+08:00", actor="n2")
     with at(f"{nxt}T10:40+08:00"):

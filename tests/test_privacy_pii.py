@@ -1,4 +1,4 @@
-"""PII at rest and erasure (issue 8): per-subject AES-GCM, no plaintext in the raw store, reports that
+"""PII at rest and erasure (G8): per-subject AES-GCM, no plaintext in the raw store, reports that
 never need the plaintext, crypto-shredding with the G10 retention check, key handling."""
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def test_personal_data_reads_back_for_whoever_may_read_it(p1):
 
 
 def test_statistics_use_plain_structured_answers(p1):
-    from huifang.core.application import HuifangApp
+    from huifang.projections import open_app
 
-    app = HuifangApp(p1.db)
+    app = open_app(p1.db)
     try:
         app.projector.catch_up()
         with app.projector.engine.connect() as c:

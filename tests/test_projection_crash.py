@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from huifang.core import clock
-from huifang.core.config import Config
 from huifang.core.application import HuifangApp
+from huifang.core.config import Config
 from huifang.core.errors import HuifangError
+from huifang.projections import open_app as compose_app
 from huifang.projections.engine import Projector, View, make_engine
 from tests.conftest import Huifang
 from tests.test_report_scenario import at, build_scenario, open_app
@@ -25,7 +26,7 @@ from tests.test_report_scenario import at, build_scenario, open_app
 CHILD = textwrap.dedent("""
     import sys, time
     import huifang.projections.engine as engine
-    from huifang.core.application import HuifangApp
+    from huifang.projections import open_app
     from huifang.core.config import Config
     from huifang.projections.core_views import CoreView
 
@@ -38,7 +39,7 @@ CHILD = textwrap.dedent("""
             time.sleep(0.01)  # hold the batch's transaction open a while
 
     CoreView.handle = slow
-    app = HuifangApp(sys.argv[1], Config.model_validate({"huifang": {"plugins": []}}))
+    app = open_app(sys.argv[1], Config.model_validate({"huifang": {"plugins": []}}))
     app.projector.catch_up(progress=lambda done, head: print(done, head, flush=True))
     print("finished", flush=True)
 """)
@@ -90,9 +91,10 @@ def reports(h: Huifang) -> list[bytes]:
     return out
 
 
+@pytest.mark.slow  # kill -9 of a real process
 def test_kill_9_mid_catch_up_then_restart_equals_clean_rebuild(db, tmp_path):
     big_log(db)
-    app = HuifangApp(db, Config.model_validate({"huifang": {"plugins": []}}))
+    app = compose_app(db, Config.model_validate({"huifang": {"plugins": []}}))
     try:
         with clock.at(clock.parse_instant("2026-11-05T12:00+08:00")):
             p = app.projector
@@ -104,10 +106,8 @@ def test_kill_9_mid_catch_up_then_restart_equals_clean_rebuild(db, tmp_path):
             assert head > 1200
             child = subprocess.Popen([sys.executable, "-c", CHILD, db], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
-            seen = 0
-            for line in child.stdout:
+            for seen, line in enumerate(child.stdout, start=1):
                 assert line.strip() != "finished", "catch-up ended before the kill: make the log bigger"
-                seen += 1
                 if seen == 6:
                     os.kill(child.pid, signal.SIGKILL)
                     break

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from huifang.core import clock
-from huifang.core.application import HuifangApp
+from huifang.projections import open_app
 from huifang.projections.core_views import followups, triggers
 from huifang.projections.reports import ReportContext
 
 
 def test_property_demo_covers_every_kind_with_realistic_outcomes(hf_sqlite):
-    app = HuifangApp(hf_sqlite.db)
+    app = open_app(hf_sqlite.db)
     end = datetime.fromisoformat("2026-11-23T16:00:00+08:00")
     start = end - timedelta(days=90)
     with clock.at(start):

@@ -10,6 +10,7 @@ import pytest
 from huifang.core import clock
 from huifang.core.application import HuifangApp
 from huifang.core.config import Config
+from huifang.projections import open_app
 from huifang.projections.reports import ReportContext
 
 
@@ -18,7 +19,7 @@ def T(text: str) -> datetime:
 
 
 def make_app(hf, **settings) -> HuifangApp:
-    app = HuifangApp(hf.db, Config(plugins={"property": {"repair_sample_rate": 1.0, **settings}}))
+    app = open_app(hf.db, Config(plugins={"property": {"repair_sample_rate": 1.0, **settings}}))
     with clock.at(T("2026-09-01T09:00")):
         app.add_staff("mgr", "经理", "manager")
         app.add_staff("sec-sup", "保安主管", "supervisor", "security", "mgr")
@@ -46,7 +47,7 @@ def rows(app, name: str, **filters) -> list[dict]:
     with clock.at(T("2027-01-20T10:00")):
         app.projector.catch_up()
         with app.projector.engine.connect() as conn:
-            return report().rows(ReportContext(conn=conn, app=app, **filters))
+            return report.rows(ReportContext(conn=conn, app=app, **filters))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from huifang.core import clock
 from huifang.core.application import HuifangApp
 from huifang.core.domain import Trigger
 from huifang.plugins.property.sampling import decide, draw
+from huifang.projections import open_app
 
 AT = datetime.fromisoformat("2026-10-12T10:00:00+08:00")
 
@@ -64,7 +65,7 @@ def _decisions(app: HuifangApp, rule: str, n: int = 1000) -> dict[str, bool]:
 
 
 def _fresh(hf) -> HuifangApp:
-    app = HuifangApp(hf.db)
+    app = open_app(hf.db)
     with clock.at(AT):
         app.add_subject("S1", "王芳")
     return app
@@ -83,7 +84,7 @@ def test_sample_share_over_1000_triggers_is_within_tolerance_and_identical_on_re
     assert got == {tid: decide(tid, purpose, rate).sampled for tid in got}
     # re-sending the same ids changes nothing
     with clock.at(AT):
-        t, fus, created = app.receive_trigger(CASES[rule][0], "S1", CASES[rule][1], trigger_id=f"{rule}-0007")
+        _, fus, created = app.receive_trigger(CASES[rule][0], "S1", CASES[rule][1], trigger_id=f"{rule}-0007")
     assert not created and bool(fus) == (got[f"{rule}-0007"] or rule == "P1")
     # a re-run on a brand-new store gives identical decisions
     from tests.conftest import Huifang

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_report_scenario import scn  # noqa: F401  (module-scoped scenario fixture)
+from tests.test_report_scenario import scenario_fixture  # noqa: F401  (the module-scoped fixture `scn`)
 
 
 def _json(scn, *args):
@@ -42,7 +42,7 @@ def test_g15_xlsx_holds_the_json_numbers(scn, tmp_path):
         values = [list(r) for r in ws.iter_rows(values_only=True)]
         header = values[0]
         assert header == list(rows[0])
-        assert [dict(zip(header, v)) for v in values[1:]] == [{k: _cell(v) for k, v in r.items()} for r in rows]
+        assert [dict(zip(header, v, strict=True)) for v in values[1:]] == [{k: _cell(v) for k, v in r.items()} for r in rows]
         # rates are stored as fractions and shown as percentages
         for j, key in enumerate(header, start=1):
             if key.endswith("_rate"):
@@ -61,7 +61,7 @@ def test_g19_monthly_xlsx_has_one_sheet_per_section(scn, tmp_path):
             assert values in ([], [[None]])
             continue
         header = values[0]
-        assert [dict(zip(header, v)) for v in values[1:]] == [{k: _cell(v) for k, v in r.items()} for r in s["rows"]]
+        assert [dict(zip(header, v, strict=True)) for v in values[1:]] == [{k: _cell(v) for k, v in r.items()} for r in s["rows"]]
 
 
 def test_csv_holds_the_json_rows(scn):
@@ -70,7 +70,7 @@ def test_csv_holds_the_json_rows(scn):
     assert out.code == 0
     parsed = list(csv.DictReader(io.StringIO(out.out)))
     assert len(parsed) == len(rows)
-    for p, r in zip(parsed, rows):
+    for p, r in zip(parsed, rows, strict=True):
         assert p == {k: "" if v is None else str(v) for k, v in r.items()}
 
 

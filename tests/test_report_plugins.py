@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
-from huifang.core.application import HuifangApp
 from huifang.core.config import Config
-from huifang.core.hookspecs import hookimpl
+from huifang.core.plugin_api import hookimpl
+from huifang.projections import open_app
 from huifang.projections.catalog import catalog
 from huifang.projections.engine import View
 from huifang.projections.render import FORMATS, build, render
@@ -72,16 +72,16 @@ class Extra:
 
     @hookimpl
     def huifang_report_views(self):
-        return [CallsView]
+        return [CallsView()]
 
     @hookimpl
     def huifang_reports(self):
-        return [ContactReport, ShadowRates()]
+        return [ContactReport(), ShadowRates()]
 
 
 @pytest.fixture
 def app(db):
-    a = HuifangApp(db, Config.model_validate({"huifang": {"plugins": ["clinic", "extra"]}}),
+    a = open_app(db, Config.model_validate({"huifang": {"plugins": ["clinic", "extra"]}}),
                    extra_plugins={"clinic": Clinic(), "extra": Extra()})
     _build(a)
     yield a

@@ -6,7 +6,7 @@ import pytest
 
 from huifang.core.domain.base import aggregate_uuid
 from tests.conftest import Huifang
-from tests.test_report_scenario import NOW, build_scenario, open_app, scn  # noqa: F401
+from tests.test_report_scenario import NOW, build_scenario, open_app, scenario_fixture  # noqa: F401  (fixture `scn`)
 
 
 @pytest.fixture

@@ -35,9 +35,17 @@ from pydantic import BaseModel, ConfigDict
 from huifang.core import clock
 from huifang.core.application import HuifangApp
 from huifang.core.config import Config
-from huifang.core.contract import PlannedVisit, Question, Settings, SurveyTemplate, TriggerKind, VisitType, \
-    satisfaction_question
-from huifang.core.hookspecs import hookimpl
+from huifang.core.contract import (
+    PlannedVisit,
+    Question,
+    Settings,
+    SurveyTemplate,
+    TriggerKind,
+    VisitType,
+    satisfaction_question,
+)
+from huifang.core.plugin_api import hookimpl
+from huifang.projections import open_app as compose_app
 from huifang.projections.quality import record as qa_record
 from tests.conftest import Huifang
 from tests.pg_support import drop_schema, fresh_schema_url, pg_url
@@ -88,7 +96,7 @@ def at(text: str) -> Any:
 
 def open_app(db: str, settings: dict | None = None) -> HuifangApp:
     cfg = Config.model_validate({"huifang": {"plugins": ["clinic"]}, "plugins": {"clinic": settings or {}}})
-    return HuifangApp(db, cfg, extra_plugins={"clinic": Clinic()})
+    return compose_app(db, cfg, extra_plugins={"clinic": Clinic()})
 
 
 def build_scenario(db: str) -> None:
@@ -196,8 +204,8 @@ def _build(app: HuifangApp) -> None:
         qa_record(app, a6, "pass", "ok", "sup1")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])  # "[postgres" ids are skipped without a server
-def scn(request: Any, tmp_path_factory: Any) -> Any:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"], name="scn")  # "[postgres" ids skip without a server
+def scenario_fixture(request: Any, tmp_path_factory: Any) -> Any:
     """The scenario store on each backend, and a CLI runner on it (no plugins enabled: figures use the
     rulebook defaults, target 100%, threshold 90%)."""
     tmp = tmp_path_factory.mktemp("scenario")

@@ -1,4 +1,4 @@
-"""Many operator processes on one store (issue 9 item 2): real processes (spawn), SQLite (WAL, busy
+"""Many operator processes on one store: real processes (spawn), SQLite (WAL, busy
 timeout) and PostgreSQL. Attempts on overlapping follow-ups are retried after a re-read and
 re-check, so none is lost; completions race and exactly one wins per follow-up, the others are told
 "already completed" on one line. Nothing is double-completed."""
@@ -8,7 +8,11 @@ import multiprocessing as mp
 import random
 from collections import Counter
 
+import pytest
+
 from tests.scale_support import close_apps, originators, view_rows
+
+pytestmark = pytest.mark.slow  # scale: many real processes on one store
 
 FOLLOWUPS = [f"C{i}-1" for i in range(4)]
 WORKERS = 4
@@ -18,15 +22,15 @@ WHEN = "2026-10-12T14:30+08:00"
 
 def _operator(db: str, who: str, seed: int, barrier, results) -> None:
     from huifang.core import clock
-    from huifang.core.application import HuifangApp
     from huifang.core.config import Config
     from huifang.core.errors import HuifangError
+    from huifang.projections import open_app
 
     rng = random.Random(seed)
     out: list[tuple[str, str, str]] = []
     app = None
     try:
-        app = HuifangApp(db, Config())
+        app = open_app(db, Config())
         barrier.wait(timeout=240)
         with clock.at(clock.parse_instant(WHEN)):
             for _ in range(ATTEMPTS_EACH):  # all on the same few follow-ups

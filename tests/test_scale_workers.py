@@ -1,4 +1,4 @@
-"""Scale-out (issue 9 item 3): two projection catch-up workers and two `tick` workers run at the
+"""Scale-out: two projection catch-up workers and two `tick` workers run at the
 same time on one store (the multi-host shape: a shared PostgreSQL server, workers anywhere; SQLite
 too). No reminder, window opening, overdue mark or lock is applied twice, and the views equal their
 rebuild from the log."""
@@ -6,9 +6,22 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from collections import Counter, defaultdict
+from itertools import pairwise
 
-from tests.scale_support import (NOW, close_apps, open_app, originators, rebuilt_rows, view_rows,
-                                 write_discharges, write_subjects)
+import pytest
+
+from tests.scale_support import (
+    NOW,
+    close_apps,
+    open_app,
+    originators,
+    rebuilt_rows,
+    view_rows,
+    write_discharges,
+    write_subjects,
+)
+
+pytestmark = pytest.mark.slow  # scale: real catch-up and tick worker processes
 
 N = 300
 
@@ -21,12 +34,12 @@ def _config():
 
 def _worker(db: str, job: str, now: str, barrier, results) -> None:
     from huifang.core import clock
-    from huifang.core.application import HuifangApp
     from huifang.core.timers import tick
+    from huifang.projections import open_app
 
     app = None
     try:
-        app = HuifangApp(db, _config())
+        app = open_app(db, _config())
         barrier.wait(timeout=240)
         with clock.at(clock.parse_instant(now)):
             if job == "catch_up":
@@ -90,7 +103,7 @@ def test_two_catch_up_and_two_tick_workers_at_once(hf, tmp_path):
     locks = _lock_states(hf.db)
     assert len(locks) == 1  # n1 owns every overdue follow-up
     for seq in locks.values():
-        assert all(a != b for a, b in zip(seq, seq[1:]))  # no lock applied twice
+        assert all(a != b for a, b in pairwise(seq))  # no lock applied twice
     for table in ("followups", "triggers"):
         assert view_rows(hf.db, table) == rebuilt_rows(hf.db, table)
 

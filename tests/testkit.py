@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from huifang.core.contract import PlannedVisit, Question, Settings, SurveyTemplate, TriggerKind, VisitType, \
     satisfaction_question
-from huifang.core.hookspecs import hookimpl
+from huifang.core.plugin_api import hookimpl
 
 
 class Attrs(BaseModel):

@@ -1,4 +1,4 @@
-"""Audit (issue 8): the chained and sealed log, its verification and export, the read audit (G8),
+"""Audit (G8, G10, G11): the chained and sealed log, its verification and export, the read audit (G8),
 recordings (G11) and retention (G10). See README "For auditors".
 
 - chain.py       the hash rule and the seal (HMAC) — the format a third party re-implements
@@ -13,6 +13,7 @@ recordings (G11) and retention (G10). See README "For auditors".
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import trail  # noqa: F401  (registers the audit-trail topics for every reader of the log)
@@ -23,20 +24,16 @@ def audit_env(store: Any) -> dict[str, str]:
     return {"APPLICATION_RECORDER_TOPIC": recorder_topic(store.kind)}
 
 
-def install_audit(app: Any) -> None:
-    """Wire the seal key, the PII key ring and access control into a new application."""
-    from ..access import Access
-    from ..privacy import KeyRing
+def seal_key_source(store: Any, config: Any) -> Callable[[bool], bytes | None]:
+    """Where the recorder gets the seal key (create it only while nothing is sealed yet)."""
     from . import keys
 
-    directory = keys.key_dir(app.store, app.config)
+    directory = keys.key_dir(store, config)
 
     def seal_key(create: bool) -> bytes | None:
         return keys.load(keys.SEAL, directory, create=create)
 
-    app.recorder.seal_key_source = seal_key
-    app.keyring = KeyRing(app)
-    app.access = Access(app)
+    return seal_key
 
 
 def ensure_keys(app: Any) -> None:

@@ -1,4 +1,4 @@
-"""The hash chain over stored records (tamper evidence, issue 8).
+"""The hash chain over stored records (tamper evidence, G8, G10).
 
 Every stored record (one row of `stored_events`, in notification order = its position) is linked
 to the one before it:
@@ -52,7 +52,7 @@ def as_bytes(value: object) -> bytes:
     """Stored state as bytes (a raw SQL edit may leave TEXT where a BLOB was)."""
     if isinstance(value, str):
         return value.encode("utf-8")
-    return bytes(value)  # type: ignore[arg-type]
+    return bytes(value)  # type: ignore[call-overload]
 
 
 def as_uuid(value: object) -> UUID:

@@ -1,4 +1,4 @@
-"""`huifang subject erase ID --reason R [--legal-order REF]`: crypto-shredding (issue 8).
+"""`huifang subject erase ID --reason R [--legal-order REF]`: crypto-shredding (G10).
 
 The subject's data key is destroyed in the same transaction that records `Subject.Erased`; every
 personal value of theirs (name, phones, email, PII attributes, notes, free-text answers) becomes
@@ -25,7 +25,7 @@ def erase_subject(app: Any, code: str, reason: str, legal_order: str | None, act
 
     reason = (reason or "").strip()
     if not reason:
-        raise HuifangError("--reason: say why the subject's personal data is erased (e.g. the request number)")
+        raise HuifangError("say why the subject's personal data is erased (e.g. the request number)", field="reason")
     legal_order = (legal_order or "").strip() or None
     subj = app.load(Subject, code, "subject")
     app.access.require(actor, "subject.erase", subject=code)
@@ -39,7 +39,7 @@ def erase_subject(app: Any, code: str, reason: str, legal_order: str | None, act
     inside = until is not None and now < until
     if inside and not legal_order:
         raise Refused(f"G10: subject {code}'s records are inside the retention period until "
-                      f"{clock.iso(until)[:10]} ({', '.join(plugins)}: "
+                      f"{(clock.iso(until) or '')[:10]} ({', '.join(plugins)}: "
                       + ", ".join(f"{p} {app.settings(p).retention_years} years" for p in plugins)
                       + "); erasure needs --legal-order REF")
     recs = [r for r in recorded(app) if r["subject"] == code]

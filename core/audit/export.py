@@ -40,7 +40,7 @@ def _timestamp(state: bytes) -> str | None:
 def export_log(app: Any, out: str, date_from: datetime | None, date_to: datetime | None) -> dict[str, Any]:
     path = Path(out)
     if path.parent and not path.parent.exists():
-        raise HuifangError(f"--out: directory '{path.parent}' does not exist")
+        raise HuifangError(f"directory '{path.parent}' does not exist", field="out")
     # chain entries by position (hash, prev, seal on block ends)
     chain: dict[int, tuple[bytes, bytes, bytes | None]] = {}
     prev = GENESIS

@@ -9,19 +9,16 @@ from datetime import timedelta
 from typing import Any
 
 from .. import clock
-from ..access import check_reason
 from ..errors import ConflictError, HuifangError, Refused
 from .trail import AccessLog, ReadLog
 
 
-def subject_of(app: Any, ident: str) -> tuple[str, str | None]:
-    """(kind:code, subject) of a history ID — the subject whose personal data it shows."""
-    from ..queries import resolve
-
-    kind, agg = resolve(app, ident)
-    if kind == "subject":
-        return f"subject:{agg.code}", agg.code
-    return f"{kind}:{agg.code}", getattr(agg, "subject", None)
+def check_reason(reason: str | None, enforced: bool, field: str = "reason") -> str:
+    """The stated reason for reading personal data: required once access control is on (G8)."""
+    r = (reason or "").strip()
+    if enforced and not r:
+        raise HuifangError("say why you read this personal data (G8), e.g. --reason 'follow-up D1-1'", field=field)
+    return r
 
 
 def _append(app: Any, subject: str, actor: str, change: Any) -> ReadLog:
@@ -71,11 +68,11 @@ def approve_export(app: Any, actor: str, subject: str, grantee: str, reason: str
     from ..domain import Staff, Subject
 
     app.load(Subject, subject, "subject")
-    app.load(Staff, grantee, "--for: staff")
+    app.load(Staff, grantee, "staff", field="grantee")
     if not (reason or "").strip():
-        raise HuifangError("--reason: say why the export is approved")
+        raise HuifangError("say why the export is approved", field="reason")
     if not 1 <= days <= 90:
-        raise HuifangError(f"--days: {days} is outside 1..90")
+        raise HuifangError(f"{days} is outside 1..90", field="days")
     staff = app.access.require(actor, "audit.approve", subject=subject, target=f"subject:{subject}")
     if app.access.enforced() and staff is not None:
         depts = app.access.subject_departments(subject)

@@ -5,17 +5,16 @@ lock; PostgreSQL: `LOCK TABLE stored_events IN EXCLUSIVE MODE`, which serialises
 subclasses add, inside that same transaction and after the insert, one block to `huifang_chain`
 (chain.py), and write the subject data keys created or destroyed by the command to `huifang_keys`
 (privacy.py), so the log, its chain and the keys can never disagree after a crash or a conflict:
-either all of it commits or none of it. Selected with APPLICATION_RECORDER_TOPIC (HuifangApp).
+either all of it commits or none of it. Selected with APPLICATION_RECORDER_TOPIC (HuifangApp); the
+PostgreSQL recorder lives in postgres_recorder.py, so SQLite stores never import psycopg.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import retry
 
 from ..errors import HuifangError
 from .chain import GENESIS, Block, as_bytes, build_block
@@ -89,7 +88,7 @@ class ChainMixin:
         else:
             prev = bytes(row["head"])
         records += sorted(((nid, s.originator_id, s.originator_version, s.topic, s.state)
-                           for nid, s in zip(ids, stored)), key=lambda r: r[0])
+                           for nid, s in zip(ids, stored, strict=False)), key=lambda r: r[0])
         b = build_block(prev, records, self._resolve_seal_key(c))
         c.execute(self.q("INSERT INTO {chain} (last_position, first_position, prev_hash, entries, head, seal) "
                          "VALUES (?, ?, ?, ?, ?, ?)"),
@@ -164,7 +163,8 @@ class ChainedSQLiteRecorder(ChainMixin, SQLiteApplicationRecorder):
         return sql.format(chain=CHAIN, keys=KEYS, events=self.events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
-        return super().construct_create_table_statements() + [
+        return [
+            *super().construct_create_table_statements(),
             f"CREATE TABLE IF NOT EXISTS {CHAIN} (last_position INTEGER PRIMARY KEY, first_position INTEGER NOT "
             f"NULL, prev_hash BLOB NOT NULL, entries BLOB NOT NULL, head BLOB NOT NULL, seal BLOB)",
             f"CREATE TABLE IF NOT EXISTS {KEYS} (subject TEXT PRIMARY KEY, wrapped BLOB, "
@@ -187,49 +187,12 @@ class ChainedSQLiteRecorder(ChainMixin, SQLiteApplicationRecorder):
         return self.datastore.transaction(commit=False)
 
 
-class ChainedPostgresRecorder(ChainMixin, PostgresApplicationRecorder):
-    POS = "notification_id"
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._init_chain()
-        from psycopg.sql import SQL, Identifier
-
-        schema = Identifier(self.datastore.schema)
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {}.{} (last_position bigint PRIMARY KEY, first_position bigint NOT NULL, "
-            "prev_hash bytea NOT NULL, entries bytea NOT NULL, head bytea NOT NULL, seal bytea)").format(
-            schema, Identifier(CHAIN)))
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {}.{} (subject text PRIMARY KEY, wrapped bytea, "
-            "erased integer NOT NULL DEFAULT 0)").format(schema, Identifier(KEYS)))
-
-    def q(self, sql: str) -> Any:
-        from psycopg.sql import SQL, Identifier
-
-        s = self.datastore.schema
-        text = sql.replace("?", "%s").replace("{chain}", "{0}").replace("{keys}", "{1}").replace("{events}", "{2}")
-        return SQL(text).format(Identifier(s, CHAIN), Identifier(s, KEYS), Identifier(s, self.events_table_name))
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        def go() -> Sequence[int] | None:
-            ids: Sequence[int] | None = None
-            with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-                if stored_events:
-                    self._insert_stored_events(curs, stored_events, **kwargs)  # takes the table lock
-                    ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-                elif self.key_writes or self.erasures:
-                    self._lock_table(curs)
-                self._after_insert(curs, ids, stored_events)
-            return ids
-
-        return self._around_insert(go)
-
-    def _read(self) -> Any:
-        return self.datastore.transaction(commit=False)
+# named, not imported: eventsourcing imports the module (and psycopg) only for a PostgreSQL store
+POSTGRES_RECORDER_TOPIC = "huifang.core.audit.postgres_recorder:ChainedPostgresRecorder"
 
 
 def recorder_topic(kind: str) -> str:
-    cls = ChainedSQLiteRecorder if kind == "sqlite" else ChainedPostgresRecorder
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """APPLICATION_RECORDER_TOPIC for the store kind (eventsourcing resolves it when the app starts)."""
+    if kind == "sqlite":
+        return f"{ChainedSQLiteRecorder.__module__}:{ChainedSQLiteRecorder.__qualname__}"
+    return POSTGRES_RECORDER_TOPIC

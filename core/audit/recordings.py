@@ -12,14 +12,19 @@ after it, or on a legal order (erasure.py).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from ..errors import HuifangError
+from ..ports import FollowUpRecord
+from ..status import OPEN
+from .chain import as_bytes
 
 TOPIC = "huifang:FollowUp.AttemptRecorded"
 
@@ -45,7 +50,7 @@ def store_recording(app: Any, path: str) -> dict[str, Any]:
     """Copy a recording into the recordings directory (content-addressed; atomic rename)."""
     p = Path(path)
     if not p.is_file():
-        raise HuifangError(f"--recording: file '{path}' does not exist")
+        raise HuifangError(f"file '{path}' does not exist", field="recording")
     sha, size = file_digest(p)
     ext = "".join(c for c in p.suffix.lower() if c.isalnum() or c == ".")[:10]
     rel = f"{sha[:2]}/{sha}{ext}"
@@ -60,15 +65,37 @@ def store_recording(app: Any, path: str) -> dict[str, Any]:
             os.chmod(tmp, 0o640)
             os.replace(tmp, dest)
         except OSError as e:
-            raise HuifangError(f"--recording: cannot copy into the recordings directory {base} ({e}); "
-                               f"check [huifang] recordings_dir") from None
+            raise HuifangError(f"cannot copy into the recordings directory {base} ({e}); "
+                               f"check [huifang] recordings_dir", field="recording") from None
     return {"sha256": sha, "size": size, "file": rel, "path": str(dest)}
+
+
+def describe(app: Any, oid: UUID) -> dict[str, Any]:
+    """Which record an originator id is (kind, code) and the follow-up it belongs to, read from its
+    first stored event (so it works even if a later event of it is damaged)."""
+    try:
+        first = app.recorder.select_events(oid, lte=1)
+        state = json.loads(as_bytes(first[0].state)) if first else {}
+        topic = first[0].topic if first else ""
+    except Exception:
+        state, topic = {}, ""
+    kind = topic.removeprefix("huifang:").split(".")[0] if topic.startswith("huifang:") else ""
+    code = state.get("code") or state.get("subject") or state.get("who")
+    out: dict[str, Any] = {"record": f"{kind.lower()}:{code}" if kind and code else f"aggregate {oid}",
+                           "followup": None, "subject": state.get("subject")}
+    if kind == "FollowUp":
+        out["followup"] = code
+    elif kind == "Ticket":
+        out["followup"] = state.get("followup")
+    elif kind == "Trigger":
+        out["followup"] = ", ".join(state.get("followups") or []) or None
+    elif kind == "Subject":
+        out["subject"] = code
+    return out
 
 
 def recorded(app: Any) -> list[dict[str, Any]]:
     """Every recording named by an attempt in the log, with its follow-up and subject."""
-    from .verify import describe
-
     out: list[dict[str, Any]] = []
     who: dict[Any, dict[str, Any]] = {}
     counts: dict[Any, int] = {}
@@ -128,16 +155,8 @@ def add_years(dt: datetime, years: int) -> datetime:
         return dt.replace(year=dt.year + years, day=28)
 
 
-def followup_rows(app: Any, subject: str | None = None) -> list[Any]:
-    from huifang.projections.core_views import followups as t
-    from sqlalchemy import select
-
-    app.projector.catch_up()
-    q = select(t.c.code, t.c.subject, t.c.plugin, t.c.status, t.c.closed_at, t.c.planned_at)
-    if subject is not None:
-        q = q.where(t.c.subject == subject)
-    with app.projector.engine.connect() as conn:
-        return list(conn.execute(q))
+def followup_rows(app: Any, subject: str | None = None) -> list[FollowUpRecord]:
+    return app.read_side.followup_records(subject)
 
 
 def held_until(app: Any, plugin: str, closed_at: str | None) -> datetime | None:
@@ -171,9 +190,9 @@ def retention_report(app: Any, now: datetime) -> dict[str, Any]:
     for r in rows:
         add(r.plugin, "records", held_until(app, r.plugin, r.closed_at))
     for rec in recorded(app):
-        r = by_code.get(rec["followup"])
-        if r is not None:
-            add(r.plugin, "recordings", held_until(app, r.plugin, r.closed_at))
+        fu = by_code.get(rec["followup"])
+        if fu is not None:
+            add(fu.plugin, "recordings", held_until(app, fu.plugin, fu.closed_at))
     ordered = sorted(groups.values(), key=lambda g: ("9999" if g["held_until"] == "open" else g["held_until"],
                                                     g["plugin"], g["what"]))
     return {"now": now.isoformat(), "summary": sorted(summary.values(), key=lambda s: (s["plugin"], s["what"])),
@@ -184,25 +203,21 @@ def retention_report(app: Any, now: datetime) -> dict[str, Any]:
 
 def subject_retention(app: Any, subject: str) -> tuple[datetime | None, list[str], list[str]]:
     """(held until, plugins, open follow-ups) for one subject."""
-    from huifang.projections.core_views import triggers as tt
-    from sqlalchemy import select
-
     until: datetime | None = None
     plugins: set[str] = set()
     open_codes: list[str] = []
     for r in followup_rows(app, subject):
         plugins.add(r.plugin)
-        if r.status in ("planned", "due", "overdue"):
+        if r.status in OPEN:
             open_codes.append(r.code)
             continue
         u = held_until(app, r.plugin, r.closed_at)
         if u is not None and (until is None or u > until):
             until = u
-    with app.projector.engine.connect() as conn:
-        for t in conn.execute(select(tt.c.plugin, tt.c.occurred_at, tt.c.followups).where(tt.c.subject == subject)):
-            plugins.add(t.plugin)
-            if t.followups == 0:  # a trigger that planned nothing (e.g. not sampled, P2) is a record too
-                u = add_years(datetime.fromisoformat(t.occurred_at), app.settings(t.plugin).retention_years)
-                if until is None or u > until:
-                    until = u
+    for t in app.read_side.trigger_records(subject):
+        plugins.add(t.plugin)
+        if t.followups == 0:  # a trigger that planned nothing (e.g. not sampled, P2) is a record too
+            u = add_years(datetime.fromisoformat(t.occurred_at), app.settings(t.plugin).retention_years)
+            if until is None or u > until:
+                until = u
     return until, sorted(plugins), sorted(open_codes)

@@ -1,5 +1,5 @@
 """`huifang audit verify`: re-read the whole log and prove nothing was edited, deleted, reordered or
-inserted since it was written (issue 8). Reads only; changes nothing.
+inserted since it was written (G8, G10). Reads only; changes nothing.
 
 The check walks `stored_events` in position order next to the chain's entries:
 - a record whose recomputed hash differs from its chained hash was edited, swapped or moved;
@@ -14,7 +14,6 @@ only the first.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
@@ -22,6 +21,7 @@ from uuid import UUID
 from ..errors import HuifangError
 from . import keys
 from .chain import GENESIS, as_bytes, as_uuid, link, seal_ok
+from .recordings import describe, verify_recordings
 
 BATCH = 1000
 MAX_PROBLEMS = 200
@@ -36,30 +36,6 @@ def _records(app: Any) -> Iterator[tuple[int, UUID, int, str, bytes]]:
         for n in notes:
             yield n.id, as_uuid(n.originator_id), n.originator_version, n.topic, as_bytes(n.state)
         start = notes[-1].id + 1
-
-
-def describe(app: Any, oid: UUID) -> dict[str, Any]:
-    """Which record an originator id is (kind, code) and the follow-up it belongs to, read from its
-    first stored event (so it works even if a later event of it is damaged)."""
-    try:
-        first = app.recorder.select_events(oid, lte=1)
-        state = json.loads(as_bytes(first[0].state)) if first else {}
-        topic = first[0].topic if first else ""
-    except Exception:
-        state, topic = {}, ""
-    kind = topic.removeprefix("huifang:").split(".")[0] if topic.startswith("huifang:") else ""
-    code = state.get("code") or state.get("subject") or state.get("who")
-    out: dict[str, Any] = {"record": f"{kind.lower()}:{code}" if kind and code else f"aggregate {oid}",
-                           "followup": None, "subject": state.get("subject")}
-    if kind == "FollowUp":
-        out["followup"] = code
-    elif kind == "Ticket":
-        out["followup"] = state.get("followup")
-    elif kind == "Trigger":
-        out["followup"] = ", ".join(state.get("followups") or []) or None
-    elif kind == "Subject":
-        out["subject"] = code
-    return out
 
 
 def verify(app: Any, recordings: bool = False, anchor: str | None = None) -> dict[str, Any]:
@@ -118,6 +94,7 @@ def verify(app: Any, recordings: bool = False, anchor: str | None = None) -> dic
         if e is not None:
             last_chained = max(last_chained, e[0].position)
         if e is None or (r is not None and r[0] < e[0].position):
+            assert r is not None  # the loop runs while one of them is left
             stats["records"] += 1
             pos, oid, ver = r[0], r[1], r[2]
             where = "after the last chained record" if e is None else "between chained records"
@@ -169,8 +146,6 @@ def verify(app: Any, recordings: bool = False, anchor: str | None = None) -> dic
         out["note"] = (f"{stats['unsealed_records']} record(s) were chained without a seal key (written by a "
                        f"process that had none): their order and content are chained but not sealed")
     if recordings:
-        from .recordings import verify_recordings
-
         out["recordings"] = verify_recordings(app)
         if out["recordings"]["problems"]:
             out["ok"] = False
@@ -182,7 +157,7 @@ def _parse_anchor(anchor: str | None) -> tuple[int | None, str]:
         return None, ""
     pos, sep, h = anchor.partition(":")
     if not sep or not pos.strip().isdigit() or len(h.strip()) != 64:
-        raise HuifangError(f"--anchor: '{anchor}' is not POSITION:HASH (the head printed by an earlier verify)")
+        raise HuifangError(f"'{anchor}' is not POSITION:HASH (the head printed by an earlier verify)", field="anchor")
     return int(pos), h.strip().lower()
 
 

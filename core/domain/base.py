@@ -10,7 +10,7 @@ Logical time: event timestamps come from `huifang.core.clock`, never the wall cl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -26,6 +26,8 @@ def aggregate_uuid(kind: str, key: str) -> UUID:
 
 
 class _StableTopic:
+    TOPIC: ClassVar[str]  # set per subclass below unless the class names its own
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "TOPIC" not in cls.__dict__:

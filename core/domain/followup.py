@@ -12,8 +12,8 @@ from typing import Any
 
 from eventsourcing.domain import event
 
-from ..contract import CLOSED
 from ..errors import Refused
+from ..status import CLOSED
 from .base import Base, aggregate_uuid
 
 

@@ -66,7 +66,7 @@ class Subject(Base):
                 setattr(self, k, v)
 
     class Erased(Base.Event):
-        """Crypto-shredding (issue 8): the subject's data key was destroyed in the same transaction, so
+        """Crypto-shredding (G8): the subject's data key was destroyed in the same transaction, so
         every personal value of theirs is unreadable for good; structured data (counts) stays."""
 
         reason: str

@@ -8,49 +8,98 @@ day on one moves to the next day that is not; the clinical steps in `holiday_fix
 day-3 care, stitch removal, scab) keep their day, since a wound does not wait for the holiday."""
 from __future__ import annotations
 
-import copy
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from huifang.core import clock
-from huifang.core.contract import PlannedVisit, Skip
+from huifang.core.plugin_api import (
+    FollowUpInfo,
+    History,
+    PlanContext,
+    PlanFunction,
+    PlanItem,
+    PlannedVisit,
+    PlanVisit,
+    PluginError,
+    Reaction,
+    Refused,
+    Scheduler,
+    Skip,
+    SubjectInfo,
+    Warn,
+    clock,
+)
 
 from .grades import grade
 from .ownership import owner_for
+from .settings import AestheticsSettings
 from .surveys import MARKETING_KINDS, kind_of
 
+NAME = "aesthetics"
 
-def window_days(settings: Any, visit_type: str, experience_grade: int | None = None) -> int:
+
+def window_days(settings: AestheticsSettings, visit_type: str, experience_grade: int | None = None) -> int:
     kind = kind_of(visit_type)
     w = settings.windows
     if kind == "experience":
         return w.experience_grade2 if experience_grade == 2 else w.experience_grade1
-    return getattr(w, kind)
+    days: int = getattr(w, kind)
+    return days
 
 
-def window(scheduler: Any, settings: Any, start: datetime, visit_type: str, day: int,
+def calendar_window(scheduler: Scheduler, start: datetime, day: int, due_day: int) -> dict[str, Any]:
+    """Window fields on calendar days with no holiday roll (the clinical steps of A2): it opens at the
+    first calling window of its day, holiday or not. Nothing to re-plan when an official calendar arrives."""
+    base = scheduler.local_day(start)
+    due = base + timedelta(days=due_day)
+    opens = min(base + timedelta(days=day), due)
+    first = scheduler.opening(opens).timetz()  # the first calling window's start, whichever day
+    opened = max(datetime.combine(opens, first), start)  # never before the event itself
+    if opened == start and scheduler.slot_of(start) is None:  # prompted the same day, between windows
+        opened = scheduler.next_slot(start)
+    if opened > scheduler.end_of(due):
+        opened = datetime.combine(due, first)
+    return {"window_open": opened, "due": scheduler.end_of(due), "provisional": False, "window_rule": None}
+
+
+def window(scheduler: Scheduler, settings: AestheticsSettings, start: datetime, visit_type: str, day: int,
            last_day: int | None = None, experience_grade: int | None = None) -> dict[str, Any]:
     """PlannedVisit window fields for a step prompted `day` days after `start` (A3 length unless the
     curve gives its own last day, e.g. surgery 7–15)."""
     due_day = last_day if last_day is not None else day + window_days(settings, visit_type, experience_grade) - 1
     if visit_type in settings.holiday_fixed_visits:
-        fixed = copy.copy(scheduler)
-        fixed.no_holidays = False
-        w = fixed.window(start, day, due_day)
-        # calendar days with no holiday roll: nothing to re-plan when an official calendar arrives
-        return {**w.fields(), "provisional": False, "window_rule": None}
+        return calendar_window(scheduler, start, day, due_day)
     return scheduler.window(start, day, due_day).fields()
 
 
-def visit(key: str, visit_type: str, attrs: dict[str, Any], settings: Any, fields: dict[str, Any],
+def visit(key: str, visit_type: str, attrs: dict[str, Any], settings: AestheticsSettings, fields: dict[str, Any],
           department: str | None = None, meta: dict[str, Any] | None = None) -> PlannedVisit:
     owner, role = owner_for(visit_type, attrs, settings)
     return PlannedVisit(key=key, visit_type=visit_type, owner=owner, owner_role=role, department=department,
                         meta={"a3_kind": kind_of(visit_type), **(meta or {})}, **fields)
 
 
+# -- A9 grades -------------------------------------------------------------------------------------------
+def client_grade(history: History, subject: SubjectInfo, settings: AestheticsSettings,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A9 grade of a subject now, from its procedure triggers (+ `extra`, a trigger being planned) and
+    its file's blacklist flag; months are counted in the subject's time zone."""
+    rows = history.triggers(subject.id)
+    if extra:
+        rows = [*rows, extra]
+    return grade(rows, subject.attributes, clock.now(), subject.tz, settings)
+
+
+def client_of(history: History, code: str, settings: AestheticsSettings, tz: str) -> dict[str, Any]:
+    """client_grade for a subject a hook was not handed (reactions): its file read through history."""
+    return client_grade(history, history.subject(code) or SubjectInfo(id=code, tz=tz), settings)
+
+
+def is_marketing(visit_type: str) -> bool:
+    return kind_of(visit_type) in MARKETING_KINDS
+
+
 # -- A2 department curves ------------------------------------------------------------------------------
-def procedure_steps(a: dict[str, Any], settings: Any) -> list[tuple[str, str, int, int | None]]:
+def procedure_steps(a: dict[str, Any], settings: AestheticsSettings) -> list[tuple[str, str, int, int | None]]:
     """(key, visit type, prompt day, last day or None) of one treatment's curve."""
     dept = a["department"]
     steps: list[tuple[str, str, int, int | None]] = []
@@ -84,25 +133,26 @@ def procedure_steps(a: dict[str, Any], settings: Any) -> list[tuple[str, str, in
     return sorted(steps, key=lambda s: (s[2], s[0]))
 
 
-def plan_procedure(trigger: Any, settings: Any, scheduler: Any) -> list:
+def plan_procedure(ctx: PlanContext) -> list[PlanItem]:
+    """A2: the department's curve; the last step carries the A6 cycle (session, package size)."""
+    trigger, settings = ctx.trigger, ctx.settings
     a = trigger.attributes
     steps = procedure_steps(a, settings)
     last = max(steps, key=lambda s: (s[3] or s[2], s[2]))[0]
     cycle = {"treated_at": trigger.at.isoformat(), "session": a.get("session", 1),
              "package_sessions": a.get("package_sessions") or 1}
-    return [visit(key, vt, a, settings, window(scheduler, settings, trigger.at, vt, day, last_day), a["department"],
-                  {"step": key, "day": day, **({"last_day": last_day} if last_day else {}),
-                   **({"last_step": True, **cycle} if key == last else {})})
+    return [visit(key, vt, a, settings, window(ctx.scheduler, settings, trigger.at, vt, day, last_day),
+                  a["department"], {"step": key, "day": day, **({"last_day": last_day} if last_day else {}),
+                                    **({"last_step": True, **cycle} if key == last else {})})
             for key, vt, day, last_day in steps]
 
 
 # -- A6 treatment cycle ------------------------------------------------------------------------------
-def next_in_cycle(followup: Any, settings: Any, scheduler: Any, client: dict[str, Any]) -> list:
+def next_in_cycle(followup: FollowUpInfo, settings: AestheticsSettings, scheduler: Scheduler,
+                  client: dict[str, Any]) -> list[Reaction]:
     """On completion of a treatment's last curve step: a package with sessions left gets the re-visit
     reminder before the next session (复诊提醒 → 第二次治疗); the end of the cycle starts the marketing
     phase (第二次营销开发), never for a blacklisted client (A9)."""
-    from huifang.core.contract import PlanVisit, Warn
-
     meta = followup.meta
     a = followup.trigger_attributes
     now = clock.now()
@@ -126,80 +176,71 @@ def next_in_cycle(followup: Any, settings: Any, scheduler: Any, client: dict[str
 
 
 # -- A1, A3, A10 -------------------------------------------------------------------------------------
-def plan_consultation(trigger: Any, settings: Any, scheduler: Any, client: dict[str, Any]) -> list:
-    a = trigger.attributes
+def plan_consultation(ctx: PlanContext) -> list[PlanItem]:
+    """A1: not came -> 未上门, came but did not buy -> 未成交 (marketing: never for the blacklisted, A9)."""
+    a, settings = ctx.trigger.attributes, ctx.settings
     if a["purchased"]:
         return [Skip(key="consultation", reason="purchased: the procedure trigger plans the follow-ups (A2)")]
     vt = "not_visited" if not a["came"] else "not_purchased"
+    client = client_grade(ctx.history, ctx.subject, settings)
     if client["blacklisted"]:
         return [Skip(key=vt, reason=f"A9: blacklisted ({client['blacklist_reason']}): no marketing follow-up")]
-    fields = window(scheduler, settings, trigger.at, vt, settings.consultation_prompt_day)
+    fields = window(ctx.scheduler, settings, ctx.trigger.at, vt, settings.consultation_prompt_day)
     return [visit(vt, vt, a, settings, fields, a.get("department") or "consultation",
                   {"channel": a["channel"], "grade": client["grade"], "item": a.get("item")})]
 
 
-def plan_activity(trigger: Any, settings: Any, scheduler: Any, client: dict[str, Any], history: Any) -> list:
+def plan_activity(ctx: PlanContext) -> list[PlanItem]:
     """A1 activity notice; A3/A7: the (batch_threshold + 1)-th client of one activity must be a campaign."""
-    from huifang.core.errors import Refused
-
-    a = trigger.attributes
+    a, settings = ctx.trigger.attributes, ctx.settings
+    client = client_grade(ctx.history, ctx.subject, settings)
     if client["blacklisted"]:
         return [Skip(key="activity", reason=f"A9: blacklisted ({client['blacklist_reason']}): no marketing")]
-    others = activity_subjects(history, a["activity"]) - {trigger.subject}
+    others = activity_subjects(ctx.history, a["activity"]) - {ctx.trigger.subject}
     if len(others) >= settings.batch_threshold:
         raise Refused(f"A3/A7: activity '{a['activity']}' already reaches {len(others)} clients; more than "
                       f"{settings.batch_threshold} is a batch: request a campaign (huifang campaign request FILE)")
-    fields = window(scheduler, settings, trigger.at, "activity", settings.activity_prompt_day)
+    fields = window(ctx.scheduler, settings, ctx.trigger.at, "activity", settings.activity_prompt_day)
     return [visit("activity", "activity", a, settings, fields, a.get("department") or "marketing",
                   {"activity": a["activity"], "grade": client["grade"]})]
 
 
-def activity_subjects(history: Any, activity: str) -> set[str]:
-    app = getattr(history, "app", None)
-    if app is None:
-        return set()
-    from sqlalchemy import select
-
-    from huifang.projections.core_views import triggers as t
-
-    app.projector.catch_up()
-    with app.projector.engine.connect() as conn:
-        rows = conn.execute(select(t.c.subject, t.c.attributes).where(t.c.kind == "aesthetics.activity")).all()
-    return {r.subject for r in rows if (r.attributes or {}).get("activity") == activity}
+def activity_subjects(history: History, activity: str) -> set[str]:
+    """The clients one activity has already been announced to (A3: up to batch_threshold)."""
+    return {r["subject"] for r in history.triggers_of_kind(f"{NAME}.activity")
+            if (r.get("attributes") or {}).get("activity") == activity}
 
 
-def plan_experience(trigger: Any, settings: Any, scheduler: Any) -> list:
-    a = trigger.attributes
+def plan_experience(ctx: PlanContext) -> list[PlanItem]:
+    """A10: first follow-up on day 3 (A3 window by grade: 7 or 15 days), second on day 8-15."""
+    a, settings, at = ctx.trigger.attributes, ctx.settings, ctx.trigger.at
     g = a["grade"]
-    first = window(scheduler, settings, trigger.at, "experience_first", settings.experience_first_day,
+    first = window(ctx.scheduler, settings, at, "experience_first", settings.experience_first_day,
                    experience_grade=g)
-    second = window(scheduler, settings, trigger.at, "experience_second", settings.experience_second_from,
+    second = window(ctx.scheduler, settings, at, "experience_second", settings.experience_second_from,
                     max(settings.experience_second_from, settings.experience_second_to))
     return [visit("first", "experience_first", a, settings, first, "member_centre", {"grade": g}),
             visit("second", "experience_second", a, settings, second, "member_centre", {"grade": g})]
 
 
-def plan_membership(trigger: Any, settings: Any, scheduler: Any) -> list:
-    a = trigger.attributes
-    fields = window(scheduler, settings, trigger.at, "membership_rights", settings.membership_prompt_day)
+def plan_membership(ctx: PlanContext) -> list[PlanItem]:
+    """A3: membership rights followed up within 15 days."""
+    a, settings = ctx.trigger.attributes, ctx.settings
+    fields = window(ctx.scheduler, settings, ctx.trigger.at, "membership_rights", settings.membership_prompt_day)
     return [visit("rights", "membership_rights", a, settings, fields, "member_centre", {"card": a.get("card")})]
 
 
-def client_grade(history: Any, subject: str, attributes: dict[str, Any] | None, settings: Any,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A9 grade of a subject now (history of procedure triggers + the trigger being planned)."""
-    app = getattr(history, "app", None)
-    tz = app.config.huifang.timezone if app else "Asia/Shanghai"
-    if attributes is None and app is not None:
-        from huifang.core.domain import Subject
-
-        s = app.find(Subject, subject)
-        attributes = s.attributes if s else {}
-    rows = history.triggers(subject) if history is not None else []
-    if extra:
-        rows = [*rows, extra]
-    return grade(rows, attributes or {}, clock.now(), tz, settings)
+def plan_campaign(ctx: PlanContext) -> list[PlanItem]:
+    """A7: campaign targets are planned by an approved campaign only (`huifang campaign approve`)."""
+    raise PluginError(f"A7: campaign follow-ups are planned only by an approved campaign (huifang campaign "
+                      f"request FILE, then review and approve), not by 'trigger {ctx.trigger.kind}'")
 
 
-def is_marketing(visit_type: str) -> bool:
-    return kind_of(visit_type) in MARKETING_KINDS
+PLANS: dict[str, PlanFunction] = {
+    "consultation": plan_consultation,
+    "procedure": plan_procedure,
+    "experience": plan_experience,
+    "membership_granted": plan_membership,
+    "activity": plan_activity,
+    "campaign": plan_campaign,
+}

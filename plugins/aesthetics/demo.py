@@ -5,13 +5,17 @@ batch campaign (A7: returned once, then reviewed and approved). A few follow-ups
 the demo's final tick shows A4 locks at each level."""
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from huifang.core import clock
-from huifang.core.demo import person_name, phone, work
-from huifang.core.domain import FollowUp, Trigger
-from huifang.core.errors import HuifangError
+from huifang.core.plugin_api import CLOSED, DemoApp, FollowUpInfo, HuifangError
+from huifang.core.plugin_api.demo import at, person_name, phone, work
+
+from .blacklist import set_blacklist
+from .settings import AestheticsSettings
+from .surveys import VISITS
 
 DEPTS = {  # department: (share of treatments, head, assistants, spend range in yuan)
     "surgery": (20, "ae-surg-head", ["ae-surg-as1", "ae-surg-as2"], (8000, 30000)),
@@ -29,7 +33,7 @@ ONLINE = ["ae-net1", "ae-net2"]
 MEMBER = ["ae-mem1", "ae-mem2"]
 
 
-def staff(app: Any, rng: Any) -> None:
+def staff(app: DemoApp, rng: random.Random) -> None:
     add = app.add_staff
     add("ae-president", "院长 " + person_name(rng), "manager", "management", None)
     add("ae-ops-dir", "运营总监 " + person_name(rng), "manager", "operations", "ae-president")
@@ -48,8 +52,8 @@ def staff(app: Any, rng: Any) -> None:
         add(m, "会员专员 " + person_name(rng), "agent", "member_centre", "ae-mem-head")
 
 
-def answers(app: Any, fu: Any, rng: Any) -> dict:
-    survey = app.survey(fu)
+def answers(fu: FollowUpInfo, rng: random.Random) -> dict[str, Any]:
+    survey = VISITS[fu.visit_type][1] if fu.visit_type in VISITS else None
     out: dict[str, Any] = {}
     for q in survey.questions if survey else []:
         if q.key == "complaint_risk":
@@ -66,8 +70,8 @@ def answers(app: Any, fu: Any, rng: Any) -> dict:
     return out
 
 
-def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict:
-    with clock.at(start):
+def build(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size: int) -> dict[str, Any]:
+    with at(start):
         staff(app, rng)
     span = (end - start).total_seconds()
     whens = sorted(start + timedelta(seconds=int(rng.random() * span * 0.97)) for _ in range(size))
@@ -75,16 +79,16 @@ def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict
     triggers: list[str] = []
     counts = {"consultations": 0, "procedures": 0, "experiences": 0, "memberships": 0}
 
-    def trig(kind: str, sid: str, attrs: dict, tid: str, at: datetime) -> None:
-        with clock.at(at):
-            t, _, _ = app.receive_trigger(f"aesthetics.{kind}", sid, attrs, trigger_id=tid)
-        triggers.append(t.code)
+    def trig(kind: str, sid: str, attrs: dict[str, Any], tid: str, when: datetime) -> None:
+        with at(when):
+            app.receive_trigger(f"aesthetics.{kind}", sid, attrs, trigger_id=tid)
+        triggers.append(tid)
 
     depts = list(DEPTS)
     weights = [DEPTS[d][0] for d in depts]
     for i, when in enumerate(whens):
         sid = f"AE{i + 1:05d}"
-        with clock.at(when):
+        with at(when):
             app.add_subject(sid, person_name(rng), [phone(rng)], None, None, {"source": rng.choice(
                 ["美团", "小红书", "转介绍", "自然到院"])})
         subjects.append(sid)
@@ -118,13 +122,11 @@ def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict
                  f"AEM{i + 1:05d}", when)
             counts["memberships"] += 1
     # A9: one abusive client goes on the blacklist early on (marketing stops, care continues)
-    from .blacklist import set_blacklist
-
-    with clock.at(start + timedelta(days=3)):
+    with at(start + timedelta(days=3)):
         set_blacklist(app, subjects[0], "abusive (无礼多事)", False, actor="ae-cs-dir")
     # A4 story: three follow-ups nobody calls, 1, 3 and 8 working days overdue at the end
-    untouched = _overdue_story(app, triggers, end)
-    codes = [c for t in triggers for c in app.load(Trigger, t, "trigger").followups if c not in untouched]
+    untouched = _overdue_story(_followups(app, subjects, triggers), end)
+    codes = [r["code"] for r in _followups(app, subjects, triggers) if r["code"] not in untouched]
     totals = {"completed": 0, "lost": 0, "attempts": 0, "open": 0}
     campaign = _campaign(app, rng, subjects, end)
     codes += campaign.pop("codes")
@@ -134,15 +136,24 @@ def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict
         if not todo:
             break
         seen.update(todo)
-        for k, v in work(app, todo, rng, end, lambda fu, r: answers(app, fu, r), skip_share=0.0).items():
+        for k, v in work(app, todo, rng, end, answers, skip_share=0.0).items():
             totals[k] += v
-        codes = [c for t in triggers for c in app.load(Trigger, t, "trigger").followups]
+        codes = [r["code"] for r in _followups(app, subjects, triggers)]
     return {"subjects": size, "triggers": len(triggers), **counts, "followups": len(seen), **totals,
             **campaign, "left_overdue": len(untouched)}
 
 
-def _procedure(trig: Any, rng: Any, sid: str, tid: str, when: datetime, end: datetime, dept: str,
-               counts: dict, consultant: str | None = None) -> None:
+def _followups(app: DemoApp, subjects: list[str], triggers: list[str]) -> list[dict[str, Any]]:
+    """The follow-ups of the demo's triggers (rows of the engine's followups view), trigger by trigger."""
+    by_trigger: dict[str, list[dict[str, Any]]] = {}
+    for sid in subjects:
+        for row in app.history.followups(sid):
+            by_trigger.setdefault(row["trigger"], []).append(row)
+    return [row for t in triggers for row in by_trigger.get(t, [])]
+
+
+def _procedure(trig: Callable[..., None], rng: random.Random, sid: str, tid: str, when: datetime, end: datetime,
+               dept: str, counts: dict[str, int], consultant: str | None = None) -> None:
     _, _, assistants, (lo, hi) = DEPTS[dept]
     attrs: dict[str, Any] = {"department": dept, "assistant": rng.choice(assistants),
                              "consultant": consultant or rng.choice(CONSULTANTS), "item": rng.choice(ITEMS[dept]),
@@ -165,54 +176,54 @@ def _procedure(trig: Any, rng: Any, sid: str, tid: str, when: datetime, end: dat
     counts["procedures"] += 1
 
 
-def _overdue_story(app: Any, triggers: list[str], end: datetime) -> set[str]:
+def _overdue_story(rows: list[dict[str, Any]], end: datetime) -> set[str]:
     """Pick one follow-up each, of different owners, due about 1, 3 and 8 working days before the end;
     left uncalled, the demo's final tick locks their owners at levels 1, 2 and 3 (A4)."""
     picked: set[str] = set()
     owners: set[str] = set()
     for lag in (2, 4, 9):
         target = end - timedelta(days=lag)
-        best = None
-        for t in triggers:
-            for code in app.load(Trigger, t, "trigger").followups:
-                fu = app.load(FollowUp, code, "follow-up")
-                if fu.owner in owners or fu.closed or not fu.owner:
-                    continue
-                gap = abs((fu.due - target).total_seconds())
-                if best is None or gap < best[0]:
-                    best = (gap, fu)
+        best: tuple[float, dict[str, Any]] | None = None
+        for row in rows:
+            if row["owner"] in owners or row["status"] in CLOSED or not row["owner"]:
+                continue
+            gap = abs((datetime.fromisoformat(row["due"]) - target).total_seconds())
+            if best is None or gap < best[0]:
+                best = (gap, row)
         if best is not None and best[0] < 2 * 86400:
-            picked.add(best[1].code)
-            owners.add(best[1].owner)
+            picked.add(best[1]["code"])
+            owners.add(best[1]["owner"])
     return picked
 
 
-def _campaign(app: Any, rng: Any, subjects: list[str], end: datetime) -> dict[str, Any]:
+def _campaign(app: DemoApp, rng: random.Random, subjects: list[str], end: datetime) -> dict[str, Any]:
     """A7: an autumn skin campaign: first returned (no quantified goal), then complete, reviewed, approved."""
-    from . import campaign as c
-
     settings = app.settings("aesthetics")
+    threshold = (settings if isinstance(settings, AestheticsSettings) else AestheticsSettings()).batch_threshold
     targets = [{"subject": s, "purchases": [{"date": "2026-03-15", "item": rng.choice(ITEMS["skin"]),
                                              "reason": rng.choice(["色斑", "毛孔", "暗沉"])}]}
-               for s in subjects[: max(settings.batch_threshold + 5, 1)]]
-    at = end - timedelta(days=12)
-    start = (at + timedelta(days=1)).date()
-    plan = {"id": "AE-CAMP-AUTUMN", "title": "秋季皮肤管理老客回访", "department": "skin", "targets": targets,
-            "goal": {"metric": "re-visit bookings"}, "owner": "ae-skin-head",
-            "executors": ["ae-skin-as1", "ae-skin-as2", "ae-mem1"],
-            "schedule": {"start": start.isoformat(), "end": (start + timedelta(days=29)).isoformat()},
-            "standard": "3 分钟内; 先关怀后介绍; 记录抗拒点", "execution_rules": "拒绝者不再致电; 黑名单不访"}
+               for s in subjects[: max(threshold + 5, 1)]]
+    when = end - timedelta(days=12)
+    start = (when + timedelta(days=1)).date()
+    code = "AE-CAMP-AUTUMN"
+    plan: dict[str, Any] = {"id": code, "title": "秋季皮肤管理老客回访", "department": "skin", "targets": targets,
+                            "goal": {"metric": "re-visit bookings"}, "owner": "ae-skin-head",
+                            "executors": ["ae-skin-as1", "ae-skin-as2", "ae-mem1"],
+                            "schedule": {"start": start.isoformat(), "end": (start + timedelta(days=29)).isoformat()},
+                            "standard": "3 分钟内; 先关怀后介绍; 记录抗拒点",
+                            "execution_rules": "拒绝者不再致电; 黑名单不访"}
     try:
-        with clock.at(at):
-            c.request(app, plan, actor="ae-skin-head")  # returned: the goal is not quantified
-        with clock.at(at + timedelta(hours=3)):
-            c.request(app, {**plan, "goal": {"metric": "re-visit bookings", "target": max(3, len(targets) // 5)}},
-                      actor="ae-skin-head")
-        with clock.at(at + timedelta(hours=20)):
-            c.review(app, plan["id"], "ae-center", settings, "targets and script checked")
-        with clock.at(at + timedelta(days=1, hours=2)):
-            camp, fus, skipped = c.approve(app, plan["id"], "ae-ops-dir", settings)
+        with at(when):
+            app.request_campaign(plan, actor="ae-skin-head")  # returned: the goal is not quantified
+        with at(when + timedelta(hours=3)):
+            app.request_campaign({**plan, "goal": {"metric": "re-visit bookings",
+                                                   "target": max(3, len(targets) // 5)}}, actor="ae-skin-head")
+        with at(when + timedelta(hours=20)):
+            app.review_campaign(code, actor="ae-center", note="targets and script checked")
+        with at(when + timedelta(days=1, hours=2)):
+            done = app.approve_campaign(code, actor="ae-ops-dir")
     except HuifangError:
         return {"codes": [], "campaign_followups": 0}
-    return {"codes": [f.code for f in fus], "campaign_followups": len(fus), "campaign_skipped": len(skipped)}
+    return {"codes": list(done["followups"]), "campaign_followups": len(done["followups"]),
+            "campaign_skipped": len(done["skipped"])}
 

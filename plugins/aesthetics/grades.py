@@ -2,16 +2,20 @@
 under 150 (划卡低于150元) or abusive (无礼多事) → blacklist: no marketing follow-ups, care continues.
 
 Spend is the `amount` of the client's `procedure` triggers (cash or a package-card swipe), summed per
-calendar month in the clinic's time zone. The grade is the average over the last `grade_months`
-complete months; the blacklist needs `blacklist_months` complete months, all under the floor, since
-the client's first treatment (a new client is never blacklisted for spend)."""
+calendar month in the client's time zone (the clinic's unless their file names another). The grade is
+the average over the last `grade_months` complete months; the blacklist needs `blacklist_months`
+complete months, all under the floor, since the client's first treatment (a new client is never
+blacklisted for spend)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from huifang.core import clock
+from huifang.core.plugin_api import clock
+
+if TYPE_CHECKING:
+    from .settings import AestheticsSettings
 
 PROCEDURE = "aesthetics.procedure"
 
@@ -45,7 +49,7 @@ def monthly_spend(rows: Iterable[dict[str, Any]], tz: str) -> dict[str, float]:
 
 
 def grade(rows: Iterable[dict[str, Any]], subject_attributes: dict[str, Any], now: datetime, tz: str,
-          settings: Any) -> dict[str, Any]:
+          settings: AestheticsSettings) -> dict[str, Any]:
     rows = list(rows)
     spend = monthly_spend(rows, tz)
     today = now.astimezone(clock.zone(tz)).date()
@@ -53,7 +57,7 @@ def grade(rows: Iterable[dict[str, Any]], subject_attributes: dict[str, Any], no
     average = round(sum(spend.get(m, 0.0) for m in window) / len(window), 2)
     letter = "A" if average >= settings.grade_a_monthly else "B" if average >= settings.grade_b_monthly else "C"
     reason = None
-    flag = subject_attributes.get("blacklisted")
+    flag = subject_attributes.get("blacklisted")  # A9 abusive: set by `huifang aesthetics blacklist`
     if flag and str(flag).lower() not in ("false", "0", "no"):
         reason = str(subject_attributes.get("blacklist_reason") or "abusive (无礼多事)")
     else:

@@ -5,7 +5,10 @@ document names a role for (001 整形医院回访体系) keep that role: the nur
 the consultant at day 7–15 and day 30."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .settings import AestheticsSettings
 
 # visit type -> (attribute naming the curve's person, role label); first present attribute wins
 CURVE_ROLE: dict[str, tuple[tuple[str, ...], str]] = {
@@ -22,7 +25,7 @@ CURVE_ROLE: dict[str, tuple[tuple[str, ...], str]] = {
 EMOTIONAL = ("recovery_care", "treatment_care")
 
 
-def owner_for(visit_type: str, attrs: dict[str, Any], settings: Any) -> tuple[str | None, str]:
+def owner_for(visit_type: str, attrs: dict[str, Any], settings: AestheticsSettings) -> tuple[str | None, str]:
     """(staff id, role) owning a follow-up of this visit type."""
     if visit_type in EMOTIONAL:
         centre = attrs.get("member_specialist") or settings.member_centre

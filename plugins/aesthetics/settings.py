@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from huifang.core.contract import Settings
+from huifang.core.plugin_api import Settings
 
 
 class Windows(BaseModel):

@@ -2,7 +2,7 @@
 Every survey asks whether the client may complain (A8): 'yes' opens a ticket to the department."""
 from __future__ import annotations
 
-from huifang.core.contract import Question, SurveyTemplate, VisitType, satisfaction_question
+from huifang.core.plugin_api import Question, SurveyTemplate, VisitType, satisfaction_question
 
 COMPLAINT = Question(key="complaint_risk", text="是否可能投诉？ Is the client likely to complain? (A8)",
                      kind="bool", required=True)

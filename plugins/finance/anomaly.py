@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from huifang.core.contract import Escalate, Notify, OpenTicket
+from huifang.core.plugin_api import Escalate, FollowUpInfo, History, Notify, OpenTicket, Reaction
+
+from .settings import FinanceSettings
 
 # (answer key, answer that is a finding, ticket category, department)
 OPINIONS = (
@@ -30,7 +32,7 @@ OPINIONS = (
 )
 
 
-def anomalies(answers: dict) -> list[str]:
+def anomalies(answers: dict[str, Any]) -> list[str]:
     found: list[str] = []
     a = answers.get("anomaly")
     if a and a != "none":
@@ -40,15 +42,17 @@ def anomalies(answers: dict) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def on_completed(followup: Any, answers: dict, settings: Any, history: Any) -> list:
+def on_completed(followup: FollowUpInfo, answers: dict[str, Any], settings: FinanceSettings,
+                 history: History) -> list[Reaction]:
     meta = followup.meta or {}
     seller, branch = meta.get("seller"), meta.get("branch")
-    out: list = []
+    out: list[Reaction] = []
     major = anomalies(answers)
     if major:
         leader = None
-        if seller and history is not None:
-            leader = (history.staff(seller) or {}).get("reports_to")
+        if seller:
+            staff = history.staff(seller)
+            leader = staff["reports_to"] if staff else None
         note = (f"G13 major anomaly: {', '.join(major)}; seller {seller or '-'}, branch {branch or '-'}: "
                 f"leader interviews the seller, branch self-check, final opinion by {settings.anomaly_department}")
         out.append(OpenTicket(category=major[0], department=settings.anomaly_department, severity="major",

@@ -6,13 +6,12 @@ rounds, then a home visit or letter (F5), surveys with a realistic answer mix, s
 opinions, tickets answered and confirmed by the second follow-up."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from huifang.core import clock
-from huifang.core.demo import person_name, phone
-from huifang.core.domain import FollowUp
-from huifang.core.errors import HuifangError
+from huifang.core.plugin_api import CLOSED, DemoApp, FollowUpInfo, HuifangError, Scheduler, clock
+from huifang.core.plugin_api.demo import at, person_name, phone
 
 NAME = "finance"
 BRANCHES = ("sh-pudong", "bj-chaoyang", "gz-tianhe")
@@ -36,7 +35,7 @@ def yes(rng: Any, p: float = 0.95) -> str:
     return "yes" if rng.random() < p else "no"
 
 
-def answers(fu: FollowUp, rng: Any) -> dict:
+def answers(fu: FollowUpInfo, rng: Any) -> dict[str, Any]:
     sat = rng.choices(["满意", "较满意", "基本满意", "不满意"], [74, 18, 6.5, 1.5])[0]
     a: dict[str, Any] = {"anomaly": pick(rng, ANOMALY_MIX), "satisfaction": sat}
     vt = fu.visit_type
@@ -74,9 +73,9 @@ def daytime(rng: Any, start: datetime, end: datetime) -> datetime:
     return datetime.combine(local.date(), time(rng.randint(9, 17), rng.randint(0, 59)), local.tzinfo)
 
 
-def staff(app: Any, rng: Any, start: datetime) -> dict[str, list[str]]:
+def staff(app: DemoApp, rng: Any, start: datetime) -> dict[str, list[str]]:
     sellers: dict[str, list[str]] = {}
-    with clock.at(start):
+    with at(start):
         app.add_staff(DIRECTOR, "理财管理部 " + person_name(rng), "manager", "wealth_management", None)
         app.add_staff(LEAD, "回访主管 " + person_name(rng), "supervisor", "call_centre", DIRECTOR)
         for a in AGENTS:
@@ -92,7 +91,7 @@ def staff(app: Any, rng: Any, start: datetime) -> dict[str, list[str]]:
     return sellers
 
 
-def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict:
+def build(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size: int) -> dict[str, Any]:
     sellers = staff(app, rng, start)
     last = start + (end - start) * 0.96
     plan: list[tuple[datetime, str, str, dict, str]] = []  # (when, kind, subject, attrs, trigger id)
@@ -141,18 +140,18 @@ def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict
                 plan.append((leave + timedelta(minutes=len(plan) % 50), "agent_departed", sid,
                              {"agent": departed, "policies": [policy]}, f"FD-{sid}"))
     for when, sid, attrs in subjects:
-        with clock.at(when):
+        with at(when):
             app.add_subject(sid, person_name(rng), [phone(rng)], None, None, attrs)
             if sid in exempt:
                 app.sign_exemption(sid, f"不回访声明 SM-{sid}: 投保人、业务员及销售部经理签字")
     codes: list[str] = []
     counts = {"triggers": 0, "exempt": 0}
     for when, kind, sid, attrs, tid in sorted(plan, key=lambda p: (p[0], p[4])):
-        with clock.at(when):
+        with at(when):
             _, fus, _ = app.receive_trigger(f"{NAME}.{kind}", sid, attrs, trigger_id=tid)
             counts["triggers"] += 1
             for fu in fus:
-                if fu.status == "exempt":
+                if fu.status == "exempt":  # F6
                     counts["exempt"] += 1
                     continue
                 if fu.window_open < end:  # the call-centre lead dispatches today's queue (G9: never a seller)
@@ -162,26 +161,27 @@ def build(app: Any, rng: Any, start: datetime, end: datetime, size: int) -> dict
     work = {"completed": 0, "lost": 0, "cancelled": 0, "attempts": 0, "open": 0, "fallbacks": 0, "tickets": 0,
             "second": 0}
     tickets: list[tuple[datetime, str]] = []
+    sched = app.scheduler(NAME, None)  # demo subjects live in the deployment's time zone
     for code in codes:
-        play(app, code, rng, end, work, tickets)
+        play(app, sched, code, rng, end, work, tickets)
     for opened, code in sorted(tickets):
-        settle(app, code, opened, rng, end, work)
+        settle(app, sched, code, opened, rng, end, work)
     return {"subjects": size, **counts, "followups": len(codes), **work}
 
 
-def play(app: Any, code: str, rng: Any, end: datetime, work: dict, tickets: list) -> None:
+def play(app: DemoApp, sched: Scheduler, code: str, rng: Any, end: datetime, work: dict[str, int],
+         tickets: list[tuple[datetime, str]]) -> None:
     """One follow-up: phone round 1, the re-determined number (round 2), then home visit or letter (F5)."""
-    fu = app.load(FollowUp, code, "follow-up")
-    sched = app.scheduler(NAME, app.find_tz(fu.subject))
-    if fu.closed or rng.random() < 0.06:
+    fu = app.followup_info(code)
+    if fu.status in CLOSED or rng.random() < 0.06:
         work["open"] += 1
         return
     if fu.visit_type == "new_policy" and rng.random() < 0.02:  # surrendered before anyone called (退保)
         when = fu.window_open + timedelta(hours=rng.randint(2, 30))
         if when < end:
-            with clock.at(when):
-                app.close_followup(code, "cancelled", "policy surrendered in the cooling-off period (退保)",
-                                   actor=LEAD)
+            with at(when):
+                app.close_followup(code, status="cancelled",
+                                   reason="policy surrendered in the cooling-off period (退保)", actor=LEAD)
             work["cancelled"] += 1
             return
     late = timedelta(days=rng.randint(8, 20)) if rng.random() < 0.05 else timedelta(0)  # backlog: some are late
@@ -191,7 +191,7 @@ def play(app: Any, code: str, rng: Any, end: datetime, work: dict, tickets: list
     for _ in range(9):
         if when >= end:
             break
-        fu = app.load(FollowUp, code, "follow-up")
+        fu = app.followup_info(code)
         channel = fu.channel
         if channel == "phone":
             outcome = pick(rng, PHONE_MIX)
@@ -200,19 +200,19 @@ def play(app: Any, code: str, rng: Any, end: datetime, work: dict, tickets: list
         else:
             outcome = "reached" if rng.random() < (0.85 if channel == "home_visit" else 0.6) else "no_answer"
         try:
-            with clock.at(when):
+            with at(when):
                 _, messages = app.record_attempt(code, channel, outcome, actor=actor,
                                                  **({"recording_failed_line": "400-backup-line"}
                                                     if channel == "phone" else {}))
                 work["attempts"] += 1
                 if outcome == "reached":
-                    fu, _ = app.complete(code, answers(fu, rng), actor=actor)
+                    done, _ = app.complete(code, answers(fu, rng), actor=actor)
                     work["completed"] += 1
-                    tickets += [(when, t) for t in fu.tickets]
-                    work["tickets"] += len(fu.tickets)
+                    tickets += [(when, t) for t in done.tickets]  # G12/G13 tickets the survey opened
+                    work["tickets"] += len(done.tickets)
                     return
                 if outcome == "refused":
-                    app.close_followup(code, "lost", "refused", actor=actor)
+                    app.close_followup(code, status="lost", reason="refused", actor=actor)
                     work["lost"] += 1
                     return
         except HuifangError:
@@ -221,41 +221,43 @@ def play(app: Any, code: str, rng: Any, end: datetime, work: dict, tickets: list
             break  # the home visit or the letter was the last resort
         if any(m.startswith("F5: phone round 1") for m in messages):
             when = sched.next_slot(when + timedelta(days=1))  # the number is re-determined first
-        elif app.load(FollowUp, code, "follow-up").channel != "phone":
+        elif app.followup_info(code).channel != "phone":
             work["fallbacks"] += 1
             when = sched.next_slot(when + timedelta(days=rng.randint(2, 6)))  # visit booked / letter answered
         else:
             when = sched.next_retry(when + timedelta(minutes=rng.randint(5, 40)))
-    fu = app.load(FollowUp, code, "follow-up")
-    if fu.closed or len(fu.attempts) < 3:
+    fu = app.followup_info(code)
+    if fu.status in CLOSED or len(fu.attempts) < 3:
         work["open"] += 1
         return
     reason = "wrong_number" if any(a["outcome"] in ("wrong_number", "suspended") for a in fu.attempts) \
         else "no_answer_after_3_attempts"
+    stamp = fu.attempts[-1]["at"]
+    last = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(stamp)
     try:
-        with clock.at(min(end - timedelta(minutes=1), fu.attempts[-1]["at"] + timedelta(hours=2))):
-            app.close_followup(code, "lost", reason, actor=actor)
+        with at(min(end - timedelta(minutes=1), last + timedelta(hours=2))):
+            app.close_followup(code, status="lost", reason=reason, actor=actor)
         work["lost"] += 1
     except HuifangError:
         work["open"] += 1
 
 
-def settle(app: Any, code: str, opened: datetime, rng: Any, end: datetime, work: dict) -> None:
+def settle(app: DemoApp, sched: Scheduler, code: str, opened: datetime, rng: Any, end: datetime,
+           work: dict[str, int]) -> None:
     """G12/G13: most tickets are answered within the 5 working days, then the second follow-up."""
     if rng.random() < 0.25:
         return  # still with the department
-    sched = app.scheduler(NAME, None)
     when = sched.next_slot(sched.opening(sched.workday_after(opened, rng.randint(1, 4))))
     if when >= end:
         return
-    with clock.at(when):
-        ticket, second = app.resolve_ticket(code, "investigated: interview, branch self-check, final opinion",
-                                            actor=DIRECTOR)
+    with at(when):
+        _, second = app.resolve_ticket(code, "investigated: interview, branch self-check, final opinion",
+                                       actor=DIRECTOR)
     call = when + timedelta(minutes=rng.randint(20, 120))
     if call >= end or rng.random() < 0.1:
         return
     try:
-        with clock.at(call):
+        with at(call):
             app.record_attempt(second.code, second.channel, "reached", actor=second.owner or AGENTS[0],
                                **({"recording_failed_line": "400-backup-line"} if second.channel == "phone" else {}))
             app.complete(second.code, {"resolved": yes(rng, 0.9), "satisfaction": rng.choice(["满意", "较满意"])},

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from huifang.core import clock
-from huifang.core.contract import Notify, SwitchChannel, Warn
+from huifang.core.plugin_api import FollowUpInfo, History, Notify, Reaction, SwitchChannel, Warn, clock
 
-from .figures import fallback_counts
+from .settings import FinanceSettings
 
-NAME = "finance"
 FAILED = ("no_answer", "busy", "wrong_number", "suspended", "powered_off")
 INVALID_NUMBER = ("wrong_number", "suspended")
 
 
-def phone_rounds(attempts: list[dict], per_round: int) -> int:
+def phone_rounds(attempts: list[dict[str, Any]], per_round: int) -> int:
     """How many phone rounds have failed (see module doc)."""
     rounds = fails = 0
     for a in attempts:
@@ -37,7 +35,8 @@ def phone_rounds(attempts: list[dict], per_round: int) -> int:
     return rounds
 
 
-def on_attempt(followup: Any, attempt: dict, settings: Any, history: Any) -> list:
+def on_attempt(followup: FollowUpInfo, attempt: dict[str, Any], settings: FinanceSettings,
+               history: History) -> list[Reaction]:
     if attempt["channel"] != "phone" or attempt["outcome"] not in FAILED or followup.channel != "phone":
         return []
     per = settings.phone_round_attempts
@@ -57,20 +56,19 @@ def on_attempt(followup: Any, attempt: dict, settings: Any, history: Any) -> lis
     named = f" {seller}" if seller else ""
     how = (f"home visit by someone other than the seller{named} (G9)" if target == "home_visit"
            else "letter with a reply-paid questionnaire")
-    out: list = [SwitchChannel(channel=target, reason=f"F5: second phone round on the re-determined number "
+    out: list[Reaction] = [SwitchChannel(channel=target, reason=f"F5: second phone round on the re-determined number "
                                                       f"failed ({why}): {how}")]
     out += quota_warning(settings, history)
     return out
 
 
-def quota_warning(settings: Any, history: Any) -> list:
-    """F5: warn when one more home visit or letter takes the share above the limit."""
-    app = getattr(history, "app", None)
-    if app is None:
-        return []
-    app.projector.catch_up()
-    with app.projector.engine.connect() as conn:
-        total, fallbacks = fallback_counts(conn, clock.now())
+def quota_warning(settings: FinanceSettings, history: History) -> list[Reaction]:
+    """F5: warn when one more home visit or letter takes the share above the limit (the share the
+    `fallback` report shows, F8)."""
+    from .figures import fallback_counts  # SQLAlchemy: only when a fallback happens
+
+    now = clock.now()
+    total, fallbacks = history.read(lambda conn: fallback_counts(conn, now))
     share = (fallbacks + 1) / max(total, 1)
     if share <= settings.max_fallback_share:
         return []
@@ -78,8 +76,8 @@ def quota_warning(settings: Any, history: Any) -> list:
                          f"({share:.1%}), above the {settings.max_fallback_share:.0%} limit")]
 
 
-def check_attempt(followup: Any, attempt: dict, settings: Any) -> str | None:
-    if followup.plugin != NAME or attempt["channel"] != "phone":
+def check_attempt(followup: FollowUpInfo, attempt: dict[str, Any], settings: FinanceSettings) -> str | None:
+    if attempt["channel"] != "phone":
         return None
     rec = attempt.get("recording") or {}
     if not rec.get("failed_system"):

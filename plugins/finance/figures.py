@@ -23,14 +23,13 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from huifang.core import clock
-from huifang.projections.core_views import followups, tickets, ts
-from huifang.projections.reports import ratio
+from huifang.core.plugin_api import CLOSED, clock
+from huifang.core.plugin_api.reports import ratio
+from huifang.core.plugin_api.views import followups, tickets, ts
 
 from .views import FALLBACK_CHANNELS, finance_followups
 
 NAME = "finance"
-CLOSED = ("completed", "lost", "cancelled")
 ALL = "(all)"
 
 
@@ -70,7 +69,7 @@ def load(conn: Connection, tz: str | None = None, date_from: date | None = None,
          .select_from(followups.outerjoin(finance_followups, f.code == x.code))
          .where(f.plugin == NAME, f.visit_type != "second_followup", f.status != "exempt"))
     if as_of is not None:
-        q = q.where(or_(f.window_open <= ts(as_of), f.status.in_(CLOSED)))
+        q = q.where(or_(f.window_open <= ts(as_of), f.status.in_(sorted(CLOSED))))
     if date_from is not None:
         q = q.where(f.due >= ts(datetime.combine(date_from, time(0), zone)))
     if date_to is not None:
@@ -169,4 +168,4 @@ def fallback_counts(conn: Connection, as_of: datetime | None) -> tuple[int, int]
     return len(items), sum(1 for i in items if i.fallback in FALLBACK_CHANNELS)
 
 
-__all__ = ["Item", "load", "success", "branch_figures", "fallback_figures", "group", "fallback_counts", "ALL"]
+__all__ = ["ALL", "Item", "branch_figures", "fallback_counts", "fallback_figures", "group", "load", "success"]

@@ -9,8 +9,9 @@ import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-from huifang.core.contract import PlannedVisit
-from huifang.core.scheduling import Window
+from huifang.core.plugin_api import History, PlanContext, PlanFunction, PlanItem, PlannedVisit, SubjectInfo, Window
+
+from .settings import FinanceSettings
 
 NAME = "finance"
 SALES_ROLES = ["sales"]  # G9: insurance sales departments never run follow-ups (004 §4 art.8)
@@ -23,7 +24,8 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
 
 
-def assign_owner(settings: Any, subject: str, excluded: list[str], history: Any) -> str | None:
+def assign_owner(settings: FinanceSettings, subject: str, excluded: list[str],
+                 history: History | None) -> str | None:
     """A call-centre agent from settings.agents, the same one for every follow-up of a subject; never
     the seller nor anyone registered in the sales role (G9). None = unassigned queue."""
     pool = []
@@ -40,7 +42,7 @@ def assign_owner(settings: Any, subject: str, excluded: list[str], history: Any)
     return pool[n % len(pool)]
 
 
-def fallback_channel(settings: Any, subject: Any) -> str | None:
+def fallback_channel(settings: FinanceSettings, subject: SubjectInfo) -> str | None:
     """F5's last resort for this subject: a home visit (by a non-seller) if an address is known, else a
     letter with a reply-paid questionnaire; channels the subject opted out of (G7) are skipped."""
     if settings.fallback_channel == "auto":
@@ -53,124 +55,140 @@ def fallback_channel(settings: Any, subject: Any) -> str | None:
     return None
 
 
-def origin(history: Any, subject: str, kinds: tuple[str, ...], key: str | None, value: str | None) -> dict:
+def origin(history: History, subject: str, kinds: tuple[str, ...], key: str | None,
+           value: str | None) -> dict[str, Any]:
     """Attributes of the subject's latest contract/policy trigger (the one named, if given), so special
     follow-ups inherit the seller (G9) and the branch (F8)."""
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for k in kinds:
         rows += history.triggers(subject, f"{NAME}.{k}")
     if value is not None:
         rows = [r for r in rows if (r.get("attributes") or {}).get(key) == value] or rows
     rows.sort(key=lambda r: r["occurred_at"])
-    return dict((rows[-1].get("attributes") or {})) if rows else {}
+    return dict(rows[-1].get("attributes") or {}) if rows else {}
 
 
-class Planner:
-    def __init__(self, trigger: Any, subject: Any, settings: Any, scheduler: Any, history: Any):
-        self.trigger, self.subject, self.settings = trigger, subject, settings
-        self.scheduler, self.history = scheduler, history
-        self.a = trigger.attributes
-        self.day = scheduler.local_day(trigger.at)
-
-    def visit(self, key: str, visit_type: str, window: Window, seller: str | None, branch: str | None,
-              rules: list[str], **meta: Any) -> PlannedVisit:
-        excluded = [seller] if seller else []
-        return PlannedVisit(
-            key=key, visit_type=visit_type, owner=assign_owner(self.settings, self.subject.id, excluded, self.history),
-            owner_role="agent", excluded_staff=excluded, excluded_roles=list(SALES_ROLES),
-            department=self.settings.callback_department, branch=branch, channel="phone",
-            meta={"seller": seller, "branch": branch, "fallback": fallback_channel(self.settings, self.subject),
-                  "rules": rules,
-                  **{k: v for k, v in meta.items() if v is not None}},
-            **window.fields())
-
-    def special(self) -> Window:
-        """F3/F7: no frequency rule in seed 004; handled like an opinion, within N working days."""
-        return self.scheduler.window(self.trigger.at, 0, self.settings.special_due_workdays, workdays=True)
-
-    # -- wealth management ------------------------------------------------------------------------
-    def contract_signed(self) -> list:
-        a, s = self.a, self.settings
-        # F1: within 5 working days of signing (make-up workdays count, holidays do not) and never
-        # later than one calendar month after it.
-        cap = add_months(self.day, s.new_contract_cap_months)
-        first = self.scheduler.window(self.trigger.at, 0, s.new_contract_due_workdays, workdays=True, cap=cap)
-        out = [self.visit("new", "new_contract", first, a["advisor"], a["branch"], ["F1"], product=a["product"],
-                          contract=a.get("contract"), cap=cap.isoformat())]
-        # F2: at least once in every contract year, in the window before each anniversary.
-        for year in range(1, (a.get("term_years") or s.continuing_years) + 1):
-            anniversary = add_months(self.day, 12 * year)
-            due_days = (anniversary - self.day).days
-            w = self.scheduler.window(self.trigger.at, max(0, due_days - s.continuing_window_days), due_days,
-                                      cap=anniversary)
-            out.append(self.visit(f"year{year}", "continuing", w, a["advisor"], a["branch"], ["F2"],
-                                  product=a["product"], contract=a.get("contract"), contract_year=year))
-        return out
-
-    def _contract_origin(self) -> dict:
-        return origin(self.history, self.subject.id, ("contract_signed",), "contract", self.a.get("contract"))
-
-    def agreement_changed(self) -> list:
-        o = self._contract_origin()
-        change = self.a["change"]
-        return [self.visit("change", "agreement_change", self.special(), self.a.get("advisor") or o.get("advisor"),
-                           self.a.get("branch") or o.get("branch"), ["F3"], change=change,
-                           change_kind=change if change in ("commission_rate", "validity") else "other",
-                           contract=self.a.get("contract") or o.get("contract"))]
-
-    def contract_terminated(self) -> list:
-        o = self._contract_origin()
-        return [self.visit("termination", "termination", self.special(), self.a.get("advisor") or o.get("advisor"),
-                           self.a.get("branch") or o.get("branch"), ["F3"], stated_reason=self.a.get("reason"),
-                           contract=self.a.get("contract") or o.get("contract"))]
-
-    def complaint_handled(self) -> list:
-        a = self.a
-        if a.get("policy"):
-            o = origin(self.history, self.subject.id, ("policy_issued",), "policy", a["policy"])
-        elif a.get("contract"):
-            o = self._contract_origin()
-        else:
-            o = origin(self.history, self.subject.id, ("contract_signed", "policy_issued"), None, None)
-        seller = a.get("advisor") or o.get("advisor") or o.get("agent")
-        return [self.visit("complaint", "complaint", self.special(), seller, a.get("branch") or o.get("branch"),
-                           ["F3", "G12"], category=a["category"], contract=a.get("contract"),
-                           policy=a.get("policy"))]
-
-    # -- insurance ------------------------------------------------------------------------------------
-    def policy_issued(self) -> list:
-        a = self.a
-        days = a.get("cooling_off_days") or self.settings.cooling_off_days
-        last = self.day + timedelta(days=days)  # F4: the last day of the cooling-off period (犹豫期)
-        # due: the last calling day inside the cooling-off period (a holiday end moves it earlier)
-        w = self.scheduler.window(self.trigger.at, 0, days, cap=last)
-        return [self.visit("policy", "new_policy", w, a["agent"], a["branch"], ["F4"], policy=a.get("policy"),
-                           product=a.get("product"), sales_channel=a["sales_channel"], cooling_off_days=days,
-                           cooling_off_until=self.scheduler.end_of(last).isoformat())]
-
-    def _policy_event(self, key: str, visit_type: str) -> list:
-        a = self.a
-        o = origin(self.history, self.subject.id, ("policy_issued",), "policy", a.get("policy"))
-        return [self.visit(key, visit_type, self.special(), a.get("agent") or o.get("agent"),
-                           a.get("branch") or o.get("branch"), ["F7"], policy=a.get("policy") or o.get("policy"),
-                           detail=a.get("detail"))]
-
-    def policy_changed(self) -> list:
-        return self._policy_event("service", "policy_service")
-
-    def policy_lapsed(self) -> list:
-        return self._policy_event("lapsed", "lapsed_policy")
-
-    def claim_settled(self) -> list:
-        return self._policy_event("claim", "claim")
-
-    def agent_departed(self) -> list:
-        a = self.a
-        o = origin(self.history, self.subject.id, ("policy_issued",), "policy", a["policies"][0])
-        return [self.visit("orphan", "orphan_policy", self.special(), a["agent"], a.get("branch") or o.get("branch"),
-                           ["F7", "G9"], policies=a["policies"])]
+def settings_of(ctx: PlanContext) -> FinanceSettings:
+    s: FinanceSettings = ctx.settings  # the engine hands each plugin its own settings model
+    return s
 
 
-def plan(trigger: Any, subject: Any, settings: Any, scheduler: Any, history: Any) -> list:
-    bare = trigger.kind.split(".", 1)[1]
-    return getattr(Planner(trigger, subject, settings, scheduler, history), bare)()
+def local_day(ctx: PlanContext) -> date:
+    return ctx.scheduler.local_day(ctx.trigger.at)
+
+
+def visit(ctx: PlanContext, key: str, visit_type: str, window: Window, seller: str | None, branch: str | None,
+          rules: list[str], **meta: Any) -> PlannedVisit:
+    """One finance follow-up: G9 exclusions (the seller and the sales role), the call-centre owner, and the
+    F5 fallback channel decided at planning."""
+    s = settings_of(ctx)
+    excluded = [seller] if seller else []
+    return PlannedVisit(
+        key=key, visit_type=visit_type, owner=assign_owner(s, ctx.subject.id, excluded, ctx.history),
+        owner_role="agent", excluded_staff=excluded, excluded_roles=list(SALES_ROLES),
+        department=s.callback_department, branch=branch, channel="phone",
+        meta={"seller": seller, "branch": branch, "fallback": fallback_channel(s, ctx.subject), "rules": rules,
+              **{k: v for k, v in meta.items() if v is not None}},
+        **window.fields())
+
+
+def special(ctx: PlanContext) -> Window:
+    """F3/F7: no frequency rule in seed 004; handled like an opinion, within N working days."""
+    return ctx.scheduler.window(ctx.trigger.at, 0, settings_of(ctx).special_due_workdays, workdays=True)
+
+
+# -- wealth management ----------------------------------------------------------------------------
+def plan_contract_signed(ctx: PlanContext) -> list[PlanItem]:
+    a, s, day = ctx.trigger.attributes, settings_of(ctx), local_day(ctx)
+    # F1: within 5 working days of signing (make-up workdays count, holidays do not) and never
+    # later than one calendar month after it.
+    cap = add_months(day, s.new_contract_cap_months)
+    first = ctx.scheduler.window(ctx.trigger.at, 0, s.new_contract_due_workdays, workdays=True, cap=cap)
+    out: list[PlanItem] = [visit(ctx, "new", "new_contract", first, a["advisor"], a["branch"], ["F1"],
+                                 product=a["product"], contract=a.get("contract"), cap=cap.isoformat())]
+    # F2: at least once in every contract year, in the window before each anniversary.
+    for year in range(1, (a.get("term_years") or s.continuing_years) + 1):
+        anniversary = add_months(day, 12 * year)
+        due_days = (anniversary - day).days
+        w = ctx.scheduler.window(ctx.trigger.at, max(0, due_days - s.continuing_window_days), due_days,
+                                 cap=anniversary)
+        out.append(visit(ctx, f"year{year}", "continuing", w, a["advisor"], a["branch"], ["F2"],
+                         product=a["product"], contract=a.get("contract"), contract_year=year))
+    return out
+
+
+def _contract_origin(ctx: PlanContext) -> dict[str, Any]:
+    return origin(ctx.history, ctx.subject.id, ("contract_signed",), "contract", ctx.trigger.attributes.get("contract"))
+
+
+def plan_agreement_changed(ctx: PlanContext) -> list[PlanItem]:
+    a, o = ctx.trigger.attributes, _contract_origin(ctx)
+    change = a["change"]
+    return [visit(ctx, "change", "agreement_change", special(ctx), a.get("advisor") or o.get("advisor"),
+                  a.get("branch") or o.get("branch"), ["F3"], change=change,
+                  change_kind=change if change in ("commission_rate", "validity") else "other",
+                  contract=a.get("contract") or o.get("contract"))]
+
+
+def plan_contract_terminated(ctx: PlanContext) -> list[PlanItem]:
+    a, o = ctx.trigger.attributes, _contract_origin(ctx)
+    return [visit(ctx, "termination", "termination", special(ctx), a.get("advisor") or o.get("advisor"),
+                  a.get("branch") or o.get("branch"), ["F3"], stated_reason=a.get("reason"),
+                  contract=a.get("contract") or o.get("contract"))]
+
+
+def plan_complaint_handled(ctx: PlanContext) -> list[PlanItem]:
+    a, subject = ctx.trigger.attributes, ctx.subject.id
+    if a.get("policy"):
+        o = origin(ctx.history, subject, ("policy_issued",), "policy", a["policy"])
+    elif a.get("contract"):
+        o = _contract_origin(ctx)
+    else:
+        o = origin(ctx.history, subject, ("contract_signed", "policy_issued"), None, None)
+    seller = a.get("advisor") or o.get("advisor") or o.get("agent")
+    return [visit(ctx, "complaint", "complaint", special(ctx), seller, a.get("branch") or o.get("branch"),
+                  ["F3", "G12"], category=a["category"], contract=a.get("contract"), policy=a.get("policy"))]
+
+
+# -- insurance ----------------------------------------------------------------------------------------
+def plan_policy_issued(ctx: PlanContext) -> list[PlanItem]:
+    a, day = ctx.trigger.attributes, local_day(ctx)
+    days = a.get("cooling_off_days") or settings_of(ctx).cooling_off_days
+    last = day + timedelta(days=days)  # F4: the last day of the cooling-off period (犹豫期)
+    # due: the last calling day inside the cooling-off period (a holiday end moves it earlier)
+    w = ctx.scheduler.window(ctx.trigger.at, 0, days, cap=last)
+    return [visit(ctx, "policy", "new_policy", w, a["agent"], a["branch"], ["F4"], policy=a.get("policy"),
+                  product=a.get("product"), sales_channel=a["sales_channel"], cooling_off_days=days,
+                  cooling_off_until=ctx.scheduler.end_of(last).isoformat())]
+
+
+def _policy_event(key: str, visit_type: str) -> PlanFunction:
+    """F7: policy service (保全), lapse (续期停效) and claim (理赔) share one plan."""
+    def plan(ctx: PlanContext) -> list[PlanItem]:
+        a = ctx.trigger.attributes
+        o = origin(ctx.history, ctx.subject.id, ("policy_issued",), "policy", a.get("policy"))
+        return [visit(ctx, key, visit_type, special(ctx), a.get("agent") or o.get("agent"),
+                      a.get("branch") or o.get("branch"), ["F7"], policy=a.get("policy") or o.get("policy"),
+                      detail=a.get("detail"))]
+
+    return plan
+
+
+def plan_agent_departed(ctx: PlanContext) -> list[PlanItem]:
+    a = ctx.trigger.attributes
+    o = origin(ctx.history, ctx.subject.id, ("policy_issued",), "policy", a["policies"][0])
+    return [visit(ctx, "orphan", "orphan_policy", special(ctx), a["agent"], a.get("branch") or o.get("branch"),
+                  ["F7", "G9"], policies=a["policies"])]
+
+
+PLANS: dict[str, PlanFunction] = {
+    "contract_signed": plan_contract_signed,
+    "agreement_changed": plan_agreement_changed,
+    "contract_terminated": plan_contract_terminated,
+    "complaint_handled": plan_complaint_handled,
+    "policy_issued": plan_policy_issued,
+    "policy_changed": _policy_event("service", "policy_service"),
+    "policy_lapsed": _policy_event("lapsed", "lapsed_policy"),
+    "claim_settled": _policy_event("claim", "claim"),
+    "agent_departed": plan_agent_departed,
+}

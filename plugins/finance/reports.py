@@ -4,17 +4,20 @@ follow-up channel) and `fallback` (F5: home visits + letters against the 10% lim
 fractions in [0, 1]; None when the denominator is 0. Definitions: figures.py."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from huifang.projections.reports import Report, ReportContext
+from huifang.core.plugin_api.reports import Report, ReportContext
 
 from . import figures as fig
+from .settings import FinanceSettings
 
 NAME = "finance"
 DIMS = ("branch", "month", "quarter", "visit_type", "agent")  # --by dims these reports understand
 
 
-def _now(ctx: ReportContext) -> Any:
+def _now(ctx: ReportContext) -> datetime | None:
     return ctx.now or fig.as_of_now()
 
 
@@ -24,18 +27,17 @@ def _items(ctx: ReportContext) -> list[fig.Item]:
     return fig.load(ctx.conn, ctx.tz, ctx.date_from, ctx.date_to, _now(ctx))
 
 
-def _settings(ctx: ReportContext) -> Any:
-    from .settings import FinanceSettings
-
-    s = ctx.app.settings(NAME) if ctx.app is not None and NAME in ctx.app.registry.plugins else None
-    return s if isinstance(s, FinanceSettings) else FinanceSettings()
+def _settings(ctx: ReportContext) -> FinanceSettings:
+    s = ctx.settings(NAME)
+    return s if isinstance(s, FinanceSettings) else FinanceSettings()  # the defaults when not enabled
 
 
-def _grouped(ctx: ReportContext, items: list[fig.Item], figures: Any, total: bool) -> list[dict[str, Any]]:
+def _grouped(ctx: ReportContext, items: list[fig.Item], figures: Callable[[list[fig.Item]], dict[str, Any]],
+             total: bool) -> list[dict[str, Any]]:
     dims = list(ctx.by or [])
     if not dims:
         return [figures(items)] if items else []
-    out = [{**dict(zip(dims, key)), **figures(group)} for key, group in fig.group(items, dims, ctx.tz).items()]
+    out = [{**dict(zip(dims, key, strict=True)), **figures(group)} for key, group in fig.group(items, dims, ctx.tz).items()]
     if total and items:
         out.append({**{d: fig.ALL for d in dims}, **figures(items)})
     return out
@@ -50,7 +52,7 @@ class BranchesReport(Report):
 
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
         target = _settings(ctx).success_target
-        now = fig.ts(_now(ctx)) if _now(ctx) else "9999"
+        now = fig.ts(_now(ctx)) or "9999"
         return _grouped(ctx, _items(ctx), lambda items: fig.branch_figures(items, target, now), total=True)
 
     def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
@@ -77,7 +79,7 @@ class ChannelsReport(Report):
             reached = sum(1 for i in group if i.reached)
             for (channel,), sub in fig.group(group, ["channel"], ctx.tz).items():
                 by_reach = sum(1 for i in group if i.reached_channel == channel)
-                out.append({**dict(zip(dims, key)), "channel": channel, "followups": len(sub),
+                out.append({**dict(zip(dims, key, strict=True)), "channel": channel, "followups": len(sub),
                             "share": fig.rate(len(sub), len(group)), "reached_by_channel": by_reach,
                             "reached_share": fig.rate(by_reach, reached)})
         return out
@@ -99,4 +101,4 @@ class FallbackReport(Report):
         return [f"above the F5 limit: {'; '.join(over)}"] if over else []
 
 
-REPORTS = [BranchesReport, ChannelsReport, FallbackReport]
+REPORTS: list[type[Report]] = [BranchesReport, ChannelsReport, FallbackReport]

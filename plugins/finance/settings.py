@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from huifang.core.contract import Settings
+from huifang.core.plugin_api import Settings
 
 
 class FinanceSettings(Settings):

@@ -2,7 +2,7 @@
 complaint check asks the G13 anomaly question, so a major anomaly is caught whatever the visit."""
 from __future__ import annotations
 
-from huifang.core.contract import Question, SurveyTemplate, VisitType, satisfaction_question
+from huifang.core.plugin_api import Question, SurveyTemplate, VisitType, satisfaction_question
 
 # G13 major anomalies (重大异常), seed 004 art.10; "none" is the normal answer.
 ANOMALIES = ("signed_on_behalf", "traded_on_behalf", "discretionary_mandate", "private_fee", "false_data",

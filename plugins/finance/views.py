@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import Column, MetaData, String, Table, update
 from sqlalchemy.engine import Connection
 
-from huifang.projections.core_views import ts
-from huifang.projections.engine import View
+from huifang.core.plugin_api.views import FollowUpView, ts
 
 FALLBACK_CHANNELS = ("home_visit", "letter")  # F5
 
@@ -26,32 +25,29 @@ finance_followups = Table(
     Column("fallback_channel", String(20)),
 )
 
-P = "huifang:"
 
-
-class FinanceView(View):
+class FinanceView(FollowUpView):
     name = "finance"
     version = 1
     metadata = metadata
-    topics = frozenset(P + t for t in ("FollowUp.Planned", "FollowUp.AttemptRecorded", "FollowUp.ChannelSwitched"))
+    plugin = "finance"
 
-    def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
-        name = type(e).__qualname__
-        oid = str(e.originator_id)
-        t = finance_followups.c
-        if name == "FollowUp.Planned":
-            if e.plugin != "finance":
-                return
-            until = (e.meta or {}).get("cooling_off_until")
-            fallback = e.channel if e.channel in FALLBACK_CHANNELS else None  # planned so (G7 opt-out)
-            conn.execute(finance_followups.insert(), dict(
-                id=oid, code=e.code, cooling_off_until=ts(datetime.fromisoformat(until)) if until else None,
-                fallback_at=ts(e.timestamp) if fallback else None, fallback_channel=fallback))
-        elif name == "FollowUp.AttemptRecorded":
-            if e.outcome == "reached":
-                conn.execute(update(finance_followups).where(t.id == oid, t.reached_at.is_(None)).values(
-                    reached_at=ts(e.timestamp), reached_channel=e.channel))
-        elif name == "FollowUp.ChannelSwitched":
-            if e.channel in FALLBACK_CHANNELS:
-                conn.execute(update(finance_followups).where(t.id == oid, t.fallback_at.is_(None)).values(
-                    fallback_at=ts(e.timestamp), fallback_channel=e.channel))
+    def planned(self, conn: Connection, e: Any) -> None:
+        until = (e.meta or {}).get("cooling_off_until")
+        fallback = e.channel if e.channel in FALLBACK_CHANNELS else None  # planned so (G7 opt-out)
+        conn.execute(finance_followups.insert(), dict(
+            id=str(e.originator_id), code=e.code,
+            cooling_off_until=ts(datetime.fromisoformat(until)) if until else None,
+            fallback_at=ts(e.timestamp) if fallback else None, fallback_channel=fallback))
+
+    def attempt(self, conn: Connection, e: Any) -> None:
+        if e.outcome == "reached":
+            t = finance_followups.c
+            conn.execute(update(finance_followups).where(t.id == str(e.originator_id), t.reached_at.is_(None))
+                         .values(reached_at=ts(e.timestamp), reached_channel=e.channel))
+
+    def channel_switched(self, conn: Connection, e: Any) -> None:
+        if e.channel in FALLBACK_CHANNELS:
+            t = finance_followups.c
+            conn.execute(update(finance_followups).where(t.id == str(e.originator_id), t.fallback_at.is_(None))
+                         .values(fallback_at=ts(e.timestamp), fallback_channel=e.channel))

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from huifang.core.contract import PlannedVisit
+from huifang.core.plugin_api import FollowUpInfo, PlannedVisit, Scheduler
 
+from .settings import MedicalSettings
 from .surveys import CHRONIC_VISIT
 
 CONCERN, SAME, GOOD = "shorter", "same", "longer"
@@ -56,7 +57,7 @@ def move(ladder: list[int], current: int, how: str) -> int:
     return ladder[idx]
 
 
-def first_step(condition: str, phase: str, settings: Any) -> Step:
+def first_step(condition: str, phase: str, settings: MedicalSettings) -> Step:
     """The first call of an enrolment (chronic_enrolment.phase)."""
     if condition == "hypertension":
         days = settings.hypertension_early_days if phase == "early" else settings.hypertension_stable_days
@@ -67,7 +68,7 @@ def first_step(condition: str, phase: str, settings: Any) -> Step:
 
 
 def next_step(meta: dict[str, Any], answers: dict[str, Any] | None, anchor: date, start: date,
-              settings: Any) -> Step:
+              settings: MedicalSettings) -> Step:
     """The interval after a call with curve `meta`, answered with `answers` (None = missed), made on local
     day `anchor`, of a curve that started on local day `start`."""
     how = verdict(answers)
@@ -84,7 +85,7 @@ def next_step(meta: dict[str, Any], answers: dict[str, Any] | None, anchor: date
     return Step(move(settings.diabetes_intervals, current, how), "maintenance")
 
 
-def _ht_phase(days: int, settings: Any) -> str:
+def _ht_phase(days: int, settings: MedicalSettings) -> str:
     return "early" if days < settings.hypertension_stable_days else "stable"
 
 
@@ -95,9 +96,9 @@ def curve_meta(condition: str, seq: int, step: Step, start: datetime | str, miss
             "previous": previous}
 
 
-def plan_call(condition: str, seq: int, step: Step, anchor: datetime, start: datetime | str, scheduler: Any,
-              settings: Any, *, owner: str | None, department: str, missed: int = 0, previous: str | None = None,
-              extra: dict[str, Any] | None = None) -> PlannedVisit:
+def plan_call(condition: str, seq: int, step: Step, anchor: datetime, start: datetime | str,
+              scheduler: Scheduler, settings: MedicalSettings, *, owner: str | None, department: str,
+              missed: int = 0, previous: str | None = None, extra: dict[str, Any] | None = None) -> PlannedVisit:
     """The next call of the curve: opens `interval` days after the anchor, open for a share of it."""
     slack = max(1, int(step.interval * settings.chronic_window_share + 0.5))
     w = scheduler.window(anchor, step.interval, step.interval + slack)
@@ -108,8 +109,8 @@ def plan_call(condition: str, seq: int, step: Step, anchor: datetime, start: dat
                         meta=meta, **w.fields())
 
 
-def failed_attempts(followup: Any) -> int:
-    """Attempts that did not reach the subject; None if the subject was reached or refused."""
+def failed_attempts(followup: FollowUpInfo) -> int:
+    """Attempts that did not reach the subject; -1 if the subject was reached or refused."""
     outcomes = [a.get("outcome") for a in followup.attempts]
     if "reached" in outcomes or "refused" in outcomes:
         return -1

@@ -4,13 +4,14 @@ chronic-disease enrolments and health checks with abnormal findings, then the nu
 realistic outcome mix; chronic curves and re-examination reminders are followed as they are planned."""
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
-from huifang.core import clock
-from huifang.core.demo import person_name, phone, work
-from huifang.core.domain import FollowUp, Ticket, Trigger
-from huifang.core.errors import HuifangError
+from huifang.core.plugin_api import DemoApp, FollowUpInfo, HuifangError, NotFound, clock
+from huifang.core.plugin_api.demo import at, person_name, phone, work
+
+from .reactions import ticket_categories
 
 WARDS = {"cardiology": ["CHD", "heart_failure", "hypertension"], "endocrinology": ["diabetes_t2", "thyroid"],
          "orthopaedics": ["fracture", "knee_replacement"], "general_surgery": ["appendectomy", "hernia"]}
@@ -25,11 +26,11 @@ MIX = {"discharge": 0.45, "outpatient": 0.25, "chronic": 0.10, "health_check": 0
 SATISFACTION_MIX = {"default": [72, 18, 7, 3], "orthopaedics": [58, 24, 12, 6]}
 
 
-def pick(rng: Any, weights: dict[str, float]) -> str:
+def pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), list(weights.values()))[0]
 
 
-def answers(fu: FollowUp, rng: Any) -> dict:
+def answers(fu: FollowUpInfo, rng: random.Random) -> dict[str, Any]:
     """Plausible answers for each visit type's survey."""
     sym = rng.choices(["none", "mild", "worrying"], [80, 16, 4])[0]
     sat = rng.choices(["满意", "较满意", "基本满意", "不满意"],
@@ -37,7 +38,7 @@ def answers(fu: FollowUp, rng: Any) -> dict:
     adherence = rng.choices(["good", "partial", "poor"], [70, 20, 10])[0]
     vt = fu.visit_type
     if vt in ("discharge_first", "outpatient_first"):
-        out = {"recovery": rng.choices(range(3, 11), [2, 3, 6, 10, 18, 26, 22, 13])[0], "adherence": adherence,
+        out: dict[str, Any] = {"recovery": rng.choices(range(3, 11), [2, 3, 6, 10, 18, 26, 22, 13])[0], "adherence": adherence,
                "symptoms": sym, "satisfaction": sat}
         if rng.random() < 0.15:
             out["suggestion"] = rng.choice(["希望缩短出院结算等候时间", "病房夜间噪音大", "护士讲解很耐心", "停车不方便"])
@@ -57,7 +58,7 @@ def answers(fu: FollowUp, rng: Any) -> dict:
     return {"satisfaction": sat}
 
 
-def staff(app: Any, rng: Any) -> dict[str, list[str]]:
+def staff(app: DemoApp, rng: random.Random) -> dict[str, list[str]]:
     app.add_staff("med-director", "护理部主任 " + person_name(rng), "manager", "nursing", None)
     teams: dict[str, list[str]] = {}
     for ward in [*WARDS, "chronic_care", "health_management"]:
@@ -72,15 +73,15 @@ def staff(app: Any, rng: Any) -> dict[str, list[str]]:
     return teams
 
 
-def build(app: Any, rng: Any, start: Any, end: Any, size: int) -> dict:
-    with clock.at(start):
+def build(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size: int) -> dict[str, Any]:
+    with at(start):
         teams = staff(app, rng)
     span = (end - start).total_seconds()
-    events: list[tuple[Any, str, str, dict, str]] = []  # (when, kind, subject, attributes, trigger id)
-    subjects: list[tuple[Any, str]] = []
+    events: list[tuple[datetime, str, str, dict[str, Any], str]] = []  # (when, kind, subject, attributes, id)
+    subjects: list[tuple[datetime, str]] = []
     n_trig = 0
 
-    def add(when: Any, kind: str, sid: str, attrs: dict) -> None:
+    def add(when: datetime, kind: str, sid: str, attrs: dict[str, Any]) -> None:
         nonlocal n_trig
         if when < end:
             n_trig += 1
@@ -124,56 +125,88 @@ def build(app: Any, rng: Any, start: Any, end: Any, size: int) -> dict:
                 add(when + timedelta(days=rng.randint(10, 70)), "medical.outpatient_visit", sid,
                     {"department": "general_medicine", "specialist": False, "first_visit": False})
     for when, sid in subjects:
-        with clock.at(when - timedelta(minutes=5)):
+        with at(when - timedelta(minutes=5)):
             app.add_subject(sid, person_name(rng), [phone(rng)], None, None,
                             {"insurance_no": f"YB{rng.randint(10**8, 10**9)}", "age": rng.randint(18, 88)})
-    codes: list[str] = []
-    triggers: list[str] = []
+    planned: dict[str, list[str]] = {}  # trigger id -> its follow-ups, in the order they were planned
     for when, kind, sid, attrs, tid in sorted(events, key=lambda e: e[0]):
-        with clock.at(when):
+        with at(when):
             _, fus, _ = app.receive_trigger(kind, sid, attrs, trigger_id=tid)
-        triggers.append(tid)
-        codes += [f.code for f in fus]
+        planned[tid] = [f.code for f in fus]
+    given: dict[str, tuple[dict[str, Any], datetime]] = {}  # follow-up -> its answers and when they were given
+
+    def answer(fu: FollowUpInfo, rng: random.Random) -> dict[str, Any]:
+        given[fu.id] = (answers(fu, rng), clock.now())
+        return given[fu.id][0]
+
     counts = {"completed": 0, "lost": 0, "attempts": 0, "open": 0}
-    done: set[str] = set()
-    todo = codes
+    todo = [c for codes in planned.values() for c in codes]
     for n in range(80):  # follow the curves and reminders as completions plan them
         # a curve call is rarely left undone: the chronic-care team works from a fixed list
-        for k, v in work(app, todo, rng, end, answers, skip_share=0.08 if n == 0 else 0.02).items():
+        for k, v in work(app, todo, rng, end, answer, skip_share=0.08 if n == 0 else 0.02).items():
             counts[k] += v
-        done.update(todo)
-        touched = sorted({c.split("-")[0] for c in todo})  # trigger ids have no '-'
-        todo = [c for t in touched for c in app.load(Trigger, t, "trigger").followups
-                if c not in done and "-recheck" not in c]
+        todo = [c for c in (planned_next(app, code) for code in sorted(todo, key=trigger_of)) if c]
+        for c in todo:
+            planned[trigger_of(c)].append(c)
         if not todo:
             break
-    counts["tickets"], counts["tickets_resolved"] = handle_tickets(app, rng, triggers, end)
-    total = len({c for t in triggers for c in app.load(Trigger, t, "trigger").followups})
-    return {"subjects": size, "triggers": len(triggers), "followups": total, **counts}
+    counts["tickets"], counts["tickets_resolved"], rechecks = handle_tickets(app, rng, planned, given, end)
+    total = sum(len(codes) for codes in planned.values()) + rechecks
+    return {"subjects": size, "triggers": len(planned), "followups": total, **counts}
 
 
-def handle_tickets(app: Any, rng: Any, triggers: list[str], end: Any) -> tuple[int, int]:
-    """G12: departments answer most tickets within the day; the nurse confirms with the subject (二次回访)."""
-    opened = resolved = 0
-    for t in triggers:
-        for code in app.load(Trigger, t, "trigger").followups:
-            fu = app.load(FollowUp, code, "follow-up")
-            for tk in fu.tickets:
+def trigger_of(code: str) -> str:
+    """Follow-up ids are '<trigger id>-<key>' and the demo's trigger ids have no '-'."""
+    return code.split("-")[0]
+
+
+def planned_next(app: DemoApp, code: str) -> str | None:
+    """The follow-up a worked one planned, if any: the curve's next call (M3/M4, also after a missed
+    call) or the re-examination reminder (M5) — keys this plugin gives them (reactions.py)."""
+    fu = app.followup_info(code)
+    if fu.meta.get("curve"):
+        key = f"c{int(fu.meta.get('seq') or 1) + 1}"
+    elif fu.visit_type == "health_check_recall":
+        key = "reminder"
+    else:
+        return None
+    try:
+        return app.followup_info(f"{fu.trigger}-{key}").id
+    except NotFound:
+        return None
+
+
+def handle_tickets(app: DemoApp, rng: random.Random, planned: dict[str, list[str]],
+                   given: dict[str, tuple[dict[str, Any], datetime]], end: datetime) -> tuple[int, int, int]:
+    """G12: departments answer most tickets within the day; the nurse confirms with the subject (二次回访).
+    The tickets of a completed follow-up are those its answers opened (M7, G16), numbered by the engine
+    'TK-<follow-up>-<n>'. Returns (tickets, resolved, second follow-ups planned)."""
+    opened = resolved = rechecks = 0
+    for codes in planned.values():
+        for code in codes:
+            if code not in given:
+                continue
+            answered, completed_at = given[code]
+            n = len(ticket_categories(answered))
+            if not n or app.followup_info(code).status != "completed":  # answered, but not saved
+                continue
+            for i in range(1, n + 1):
                 opened += 1
-                ticket = app.load(Ticket, tk, "ticket")
-                when = fu.closed_at + timedelta(hours=rng.randint(2, 20))
+                when = completed_at + timedelta(hours=rng.randint(2, 20))
                 if rng.random() > 0.8 or when + timedelta(hours=3) >= end:
                     continue
                 try:
-                    with clock.at(when):
-                        _, second = app.resolve_ticket(ticket.code, rng.choice(
+                    with at(when):
+                        _, second = app.resolve_ticket(f"TK-{code}-{i}", rng.choice(
                             ["医生已电话指导，安排复诊", "已向科室反馈并改进", "已预约专家门诊"]), actor="med-director")
-                    actor = second.owner or "cli"
-                    with clock.at(when + timedelta(hours=1)):
-                        app.record_attempt(second.code, second.channel, "reached", actor=actor)
-                        app.complete(second.code, {"resolved": rng.choices(["yes", "no"], [88, 12])[0],
-                                                   "satisfaction": rng.choice(["满意", "较满意"])}, actor=actor)
+                    rechecks += 1
+                    info = app.followup_info(second.code)
+                    actor = info.owner or "cli"
+                    with at(when + timedelta(hours=1)):
+                        app.record_attempt(info.id, info.channel, "reached", actor=actor)
+                        app.complete(info.id, {"resolved": rng.choices(["yes", "no"], [88, 12])[0],
+                                               "satisfaction": rng.choice(["满意", "较满意"])}, actor=actor)
                     resolved += 1
                 except HuifangError:
                     continue
-    return opened, resolved
+    return opened, resolved, rechecks

@@ -4,12 +4,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from huifang.core import contract
-from huifang.core.contract import PlannedVisit, Skip
+from huifang.core.plugin_api import (
+    OPEN,
+    CloseFollowUp,
+    History,
+    PlanContext,
+    PlanFunction,
+    PlanItem,
+    PlannedVisit,
+    Skip,
+)
 
 from . import curve
+from .settings import MedicalSettings
 
-OPEN = ("planned", "due", "overdue")
 FINDING_ADVICE = {  # M5: what the targeted call is about, per abnormal item (003 §3)
     "lipids": "diet low in fat, exercise; re-check lipids in 3 months",
     "glucose": "re-check fasting glucose / HbA1c; endocrinology clinic",
@@ -25,35 +33,37 @@ FINDING_ADVICE = {  # M5: what the targeted call is about, per abnormal item (00
 }
 
 
-def recovery_template(diagnosis: str | None, surgery: bool, settings: Any) -> dict[str, Any]:
+def recovery_template(diagnosis: str | None, surgery: bool, settings: MedicalSettings) -> dict[str, Any]:
     """M6: the per-disease template the 0–10 recovery score is judged on."""
     templates = settings.recovery_templates
     name = diagnosis if diagnosis in templates else "surgery" if surgery and "surgery" in templates else "default"
     return {"name": name, "score_guide": list(templates.get(name, []))}
 
 
-def open_curve(history: Any, subject: str, condition: str) -> str | None:
+def open_curve(history: History, subject: str, condition: str) -> str | None:
     """An open call of the subject's curve for this condition (a second enrolment must not fork it)."""
     for row in history.followups(subject):
         meta = row.get("meta") or {}
         if row.get("plugin") == "medical" and meta.get("curve") == condition and row.get("status") in OPEN:
-            return row["code"]
+            return str(row["code"])
     return None
 
 
-def discharge(trigger: Any, settings: Any, scheduler: Any, history: Any) -> list:
+def discharge(ctx: PlanContext) -> list[PlanItem]:
     """M1: first follow-up 7 days after discharge, due within 10, owned by the responsible nurse (M9).
     With a condition it is also call 1 of the chronic curve (M3/M4): its answers set the next interval."""
+    trigger = ctx.trigger
+    settings: MedicalSettings = ctx.settings
     a = trigger.attributes
-    w = scheduler.window(trigger.at, settings.discharge_open_days, settings.discharge_due_days)
+    w = ctx.scheduler.window(trigger.at, settings.discharge_open_days, settings.discharge_due_days)
     meta: dict[str, Any] = {
         "diagnosis": a["diagnosis"], "attending_doctor": a["attending_doctor"], "department": a["department"],
         "surgery": a.get("surgery", False),
         "recovery_template": recovery_template(a["diagnosis"], a.get("surgery", False), settings)}
-    out: list = []
+    out: list[PlanItem] = []
     cond = a.get("condition")
     if cond:
-        existing = open_curve(history, trigger.subject, cond)
+        existing = open_curve(ctx.history, trigger.subject, cond)
         if existing:
             out.append(Skip(key="curve", reason=f"already on the {cond} curve: {existing} continues it (M3/M4)",
                             meta={"followup": existing}))
@@ -64,22 +74,22 @@ def discharge(trigger: Any, settings: Any, scheduler: Any, history: Any) -> list
     return out
 
 
-def outpatient(trigger: Any, settings: Any, scheduler: Any, history: Any) -> list:
+def outpatient(ctx: PlanContext) -> list[PlanItem]:
     """M2: specialist first visit after 7 days, basic department after 10. A visit is also the
     re-examination of an earlier health check (M5): a pending re-examination reminder is cancelled."""
+    trigger = ctx.trigger
+    settings: MedicalSettings = ctx.settings
     a = trigger.attributes
-    out: list = []
-    close = getattr(contract, "CloseFollowUp", None)
-    if close is not None:
-        for row in history.followups(trigger.subject):
-            if row.get("plugin") == "medical" and row.get("visit_type") == "reexam_reminder" \
-                    and row.get("status") in OPEN:
-                out.append(close(followup=row["code"], reason="re-examined at an outpatient visit (M5)"))
+    out: list[PlanItem] = []
+    for row in ctx.history.followups(trigger.subject):
+        if row.get("plugin") == "medical" and row.get("visit_type") == "reexam_reminder" \
+                and row.get("status") in OPEN:
+            out.append(CloseFollowUp(followup=row["code"], reason="re-examined at an outpatient visit (M5)"))
     if not (a["first_visit"] or settings.outpatient_return_visits):
         out.append(Skip(key="1", reason="M2: a return visit (not 初诊) has no routine follow-up"))
         return out
     days = settings.outpatient_specialist_days if a["specialist"] else settings.outpatient_basic_days
-    w = scheduler.window(trigger.at, days, days + settings.outpatient_window_days)
+    w = ctx.scheduler.window(trigger.at, days, days + settings.outpatient_window_days)
     meta = {"department": a["department"], "specialist": a["specialist"], "first_visit": a["first_visit"],
             "attending_doctor": a.get("attending_doctor"), "recovery_template": recovery_template(None, False, settings)}
     out.insert(0, PlannedVisit(key="1", visit_type="outpatient_first", owner=settings.outpatient_owner,
@@ -87,29 +97,33 @@ def outpatient(trigger: Any, settings: Any, scheduler: Any, history: Any) -> lis
     return out
 
 
-def chronic(trigger: Any, settings: Any, scheduler: Any, history: Any) -> list:
+def chronic(ctx: PlanContext) -> list[PlanItem]:
     """M3/M4: the first call of the curve; each completion plans the next."""
+    trigger = ctx.trigger
+    settings: MedicalSettings = ctx.settings
     a = trigger.attributes
     cond = a["condition"]
-    existing = open_curve(history, trigger.subject, cond)
+    existing = open_curve(ctx.history, trigger.subject, cond)
     if existing:
         return [Skip(key="c1", reason=f"already on the {cond} curve: {existing} continues it (M3/M4)",
                      meta={"followup": existing})]
     dept = a.get("department") or settings.chronic_department
     step = curve.first_step(cond, a.get("phase") or "early", settings)
-    return [curve.plan_call(cond, 1, step, trigger.at, trigger.at, scheduler, settings,
+    return [curve.plan_call(cond, 1, step, trigger.at, trigger.at, ctx.scheduler, settings,
                             owner=a.get("responsible_nurse"), department=dept,
                             extra={"department": dept, "attending_doctor": a.get("attending_doctor")})]
 
 
-def health_check(trigger: Any, settings: Any, scheduler: Any, history: Any) -> list:
+def health_check(ctx: PlanContext) -> list[PlanItem]:
     """M5: abnormal findings -> a targeted call once the report is out (003 §3)."""
+    trigger = ctx.trigger
+    settings: MedicalSettings = ctx.settings
     a = trigger.attributes
     findings = list(dict.fromkeys(a["findings"]))
     if not findings:
         return [Skip(key="recall", reason="M5: no abnormal findings, no recall call")]
     dept = a.get("department") or settings.health_check_department
-    w = scheduler.window(trigger.at, settings.health_check_open_days, settings.health_check_due_days)
+    w = ctx.scheduler.window(trigger.at, settings.health_check_open_days, settings.health_check_due_days)
     owner = a.get("responsible_nurse") or settings.health_check_owner
     return [PlannedVisit(key="recall", visit_type="health_check_recall", owner=owner,
                          owner_role="nurse" if owner else None, department=dept,
@@ -117,14 +131,14 @@ def health_check(trigger: Any, settings: Any, scheduler: Any, history: Any) -> l
                                "advice": {f: FINDING_ADVICE.get(f, "") for f in findings}}, **w.fields())]
 
 
-def reexamined_since(history: Any, subject: str, since: datetime, days: int) -> str | None:
+def reexamined_since(history: History, subject: str, since: datetime, days: int) -> str | None:
     """M5: the first outpatient visit within `days` after `since` (the re-examination), if any."""
     for t in history.triggers(subject, kind="medical.outpatient_visit"):
         at = datetime.fromisoformat(t["occurred_at"])
         if since < at and (at - since).days <= days:
-            return t["code"]
+            return str(t["code"])
     return None
 
 
-PLANS = {"discharge": discharge, "outpatient_visit": outpatient, "chronic_enrolment": chronic,
-         "health_check": health_check}
+PLANS: dict[str, PlanFunction] = {"discharge": discharge, "outpatient_visit": outpatient,
+                                  "chronic_enrolment": chronic, "health_check": health_check}

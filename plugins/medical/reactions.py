@@ -5,34 +5,56 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from huifang.core.contract import OpenTicket, PlannedVisit, PlanVisit, Warn
+from huifang.core.plugin_api import (
+    FollowUpInfo,
+    History,
+    OpenTicket,
+    PlannedVisit,
+    PlanVisit,
+    Reaction,
+    Scheduler,
+    Warn,
+)
 
 from . import curve
 from .plans import reexamined_since
+from .settings import MedicalSettings
 
 
-def _department(fu: Any, settings: Any) -> str:
-    return fu.meta.get("department") or fu.trigger_attributes.get("department") or settings.chronic_department
+def _department(fu: FollowUpInfo, settings: MedicalSettings) -> str:
+    return str(fu.meta.get("department") or fu.trigger_attributes.get("department") or settings.chronic_department)
 
 
-def _doctor(fu: Any) -> str | None:
+def _doctor(fu: FollowUpInfo) -> str | None:
     return fu.meta.get("attending_doctor") or fu.trigger_attributes.get("attending_doctor")
 
 
-def _reached_at(fu: Any) -> datetime:
+def _reached_at(fu: FollowUpInfo) -> datetime:
     times = [curve.when(a["at"]) for a in fu.attempts if a.get("outcome") == "reached" and a.get("at")]
     return times[-1] if times else curve.when(fu.window_open)
 
 
-def on_completed(fu: Any, answers: dict[str, Any], settings: Any, scheduler: Any, history: Any) -> list:
-    out: list = []
+def ticket_categories(answers: dict[str, Any]) -> list[str]:
+    """The tickets a survey answer opens, in order: worrying symptoms (M7), dissatisfaction (G16/G12)."""
+    out = []
+    if answers.get("symptoms") == "worrying":
+        out.append("symptoms")
+    if answers.get("satisfaction") == "不满意":
+        out.append("dissatisfied")
+    return out
+
+
+def on_completed(fu: FollowUpInfo, answers: dict[str, Any], settings: MedicalSettings, scheduler: Scheduler,
+                 history: History) -> list[Reaction]:
+    out: list[Reaction] = []
     dept = _department(fu, settings)
     doctor = _doctor(fu)
-    if answers.get("symptoms") == "worrying":  # M7: refer to the clinical department and the doctor
-        out.append(OpenTicket(category="symptoms", department=dept, note="worrying symptoms reported (M7)",
-                              notify=[doctor] if doctor else []))
-    if answers.get("satisfaction") == "不满意":  # G16/G12: dissatisfaction is a problem to handle
-        out.append(OpenTicket(category="dissatisfied", department=dept, note="subject dissatisfied"))
+    for category in ticket_categories(answers):
+        if category == "symptoms":  # M7: refer to the clinical department and the doctor
+            out.append(OpenTicket(category="symptoms", department=dept, note="worrying symptoms reported (M7)",
+                                  notify=[doctor] if doctor else []))
+        else:  # G16/G12: dissatisfaction is a problem to handle
+            out.append(OpenTicket(category="dissatisfied", department=dept, note="subject dissatisfied"))
     if fu.meta.get("curve"):
         if fu.meta.get("previous") and answers.get("previous_effect") == "no_previous_call":
             out.append(Warn(message=f"M4: {fu.id} follows {fu.meta['previous']}: record how that call's advice "
@@ -43,8 +65,9 @@ def on_completed(fu: Any, answers: dict[str, Any], settings: Any, scheduler: Any
     return out
 
 
-def on_attempt(fu: Any, attempt: dict[str, Any], settings: Any, scheduler: Any) -> list:
-    """A curve call that cannot be made must not end the curve (G5 attempts first); a refusal ends it."""
+def on_attempt(fu: FollowUpInfo, attempt: dict[str, Any], settings: MedicalSettings,
+               scheduler: Scheduler) -> list[Reaction]:
+    """A curve call that cannot be made must not end the curve (G5 attempts first); a refusal ends it (G7)."""
     if not fu.meta.get("curve"):
         return []
     if attempt.get("outcome") == "refused":
@@ -66,8 +89,9 @@ def on_attempt(fu: Any, attempt: dict[str, Any], settings: Any, scheduler: Any) 
     return out
 
 
-def next_call(fu: Any, answers: dict[str, Any] | None, anchor: datetime, missed: int, settings: Any,
-              scheduler: Any) -> list:
+def next_call(fu: FollowUpInfo, answers: dict[str, Any] | None, anchor: datetime, missed: int,
+              settings: MedicalSettings, scheduler: Scheduler) -> list[Reaction]:
+    """M3/M4: the curve's next call, its interval set by this call's answers (None: missed)."""
     meta = fu.meta
     start = curve.when(meta["curve_start"])
     step = curve.next_step(meta, answers, scheduler.local_day(anchor), scheduler.local_day(start), settings)
@@ -78,7 +102,8 @@ def next_call(fu: Any, answers: dict[str, Any] | None, anchor: datetime, missed:
     return [PlanVisit(visit=visit)]
 
 
-def reexam_reminder(fu: Any, answers: dict[str, Any], settings: Any, scheduler: Any, history: Any) -> list:
+def reexam_reminder(fu: FollowUpInfo, answers: dict[str, Any], settings: MedicalSettings, scheduler: Scheduler,
+                    history: History) -> list[Reaction]:
     """M5: not re-examined yet (and no outpatient visit since the check) -> a reminder call later."""
     if answers.get("reexamined") == "yes":
         return []
@@ -88,7 +113,7 @@ def reexam_reminder(fu: Any, answers: dict[str, Any], settings: Any, scheduler: 
     anchor = _reached_at(fu)
     days = settings.reexam_reminder_days
     w = scheduler.window(anchor, days, days + settings.health_check_due_days - settings.health_check_open_days)
-    meta = {k: fu.meta[k] for k in ("department", "findings", "check_at", "advice") if k in fu.meta}
+    meta: dict[str, Any] = {k: fu.meta[k] for k in ("department", "findings", "check_at", "advice") if k in fu.meta}
     return [PlanVisit(visit=PlannedVisit(key="reminder", visit_type="reexam_reminder", owner=fu.owner,
                                          owner_role="nurse" if fu.owner else None,
                                          department=meta.get("department"), meta=meta, **w.fields()))]

@@ -10,11 +10,20 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from huifang.core.contract import SATISFACTION
-from huifang.projections.core_reports import LEVEL_KEYS, followup_records, rate_figures
-from huifang.projections.core_views import followups, tickets, triggers
-from huifang.projections.reports import Report, ReportContext, ratio, steps_below
+from huifang.core.plugin_api import CLOSED, OPEN, SATISFACTION, Status
+from huifang.core.plugin_api.reports import (
+    LEVEL_KEYS,
+    Record,
+    Report,
+    ReportContext,
+    followup_records,
+    rate_figures,
+    ratio,
+    steps_below,
+)
+from huifang.core.plugin_api.views import followups, tickets, triggers
 
+from .settings import MedicalSettings
 from .views import answers
 
 PLUGIN = "medical"
@@ -27,8 +36,9 @@ def mean(values: list[float]) -> float | None:
 class _Medical(Report):
     """Helpers shared by the medical reports (the engine's ReportContext does the time arithmetic)."""
 
-    def settings(self, ctx: ReportContext) -> Any:
-        return ctx.app.settings(PLUGIN)
+    def settings(self, ctx: ReportContext) -> MedicalSettings:
+        settings: MedicalSettings = ctx.settings(PLUGIN)
+        return settings
 
     def skip(self, ctx: ReportContext) -> bool:
         """Another plugin asked for (`--plugin finance`): the hospital's reports have nothing to say."""
@@ -40,7 +50,7 @@ class _Medical(Report):
             return ctx.date_from is None and ctx.date_to is None
         return (ctx.date_from is None or d >= ctx.date_from) and (ctx.date_to is None or d <= ctx.date_to)
 
-    def records(self, ctx: ReportContext, *extra: Any) -> list[Any]:
+    def records(self, ctx: ReportContext, *extra: Any) -> list[Record]:
         """The medical follow-ups of the period (deadline in [--from, --to], like the engine's rates)."""
         f = followups.c
         return followup_records(ctx, extra=[f.plugin == PLUGIN, *extra])
@@ -48,7 +58,7 @@ class _Medical(Report):
 
 class NursesReport(_Medical):
     """M9 (000 §8): the head nurse sees each responsible nurse's callback rate, with the engine's G15
-    definitions (projections.core_reports.rate_figures) so it matches `huifang report rates --by agent`."""
+    definitions (plugin_api.reports.rate_figures) so it matches `huifang report rates --by agent`."""
 
     name = "nurses"
     title = "责任护士回访率 Callback rate per responsible nurse (M9)"
@@ -63,7 +73,7 @@ class NursesReport(_Medical):
         f = followups.c
         # due by now: deadline passed, or already closed (a call done early counts as done)
         recs = self.records(ctx, f.owner.is_not(None),
-                            or_(f.due < ctx.now_ts(), f.status.in_(("completed", "lost", "cancelled"))))
+                            or_(f.due < ctx.now_ts(), f.status.in_(sorted(CLOSED - {Status.EXEMPT}))))
         groups: dict[tuple, list[Any]] = defaultdict(list)
         withdrawn: dict[tuple, int] = defaultdict(int)
         for r in recs:
@@ -73,17 +83,17 @@ class NursesReport(_Medical):
                 continue
             groups[key].append(r.row)
         now = ctx.now_ts()
-        step = getattr(settings, "kpi_step", 0.05)
+        step = settings.kpi_step
         out = []
         for key in withdrawn:
             groups.setdefault(key, [])
         for key, rows in groups.items():
             nurse = key[0]
-            staff = ctx.app.find_staff(nurse)
+            staff = ctx.staff(nurse)
             figures = rate_figures(rows, now)
             out.append({
-                "nurse": nurse, "name": staff.name if staff else None, "ward": staff.dept if staff else None,
-                "head_nurse": staff.reports_to if staff else None, **dict(zip(ctx.by, key[1:])),
+                "nurse": nurse, "name": staff.get("name") if staff else None, "ward": staff["dept"] if staff else None,
+                "head_nurse": staff["reports_to"] if staff else None, **dict(zip(ctx.by, key[1:], strict=True)),
                 **{k: figures[k] for k in ("due", "completed", "lost", "cancelled", "open", "overdue", "on_time",
                                            "callback_rate", "on_time_rate")},
                 "cancelled_before_contact": withdrawn.get(key, 0),
@@ -126,13 +136,13 @@ class DepartmentsReport(_Medical):
         t = tickets.c
         dissatisfied: dict[str, int] = defaultdict(int)
         open_tickets: dict[str, int] = defaultdict(int)
-        for r in ctx.conn.execute(select(t.department, t.category, t.status, t.opened_at).where(t.plugin == PLUGIN)):
-            if not self.wanted(ctx, r.opened_at):
+        for tk in ctx.conn.execute(select(t.department, t.category, t.status, t.opened_at).where(t.plugin == PLUGIN)):
+            if not self.wanted(ctx, tk.opened_at):
                 continue
-            if r.category == "dissatisfied":
-                dissatisfied[r.department] += 1
-            if r.status != "closed":
-                open_tickets[r.department] += 1
+            if tk.category == "dissatisfied":
+                dissatisfied[tk.department] += 1
+            if tk.status != "closed":
+                open_tickets[tk.department] += 1
         out = []
         for key, levels in groups.items():
             dept = key[0]
@@ -141,7 +151,7 @@ class DepartmentsReport(_Medical):
             flagged = n >= settings.satisfaction_min_answers and share is not None \
                 and share < settings.satisfaction_threshold
             out.append({
-                "department": dept, **dict(zip(ctx.by, key[1:])), "responses": n,
+                "department": dept, **dict(zip(ctx.by, key[1:], strict=True)), "responses": n,
                 **{LEVEL_KEYS[lv]: levels.count(lv) for lv in SATISFACTION},
                 "satisfied_share": share, "threshold": settings.satisfaction_threshold, "flagged": flagged,
                 "action": "explain the causes (M8)" if flagged else "",
@@ -179,9 +189,9 @@ class EffectReport(_Medical):
         discharges = ctx.conn.execute(select(t.code, t.subject, t.occurred_at, t.attributes).where(
             t.plugin == PLUGIN, t.kind == "medical.discharge")).all()
         visits: dict[str, list[tuple[datetime, dict]]] = defaultdict(list)
-        for r in ctx.conn.execute(select(t.subject, t.occurred_at, t.attributes).where(
+        for v in ctx.conn.execute(select(t.subject, t.occurred_at, t.attributes).where(
                 t.plugin == PLUGIN, t.kind == "medical.outpatient_visit")):
-            visits[r.subject].append((datetime.fromisoformat(r.occurred_at), r.attributes or {}))
+            visits[v.subject].append((datetime.fromisoformat(v.occurred_at), v.attributes or {}))
         by_subject: dict[str, list[datetime]] = defaultdict(list)
         for r in discharges:
             by_subject[r.subject].append(datetime.fromisoformat(r.occurred_at))
@@ -199,7 +209,7 @@ class EffectReport(_Medical):
             fu = first.get(f"{r.code}-1")
             if fu is None:
                 continue
-            overdue = fu.status in ("planned", "due", "overdue") and now is not None and \
+            overdue = fu.status in OPEN and now is not None and \
                 datetime.fromisoformat(fu.due) < now and not fu.reached
             group = "followed_up" if fu.status == "completed" else \
                 "not_followed_up" if fu.status == "lost" or overdue else None
@@ -250,9 +260,9 @@ class ReexaminationReport(_Medical):
         settings = self.settings(ctx)
         t, f, a = triggers.c, followups.c, answers.c
         visits: dict[str, list[datetime]] = defaultdict(list)
-        for r in ctx.conn.execute(select(t.subject, t.occurred_at).where(
+        for v in ctx.conn.execute(select(t.subject, t.occurred_at).where(
                 t.plugin == PLUGIN, t.kind == "medical.outpatient_visit")):
-            visits[r.subject].append(datetime.fromisoformat(r.occurred_at))
+            visits[v.subject].append(datetime.fromisoformat(v.occurred_at))
         reached = {r.trigger for r in ctx.conn.execute(select(f.trigger).where(
             f.plugin == PLUGIN, f.visit_type == "health_check_recall", f.status == "completed"))}
         said_yes = {r.trigger for r in ctx.conn.execute(select(a.trigger).where(a.reexamined == "yes"))}

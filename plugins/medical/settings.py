@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import field_validator, model_validator
 
-from huifang.core.contract import CHANNELS, SATISFACTION, Settings
+from huifang.core.plugin_api import CHANNELS, SATISFACTION, Settings
 
 # Per-disease recovery templates (M6, 000 §1 "根据疾病设定康复评分模板"): what the 0–10 recovery score
 # is judged on. Keyed by diagnosis; "surgery" is used for any surgical discharge without its own entry.
@@ -105,7 +105,7 @@ class MedicalSettings(Settings):
         return v
 
     @model_validator(mode="after")
-    def _entries(self) -> "MedicalSettings":
+    def _entries(self) -> MedicalSettings:
         pairs = (("hypertension_early_days", "hypertension_intervals"),
                  ("hypertension_stable_days", "hypertension_intervals"),
                  ("diabetes_month_one_entry_days", "diabetes_month_one_intervals"),

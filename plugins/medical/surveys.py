@@ -4,7 +4,7 @@ The recovery score is judged on a per-disease template (settings.recovery_templa
 on the follow-up (meta.recovery_template). Chronic calls start with the effect of the previous call (M4)."""
 from __future__ import annotations
 
-from huifang.core.contract import Question, SurveyTemplate, VisitType, satisfaction_question
+from huifang.core.plugin_api import Question, SurveyTemplate, VisitType, satisfaction_question
 
 ADHERENCE = ["good", "partial", "poor"]  # drives the chronic interval (M4)
 SYMPTOMS = ["none", "mild", "worrying"]  # worrying -> ticket + attending doctor (M7)

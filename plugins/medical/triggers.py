@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from huifang.core.contract import TriggerKind
+from huifang.core.plugin_api import TriggerKind
 
 Condition = Literal["diabetes", "hypertension"]
 FINDINGS = ("lipids", "glucose", "blood_pressure", "liver", "nodule", "kidney", "uric_acid", "thyroid", "ecg",
@@ -69,12 +69,20 @@ class HealthCheck(_Attrs):
 KINDS = [
     TriggerKind(name="discharge", attributes=Discharge, rules=["M1", "M6", "M7", "M9", "M3", "M4"],
                 description="inpatient discharged: first follow-up 7–10 days after, by the responsible nurse; "
-                            "condition=diabetes|hypertension also starts the chronic curve"),
+                            "condition=diabetes|hypertension also starts the chronic curve",
+                example={"department": "心内科", "diagnosis": "CHD", "responsible_nurse": "n-wangfang",
+                         "attending_doctor": "dr-lijun", "surgery": False, "condition": "hypertension"}),
     TriggerKind(name="outpatient_visit", attributes=OutpatientVisit, rules=["M2", "M5", "G20"],
                 description="clinic visit: first visit followed up after 7 days (specialist) or 10 days (basic); "
-                            "counts as re-examination after a health check"),
+                            "counts as re-examination after a health check",
+                example={"department": "内分泌科", "specialist": True, "first_visit": True,
+                         "attending_doctor": "dr-zhaomin"}),
     TriggerKind(name="chronic_enrolment", attributes=ChronicEnrolment, rules=["M3", "M4"],
-                description="enrol in the hypertension (M3) or diabetes (M4) curve; adaptive intervals"),
+                description="enrol in the hypertension (M3) or diabetes (M4) curve; adaptive intervals",
+                example={"condition": "diabetes", "phase": "early", "department": "慢病管理中心",
+                         "responsible_nurse": "n-chenjing", "attending_doctor": "dr-zhaomin"}),
     TriggerKind(name="health_check", attributes=HealthCheck, rules=["M5"],
-                description="health check: abnormal findings -> targeted recall call and re-examination reminder"),
+                description="health check: abnormal findings -> targeted recall call and re-examination reminder",
+                example={"findings": ["lipids", "nodule"], "department": "健康管理中心",
+                         "responsible_nurse": "n-liuyan"}),
 ]

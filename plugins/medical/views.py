@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, update
 from sqlalchemy.engine import Connection
 
-from huifang.projections.core_views import ts
-from huifang.projections.engine import View
+from huifang.core.plugin_api.views import FollowUpView, ts
 
 metadata = MetaData()
 answers = Table(
@@ -28,31 +27,28 @@ answers = Table(
     Index("ix_medical_answers_trigger", "trigger"),
 )
 
-P = "huifang:"
 
+class MedicalView(FollowUpView):
+    """One row per medical follow-up; rows exist only for this plugin's follow-ups, so the updates of
+    other plugins' completions and closures touch nothing."""
 
-class MedicalView(View):
     name = "medical"
     version = 1
     metadata = metadata
-    topics = frozenset(P + t for t in ("FollowUp.Planned", "FollowUp.Completed", "FollowUp.Closed"))
+    plugin = "medical"
 
-    def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
-        name = type(e).__qualname__
-        oid = str(e.originator_id)
-        if name == "FollowUp.Planned":
-            if e.plugin == "medical":
-                conn.execute(answers.insert(), dict(
-                    id=oid, code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
-                    visit_type=e.visit_type, status="planned"))
-            return
-        a = answers.c
-        if name == "FollowUp.Completed":  # rows exist only for medical follow-ups: others update nothing
-            got = e.answers or {}
-            recovery = got.get("recovery")
-            conn.execute(update(answers).where(a.id == oid).values(
-                status="completed", completed_at=ts(e.timestamp), answers=got,
-                recovery=int(recovery) if isinstance(recovery, (int, float)) else None,
-                adherence=got.get("adherence"), reexamined=got.get("reexamined")))
-        elif name == "FollowUp.Closed":
-            conn.execute(update(answers).where(a.id == oid).values(status=e.status))
+    def planned(self, conn: Connection, e: Any) -> None:
+        conn.execute(answers.insert(), dict(
+            id=str(e.originator_id), code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
+            visit_type=e.visit_type, status="planned"))
+
+    def completed(self, conn: Connection, e: Any) -> None:
+        got = e.answers or {}
+        recovery = got.get("recovery")
+        conn.execute(update(answers).where(answers.c.id == str(e.originator_id)).values(
+            status="completed", completed_at=ts(e.timestamp), answers=got,
+            recovery=int(recovery) if isinstance(recovery, (int, float)) else None,
+            adherence=got.get("adherence"), reexamined=got.get("reexamined")))
+
+    def closed(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(answers).where(answers.c.id == str(e.originator_id)).values(status=e.status))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
-from typing import Any
+
+from huifang.core.plugin_api import Scheduler, Window
 
 
 def add_months(d: date, n: int) -> date:
@@ -13,11 +14,11 @@ def add_months(d: date, n: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def offset(scheduler: Any, start: datetime, day: date) -> int:
+def offset(scheduler: Scheduler, start: datetime, day: date) -> int:
     """Calendar days from the local day of `start` to `day` (Scheduler.window counts from there)."""
     return (day - scheduler.local_day(start)).days
 
 
-def window_between(scheduler: Any, start: datetime, first: date, last: date) -> Any:
+def window_between(scheduler: Scheduler, start: datetime, first: date, last: date) -> Window:
     """A window opening on `first` and due at the end of `last`, kept as a re-plannable rule of `start`."""
     return scheduler.window(start, offset(scheduler, start, first), offset(scheduler, start, last))

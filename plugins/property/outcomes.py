@@ -2,24 +2,27 @@
 the next home visits (P3) and the resident's sign-off (P10)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from huifang.core import clock
-from huifang.core.contract import OpenTicket, PlanVisit
-from huifang.core.errors import Refused
+from huifang.core.plugin_api import FollowUpInfo, OpenTicket, PlanVisit, Reaction, Refused, Scheduler, clock
 
 from . import plans
+from .settings import PropertySettings
 
 DISSATISFIED = "不满意"
 
+Answers = dict[str, Any]
+Handler = Callable[[FollowUpInfo, Answers, PropertySettings, Scheduler], list[Reaction]]
 
-def on_completed(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+
+def on_completed(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
     handler = HANDLERS.get(fu.visit_type)
-    return handler(fu, answers, s, sched, history) if handler else []
+    return handler(fu, answers, s, sched) if handler else []
 
 
-def complaint(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+def complaint(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
     """P1: a complaint the subject says is not resolved goes back to the complained department; a
     major one (or strong dissatisfaction, G13) as a major ticket."""
     if answers.get("effect") != "not_resolved" and answers.get("satisfaction") != DISSATISFIED:
@@ -34,7 +37,7 @@ def complaint(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
                        notify=[s.manager] if major and s.manager else [])]
 
 
-def repair(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+def repair(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
     """P2: a failed repair is re-dispatched by engineering (ticket) and called back again after the re-work."""
     m = fu.meta
     what = f"{m.get('category', 'repair')} at {m.get('unit', '?')} by {m.get('worker', '?')}"
@@ -48,7 +51,7 @@ def repair(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
     return []
 
 
-def home_visit(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+def home_visit(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
     """P10: the record counts only when the resident confirmed it. P3: completing a visit keeps the
     next `home_visit_horizon` half-years planned, until the household leaves (household_left)."""
     if answers.get("resident_confirmed") != "yes":
@@ -56,7 +59,7 @@ def home_visit(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list
                       f"(--answer resident_confirmed=yes); if they will not sign, leave it open or close it "
                       f"with a reason")
     m = fu.meta
-    out: list = []
+    out: list[Reaction] = []
     problem = answers.get("problem", "none")
     if problem != "none":
         out.append(OpenTicket(category=f"home_{problem}",
@@ -68,11 +71,11 @@ def home_visit(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list
         at = datetime.fromisoformat(registered)
         period = int(m.get("period", 1))
         for k in range(period + 1, period + s.home_visit_horizon + 1):
-            out.append(PlanVisit(visit=plans.home_visit(fu.trigger, at, k, s, sched, unit, fu.owner)))
+            out.append(PlanVisit(visit=plans.home_visit(at, k, s, sched, unit, fu.owner)))
     return out
 
 
-def service(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+def service(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
     """P4–P7: a problem the subject still has becomes a ticket for customer service (G12)."""
     if answers.get("effect") != "no" and answers.get("satisfaction") != DISSATISFIED:
         return []
@@ -81,7 +84,7 @@ def service(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
                        note=f"{problem}: effect {answers.get('effect', '-')}, {answers.get('satisfaction', '-')}")]
 
 
-def renovation(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list:
+def renovation(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
     """P9: a complaint (about the designer, inspector, crew or other) or poor quality -> a ticket for the
     renovation department; the complaint also counts in the per-party complaint rate (report)."""
     who = answers.get("complaint", "none")
@@ -93,7 +96,7 @@ def renovation(fu: Any, answers: dict, s: Any, sched: Any, history: Any) -> list
                        note=(answers.get("problem") or f"{fu.visit_type}: complaint about {who}") + party)]
 
 
-HANDLERS = {
+HANDLERS: dict[str, Handler] = {
     "complaint_callback": complaint,
     "complaint_recheck": complaint,
     "repair_callback": repair,

@@ -1,21 +1,34 @@
 """Plans: the follow-ups each property trigger creates (P1–P7, P9), with skips an auditor can read."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from huifang.core.contract import CloseFollowUp, PlannedVisit, Skip
-from huifang.core.errors import HuifangError, Refused
+from huifang.core.plugin_api import (
+    OPEN,
+    CloseFollowUp,
+    FollowUpInfo,
+    History,
+    HuifangError,
+    PlanContext,
+    PlanFunction,
+    PlanItem,
+    PlannedVisit,
+    Refused,
+    Scheduler,
+    Skip,
+    TriggerInfo,
+)
 
 from .calendar_math import add_months, offset, window_between
 from .sampling import decide
+from .settings import PropertySettings
 
-OPEN = ("planned", "due", "overdue")
 P = "property."
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def staff(history: Any, code: str | None, field: str, role: str | None = None) -> str | None:
+def staff(history: History, code: str | None, field: str, role: str | None = None) -> str | None:
     """A named owner must be registered staff (a typo would leave the follow-up without an owner)."""
     if not code:
         return None
@@ -31,18 +44,24 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _local(scheduler: Any, text: str) -> date:
+def _local(scheduler: Scheduler, text: str) -> date:
     return scheduler.local_day(_when(text))
 
 
-def _attrs(a: dict, *keys: str) -> dict:
+def _settings(ctx: PlanContext) -> PropertySettings:
+    s: PropertySettings = ctx.settings
+    return s
+
+
+def _attrs(a: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: a[k] for k in keys if a.get(k) is not None}
 
 
 # -- P1 complaints ---------------------------------------------------------------------------------
-def complaint(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_complaint(ctx: PlanContext) -> list[PlanItem]:
     """100% callback within 3 days of handling; major -> the manager; general -> the complained
     department's supervisor, and a reproducible sample re-checked by the customer-service supervisor."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     w = sched.window(t.at, 0, s.complaint_due_days)
     meta = _attrs(a, "category", "severity", "dept", "unit", "renovation", "against")
@@ -58,14 +77,15 @@ def complaint(t: Any, s: Any, sched: Any, history: Any) -> list:
                                            "not by the supervisor's re-check sample (P1)",
                      meta={"rule": "P1"})]
     owner = staff(history, a.get("owner"), "--attr owner")
-    out: list = [PlannedVisit(key="callback", visit_type="complaint_callback", owner=owner, owner_role="supervisor",
-                              department=a["dept"], meta=meta, **w.fields())]
+    out: list[PlanItem] = [PlannedVisit(key="callback", visit_type="complaint_callback", owner=owner,
+                                        owner_role="supervisor", department=a["dept"], meta=meta, **w.fields())]
     d = decide(t.id, "complaint_recheck", s.recheck_rate)
     if not d.sampled:
-        return out + [d.skip("recheck", "the supervisor's re-check", "P1")]
+        return [*out, d.skip("recheck", "the supervisor's re-check", "P1")]
     supervisor = staff(history, s.supervisor, "plugins.property.supervisor")
     if supervisor is None and owner:  # the callback owner's own supervisor
-        supervisor = (history.staff(owner) or {}).get("reports_to")
+        boss = history.staff(owner)
+        supervisor = boss["reports_to"] if boss else None
     if supervisor == owner:
         supervisor = None
     out.append(PlannedVisit(key="recheck", visit_type="complaint_recheck", owner=supervisor, owner_role="supervisor",
@@ -75,9 +95,10 @@ def complaint(t: Any, s: Any, sched: Any, history: Any) -> list:
 
 
 # -- P2 repairs ------------------------------------------------------------------------------------
-def repair(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_repair(ctx: PlanContext) -> list[PlanItem]:
     """The dispatch centre calls back a reproducible sample (default 90%) within 3 days; the worker
     who did the repair never does the callback (G9)."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     d = decide(t.id, "repair", s.repair_sample_rate)
     if not d.sampled:
@@ -92,20 +113,18 @@ def repair(t: Any, s: Any, sched: Any, history: Any) -> list:
                          meta={**_attrs(a, "category", "worker", "unit"), "round": 0, **d.meta()}, **w.fields())]
 
 
-def repair_redo(fu: Any, s: Any, sched: Any, now: datetime) -> PlannedVisit:
+def repair_redo(fu: FollowUpInfo, s: PropertySettings, sched: Scheduler, now: datetime) -> PlannedVisit:
     """P2: a failed repair is re-dispatched; its callback is repeated after the re-work (not sampled)."""
-    from datetime import timedelta
-
     n = int(fu.meta.get("round", 0)) + 1
     w = sched.window(now + timedelta(hours=s.ticket_deadline_hours), s.repair_open_days, s.repair_due_days)
-    meta = {k: fu.meta[k] for k in ("category", "worker", "unit") if k in fu.meta}
+    meta: dict[str, Any] = {k: fu.meta[k] for k in ("category", "worker", "unit") if k in fu.meta}
     return PlannedVisit(key=f"redo{n}", visit_type="repair_callback", owner=fu.owner, owner_role="agent",
                         department="dispatch", excluded_staff=[meta["worker"]] if meta.get("worker") else [],
                         meta={**meta, "round": n, "redo_of": fu.id}, **w.fields())
 
 
 # -- P3 households ---------------------------------------------------------------------------------
-def _left_after(history: Any, subject: str, unit: str, since: str) -> bool:
+def _left_after(history: History, subject: str, unit: str, since: str) -> bool:
     for r in history.triggers(subject, P + "household_left"):
         u = (r["attributes"] or {}).get("unit")
         if (u is None or u == unit) and _when(r["occurred_at"]) >= _when(since):
@@ -113,14 +132,14 @@ def _left_after(history: Any, subject: str, unit: str, since: str) -> bool:
     return False
 
 
-def active_registration(history: Any, subject: str, unit: str) -> dict | None:
+def active_registration(history: History, subject: str, unit: str) -> dict[str, Any] | None:
     for r in reversed(history.triggers(subject, P + "household_registered")):
         if (r["attributes"] or {}).get("unit") == unit and not _left_after(history, subject, unit, r["occurred_at"]):
             return r
     return None
 
 
-def home_visit(trigger_id: str, registered_at: datetime, period: int, s: Any, sched: Any, unit: str,
+def home_visit(registered_at: datetime, period: int, s: PropertySettings, sched: Scheduler, unit: str,
                owner: str | None) -> PlannedVisit:
     """Visit `period` (1, 2, …) falls anywhere in its part of the year: two a year = one per half-year."""
     months = 12 // s.home_visits_per_year
@@ -134,7 +153,9 @@ def home_visit(trigger_id: str, registered_at: datetime, period: int, s: Any, sc
                         **w.fields())
 
 
-def household(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_household(ctx: PlanContext) -> list[PlanItem]:
+    """P3: home visits twice a year from registration, `home_visit_horizon` periods planned ahead."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     active = active_registration(history, t.subject, a["unit"])
     if active is not None:
@@ -142,25 +163,28 @@ def household(t: Any, s: Any, sched: Any, history: Any) -> list:
                                                f"and has not left: its home visits continue (P3)",
                      meta={"rule": "P3", "registration": active["code"]})]
     owner = staff(history, a.get("owner"), "--attr owner")
-    return [home_visit(t.id, t.at, k, s, sched, a["unit"], owner) for k in range(1, s.home_visit_horizon + 1)]
+    return [home_visit(t.at, k, s, sched, a["unit"], owner) for k in range(1, s.home_visit_horizon + 1)]
 
 
-def household_left(t: Any, s: Any, sched: Any, history: Any) -> list:
-    """The household left: every open home visit of that unit (or of every unit) is cancelled."""
+def plan_household_left(ctx: PlanContext) -> list[PlanItem]:
+    """P3: the household left: every open home visit of that unit (or of every unit) is cancelled."""
+    t = ctx.trigger
     unit = t.attributes.get("unit")
-    codes = [r["code"] for r in history.followups(t.subject)
+    codes = [r["code"] for r in ctx.history.followups(t.subject)
              if r["trigger_kind"] == P + "household_registered" and r["visit_type"] == "home_visit"
              and r["status"] in OPEN and (unit is None or (r["meta"] or {}).get("unit") == unit)]
     what = f"unit {unit}" if unit else "every unit"
     reason = f"household left {what}" + (f" ({t.attributes['reason']})" if t.attributes.get("reason") else "") + \
         ": home visits stop (P3)"
-    return [CloseFollowUp(followup=c, reason=reason) for c in codes] + [
-        Skip(key="home_visits", reason=f"household left {what}: {len(codes)} open home visit(s) cancelled (P3)",
-             meta={"rule": "P3", "cancelled": codes})]
+    return [*(CloseFollowUp(followup=c, reason=reason) for c in codes),
+            Skip(key="home_visits", reason=f"household left {what}: {len(codes)} open home visit(s) cancelled (P3)",
+                 meta={"rule": "P3", "cancelled": codes})]
 
 
 # -- P4 yearly satisfaction survey -----------------------------------------------------------------
-def satisfaction_survey(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_satisfaction_survey(ctx: PlanContext) -> list[PlanItem]:
+    """P4: every problem raised in the yearly questionnaire is followed up within a week."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     if not a["problems"]:
         return [Skip(key="problems", reason=f"{a['year']} survey raised no problem: nothing to follow up (P4)",
@@ -173,7 +197,9 @@ def satisfaction_survey(t: Any, s: Any, sched: Any, history: Any) -> list:
 
 
 # -- P5 contracted service -------------------------------------------------------------------------
-def service_contract(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_service_contract(ctx: PlanContext) -> list[PlanItem]:
+    """P5: contracted service, mid-term and after the end, each with a one-week window."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     start, end = date.fromisoformat(a["start"]), date.fromisoformat(a["end"])
     d = decide(t.id, "contract", s.contract_sample_rate)
@@ -184,7 +210,7 @@ def service_contract(t: Any, s: Any, sched: Any, history: Any) -> list:
     meta = {**_attrs(a, "service", "unit"), "start": a["start"], "end": a["end"],
             **(d.meta() if s.contract_sample_rate < 1 else {})}
     days = s.contract_window_days
-    out = []
+    out: list[PlanItem] = []
     for key, vt, first in (("midterm", "contract_midterm", mid), ("end", "contract_end", end)):
         w = window_between(sched, t.at, first, date.fromordinal(first.toordinal() + days))
         out.append(PlannedVisit(key=key, visit_type=vt, owner=owner, department=s.service_dept, meta=meta,
@@ -193,7 +219,9 @@ def service_contract(t: Any, s: Any, sched: Any, history: Any) -> list:
 
 
 # -- P6 activities, P7 emergency help --------------------------------------------------------------
-def activity(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_activity(ctx: PlanContext) -> list[PlanItem]:
+    """P6: a sample (default 10%) of participants within one month."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     d = decide(t.id, "activity", s.activity_sample_rate)
     if not d.sampled:
@@ -205,7 +233,9 @@ def activity(t: Any, s: Any, sched: Any, history: Any) -> list:
                          meta={"name": a["name"], "kind": a["kind"], **d.meta()}, **w.fields())]
 
 
-def emergency(t: Any, s: Any, sched: Any, history: Any) -> list:
+def plan_emergency(ctx: PlanContext) -> list[PlanItem]:
+    """P7: within one week of the emergency help."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     d = decide(t.id, "emergency", s.emergency_sample_rate)
     if not d.sampled:
@@ -221,9 +251,10 @@ def emergency(t: Any, s: Any, sched: Any, history: Any) -> list:
 PARTIES = ("designer", "inspector", "crew")
 
 
-def renovation_started(t: Any, s: Any, sched: Any, history: Any) -> list:
-    """At least three follow-ups per project: ~10 days after start, mid-term, at the expected completion.
-    Designer, inspector and crew have an interest in the answers and never do them (G9)."""
+def plan_renovation_started(ctx: PlanContext) -> list[PlanItem]:
+    """P9: at least three follow-ups per project: ~10 days after start, mid-term, at the expected
+    completion. Designer, inspector and crew have an interest in the answers and never do them (G9)."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     start, end = sched.local_day(t.at), date.fromisoformat(a["expected_end"])
     if end <= start:
@@ -241,7 +272,7 @@ def renovation_started(t: Any, s: Any, sched: Any, history: Any) -> list:
                          meta=meta, **sched.window(t.at, o, d).fields()) for key, vt, o, d in plan]
 
 
-def _project(t: Any, history: Any) -> dict:
+def _project(t: TriggerInfo, history: History) -> dict[str, Any]:
     started = history.triggers(t.subject, P + "renovation_started")
     done = {completed_project(r, history, t.subject): r["code"]
             for r in history.triggers(t.subject, P + "renovation_completed")}
@@ -263,7 +294,7 @@ def _project(t: Any, history: Any) -> dict:
     return ongoing[0]
 
 
-def completed_project(row: dict, history: Any, subject: str) -> str | None:
+def completed_project(row: dict[str, Any], history: History, subject: str) -> str | None:
     """The project a renovation_completed trigger closed (named, or resolved and kept in its plan's meta)."""
     named = (row["attributes"] or {}).get("project")
     if named:
@@ -277,9 +308,10 @@ def completed_project(row: dict, history: Any, subject: str) -> str | None:
     return None
 
 
-def renovation_completed(t: Any, s: Any, sched: Any, history: Any) -> list:
-    """The completion visit follows the actual completion: a project finished outside the planned
+def plan_renovation_completed(ctx: PlanContext) -> list[PlanItem]:
+    """P9: the completion visit follows the actual completion: a project finished outside the planned
     window is visited (again) from the actual date; warranty-period spot checks are sampled."""
+    t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     project = _project(t, history)
     pa = project["attributes"] or {}
     owner = staff(history, t.attributes.get("owner"), "--attr owner") or _owner_of(history, t.subject, project["code"])
@@ -287,7 +319,7 @@ def renovation_completed(t: Any, s: Any, sched: Any, history: Any) -> list:
     meta = {**_attrs(pa, "designer", "inspector", "crew", "unit"), "project": project["code"],
             "expected_end": pa.get("expected_end"), "completed_on": actual.isoformat()}
     excluded = [pa[p] for p in PARTIES if pa.get(p)]
-    out: list = []
+    out: list[PlanItem] = []
     planned = [r for r in history.followups(t.subject)
                if r["trigger"] == project["code"] and r["visit_type"] == "renovation_completion"]
     last = planned[-1] if planned else None
@@ -329,22 +361,22 @@ def renovation_completed(t: Any, s: Any, sched: Any, history: Any) -> list:
     return out
 
 
-def _owner_of(history: Any, subject: str, project: str) -> str | None:
+def _owner_of(history: History, subject: str, project: str) -> str | None:
     for r in history.followups(subject):
         if r["trigger"] == project and r["owner"]:
             return r["owner"]
     return None
 
 
-PLANS = {
-    "complaint_handled": complaint,
-    "repair_completed": repair,
-    "household_registered": household,
-    "household_left": household_left,
-    "satisfaction_survey": satisfaction_survey,
-    "service_contract": service_contract,
-    "activity_held": activity,
-    "emergency_aid": emergency,
-    "renovation_started": renovation_started,
-    "renovation_completed": renovation_completed,
+PLANS: dict[str, PlanFunction] = {
+    "complaint_handled": plan_complaint,
+    "repair_completed": plan_repair,
+    "household_registered": plan_household,
+    "household_left": plan_household_left,
+    "satisfaction_survey": plan_satisfaction_survey,
+    "service_contract": plan_service_contract,
+    "activity_held": plan_activity,
+    "emergency_aid": plan_emergency,
+    "renovation_started": plan_renovation_started,
+    "renovation_completed": plan_renovation_completed,
 }

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from huifang.core.clock import zone
-from huifang.projections.core_views import triggers
-from huifang.projections.reports import Report, ReportContext
+from huifang.core.plugin_api.reports import Chart, Report, ReportContext, ratio
+from huifang.core.plugin_api.views import triggers
 
+from .plans import PARTIES
+from .settings import PropertySettings
 from .views import visits
 
-P = "property."
-SATISFIED = ("满意", "较满意")  # G16 default (Settings.satisfied_levels): the two upper levels count
+NAME = "property"
+P = NAME + "."
 
 
 def quarter(d: date) -> str:
@@ -25,11 +26,13 @@ def quarter(d: date) -> str:
 class _Base(Report):
     dimensions = ()  # fixed grouping (quarter / worker / party); --by does not apply
     default_by = ()
-    def _tz(self, ctx: ReportContext) -> Any:
-        return zone(ctx.app.config.huifang.timezone)
+
+    def _settings(self, ctx: ReportContext) -> PropertySettings:
+        s: PropertySettings = ctx.settings(NAME)
+        return s
 
     def _day(self, ctx: ReportContext, text: str | None) -> date | None:
-        return datetime.fromisoformat(text).astimezone(self._tz(ctx)).date() if text else None
+        return ctx.local_date(text)
 
     def _in_range(self, ctx: ReportContext, d: date | None) -> bool:
         return d is not None and (ctx.date_from is None or d >= ctx.date_from) and \
@@ -61,7 +64,7 @@ class RepeatsReport(_Base):
     rules = ["P8"]
 
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
-        s = ctx.app.settings("property")
+        s = self._settings(ctx)
         out: list[dict[str, Any]] = []
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for t in self._triggers(ctx, "complaint_handled", "repair_completed"):
@@ -72,7 +75,7 @@ class RepeatsReport(_Base):
                 groups[("repeat_complaint", quarter(t["day"]), t["subject"], a.get("category"))].append(t)
             else:
                 groups[("repeat_repair", quarter(t["day"]), a.get("unit"), a.get("category"))].append(t)
-        for (finding, q, who, category), items in groups.items():
+        for (finding, q, _who, category), items in groups.items():
             threshold = s.repeat_complaints if finding == "repeat_complaint" else s.repeat_repairs
             if len(items) < threshold:
                 continue
@@ -84,7 +87,7 @@ class RepeatsReport(_Base):
                         "first": items[0]["day"].isoformat(), "last": items[-1]["day"].isoformat(), "rule": "P8"})
         for v in self._visits(ctx, "repair_callback", "complaint_callback", "complaint_recheck"):
             day = self._day(ctx, v["completed_at"])
-            if v["status"] != "completed" or not self._in_range(ctx, day):
+            if day is None or v["status"] != "completed" or not self._in_range(ctx, day):
                 continue
             ans = v["answers"]
             if ans.get("passed") != "no" and ans.get("effect") != "not_resolved":
@@ -97,14 +100,11 @@ class RepeatsReport(_Base):
         return sorted(out, key=lambda r: (r["quarter"], order[r["finding"]], -r["count"], r["subject"],
                                           r["unit"], r["category"] or ""))
 
-
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from huifang.projections.charts import count_chart
-
-        return count_chart(self.title, rows, "finding", ctx)  # how many non-conformities of each kind
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("counts", self.title, key="finding")  # how many non-conformities of each kind
 
     def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
-        s = ctx.app.settings("property")
+        s = self._settings(ctx)
         return [f"P8: the same subject complaining about the same category >= {s.repeat_complaints} times, or the "
                 f"same unit needing the same repair >= {s.repeat_repairs} times, within a quarter; failed callbacks "
                 f"(repair not up to standard, complaint not resolved) are listed too (003 §6 4.6)."]
@@ -123,7 +123,7 @@ class WorkersReport(_Base):
             "repairs": 0, "sampled": 0, "callbacks": 0, "on_time": 0, "passed": 0, "failed": 0, "satisfied": 0,
             "redo_callbacks": 0, "redo_failed": 0})
         chosen: set[str] = set()
-        satisfied = tuple(getattr(ctx.app.settings("property"), "satisfied_levels", SATISFIED))
+        satisfied = tuple(self._settings(ctx).satisfied_levels)
         for t in self._triggers(ctx, "repair_completed"):
             if not self._in_range(ctx, t["day"]):
                 continue
@@ -149,8 +149,8 @@ class WorkersReport(_Base):
         for worker, w in sorted(stats.items(), key=lambda kv: str(kv[0])):
             n = w["callbacks"]
             out.append({"worker": worker, **w,
-                        "callback_rate": _rate(n, w["sampled"]), "on_time_rate": _rate(w["on_time"], n),
-                        "pass_rate": _rate(w["passed"], n), "satisfaction_rate": _rate(w["satisfied"], n)})
+                        "callback_rate": ratio(n, w["sampled"]), "on_time_rate": ratio(w["on_time"], n),
+                        "pass_rate": ratio(w["passed"], n), "satisfaction_rate": ratio(w["satisfied"], n)})
         return out
 
 
@@ -201,16 +201,11 @@ class RenovationReport(_Base):
             st["complained"].add(project)
         return [{"role": party, "person": person, "projects": len(st["projects"]), "complaints": st["complaints"],
                  "complained_projects": len(st["complained"]),
-                 "complaint_rate": _rate(len(st["complained"]), len(st["projects"]))}
+                 "complaint_rate": ratio(len(st["complained"]), len(st["projects"]))}
                 for (party, person), st in sorted(stats.items(), key=lambda kv: (PARTIES.index(kv[0][0]), kv[0][1]))]
 
-
-    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Any:
-        from dataclasses import replace
-
-        from huifang.projections.charts import generic_chart
-
-        return generic_chart(self.title, rows, replace(ctx, by=["role", "person"]))  # label bars by both
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("bars", self.title, by=("role", "person"))  # label bars by both
 
     def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
         return ["complaint_rate = projects with a complaint about the person / their projects ongoing in the "
@@ -218,11 +213,4 @@ class RenovationReport(_Base):
                 "renovation follow-ups)."]
 
 
-PARTIES = ("designer", "inspector", "crew")
-
-
-def _rate(n: int, d: int) -> float | None:
-    return round(n / d, 6) if d else None
-
-
-REPORTS = [RepeatsReport, WorkersReport, RenovationReport]
+REPORTS: list[type[Report]] = [RepeatsReport, WorkersReport, RenovationReport]

@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from huifang.core.contract import Skip
+from huifang.core.plugin_api import Skip
 
 
 def draw(trigger_id: str, purpose: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import field_validator, model_validator
 
-from huifang.core.contract import Settings
+from huifang.core.plugin_api import Settings
 
 
 class PropertySettings(Settings):

@@ -5,7 +5,7 @@ satisfaction, shortcomings, suggestions. Repairs ask timeliness, pass and satisf
 home-visit records carry the resident's confirmation (P10)."""
 from __future__ import annotations
 
-from huifang.core.contract import Question, SurveyTemplate, VisitType, satisfaction_question
+from huifang.core.plugin_api import Question, SurveyTemplate, VisitType, satisfaction_question
 
 QUALITY = Question(key="quality", text="质量评价 How was the quality of the work?", choices=["good", "fair", "poor"])
 SHORTCOMINGS = Question(key="shortcomings", text="缺点与不足 Any shortcomings?", kind="text")

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from huifang.core.contract import TriggerKind
+from huifang.core.plugin_api import TriggerKind
 
 
 class _Attrs(BaseModel):
@@ -129,23 +129,34 @@ class RenovationCompleted(_Attrs):
 KINDS = [
     TriggerKind(name="complaint_handled", attributes=ComplaintHandled, rules=["P1", "P8", "P9"],
                 description="complaint handled: 100% callback within 3 days; major -> manager; "
-                            "30% supervisor re-check"),
+                            "30% supervisor re-check",
+                example={"category": "noise", "severity": "general", "dept": "security", "unit": "3-1502"}),
     TriggerKind(name="repair_completed", attributes=RepairCompleted, rules=["P2", "P8"],
-                description="repair done: 90% sampled callback within 3 days; failed -> re-dispatch"),
+                description="repair done: 90% sampled callback within 3 days; failed -> re-dispatch",
+                example={"category": "plumbing", "worker": "w07", "unit": "3-1502"}),
     TriggerKind(name="household_registered", attributes=HouseholdRegistered, rules=["P3", "P10"],
-                description="household registered: two home visits a year until it leaves"),
+                description="household registered: two home visits a year until it leaves",
+                example={"unit": "3-1502"}),
     TriggerKind(name="household_left", attributes=HouseholdLeft, rules=["P3"],
-                description="household left: its open home visits are cancelled"),
+                description="household left: its open home visits are cancelled",
+                example={"unit": "3-1502", "reason": "房屋已出售"}),
     TriggerKind(name="satisfaction_survey", attributes=SatisfactionSurvey, rules=["P4"],
-                description="yearly survey returned: every problem raised is followed up within a week"),
+                description="yearly survey returned: every problem raised is followed up within a week",
+                example={"year": 2026, "problems": ["楼道灯不亮", "停车秩序乱"], "unit": "3-1502"}),
     TriggerKind(name="service_contract", attributes=ServiceContract, rules=["P5"],
-                description="contracted service: follow-ups mid-term and after the end"),
+                description="contracted service: follow-ups mid-term and after the end",
+                example={"start": "2026-10-08", "end": "2027-01-06", "service": "家政保洁", "unit": "3-1502"}),
     TriggerKind(name="activity_held", attributes=ActivityHeld, rules=["P6"],
-                description="activity or publication: 10% of participants within one month"),
+                description="activity or publication: 10% of participants within one month",
+                example={"name": "中秋游园会", "kind": "activity"}),
     TriggerKind(name="emergency_aid", attributes=EmergencyAid, rules=["P7"],
-                description="emergency help: follow-up within one week"),
+                description="emergency help: follow-up within one week",
+                example={"description": "住户在大堂摔倒，已叫救护车", "unit": "3-1502"}),
     TriggerKind(name="renovation_started", attributes=RenovationStarted, rules=["P9"],
-                description="renovation works: ~10 days after start, mid-term, at completion"),
+                description="renovation works: ~10 days after start, mid-term, at completion",
+                example={"expected_end": "2027-03-31", "designer": "des-li", "inspector": "insp-wang",
+                         "crew": "crew-a", "unit": "3-1502"}),
     TriggerKind(name="renovation_completed", attributes=RenovationCompleted, rules=["P9"],
-                description="renovation completed: completion visit from the actual date; warranty spot checks"),
+                description="renovation completed: completion visit from the actual date; warranty spot checks",
+                example={"project": "RN1"}),
 ]

@@ -7,8 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, MetaData, String, Table, update
 from sqlalchemy.engine import Connection
 
-from huifang.projections.core_views import ts
-from huifang.projections.engine import View
+from huifang.core.plugin_api.views import FollowUpView, ts
 
 metadata = MetaData()
 visits = Table(
@@ -30,27 +29,23 @@ visits = Table(
     Index("ix_property_visits_trigger", "trigger"),
 )
 
-P = "huifang:FollowUp."
 
-
-class PropertyView(View):
+class PropertyView(FollowUpView):
     name = "property"
     version = 1
     metadata = metadata
-    topics = frozenset(P + t for t in ("Planned", "Completed", "Closed"))
+    plugin = "property"
 
-    def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
-        name = type(e).__qualname__
-        if name == "FollowUp.Planned":
-            if e.plugin != "property":
-                return
-            conn.execute(visits.insert(), dict(
-                code=e.code, oid=str(e.originator_id), subject=e.subject, trigger=e.trigger,
-                trigger_kind=e.trigger_kind, visit_type=e.visit_type, key=e.key, status="planned",
-                planned_at=ts(e.timestamp), due=ts(e.due),
-                meta={k: v for k, v in (e.meta or {}).items() if k != "window_rule"}))
-        elif name == "FollowUp.Completed":
-            conn.execute(update(visits).where(visits.c.oid == str(e.originator_id)).values(
-                status="completed", completed_at=ts(e.timestamp), answers=e.answers))
-        elif name == "FollowUp.Closed":
-            conn.execute(update(visits).where(visits.c.oid == str(e.originator_id)).values(status=e.status))
+    def planned(self, conn: Connection, e: Any) -> None:
+        conn.execute(visits.insert(), dict(
+            code=e.code, oid=str(e.originator_id), subject=e.subject, trigger=e.trigger,
+            trigger_kind=e.trigger_kind, visit_type=e.visit_type, key=e.key, status="planned",
+            planned_at=ts(e.timestamp), due=ts(e.due),
+            meta={k: v for k, v in (e.meta or {}).items() if k != "window_rule"}))
+
+    def completed(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(visits).where(visits.c.oid == str(e.originator_id)).values(
+            status="completed", completed_at=ts(e.timestamp), answers=e.answers))
+
+    def closed(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(visits).where(visits.c.oid == str(e.originator_id)).values(status=e.status))

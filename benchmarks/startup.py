@@ -1,0 +1,98 @@
+"""Start-up cost of the `huifang` CLI, as CPU time against a bare `python -c pass` on the same machine.
+
+    python benchmarks/startup.py                 # builds the default demo store (about a minute)
+    python benchmarks/startup.py --subjects 60   # a smaller demo store
+    python benchmarks/startup.py --no-cache      # every run compiles the project's modules
+
+Each command runs --runs times (after one warm-up run) in a fresh process; the figure is the median
+of the child's user+sys CPU (RUSAGE_CHILDREN), so a busy machine distorts it less than wall time.
+Targets: `huifang --version` at most 3x `python -c pass` (the fixed cost of every command) and
+`huifang queue` on the demo store at most 0.5 s of CPU (operators run dozens of commands an hour).
+By default the children cache bytecode in a private directory (PYTHONPYCACHEPREFIX), as an
+installed huifang does, and leave the source tree untouched. No figure here is asserted by a test.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+NOW = "2026-11-26T09:00:00+08:00"
+VERSION_RATIO = 3.0  # huifang --version / python -c pass
+QUEUE_SECONDS = 0.5  # huifang queue on the demo store
+
+
+def cpu_seconds(cmd: list[str], env: dict[str, str], cwd: str, runs: int) -> float:
+    """Median user+sys CPU of `cmd` over `runs` fresh processes (one warm-up run first)."""
+    subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    samples = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if r.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.decode()[-400:]}")
+        samples.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(samples)
+
+
+def huifang_command() -> list[str]:
+    """The installed `huifang` script next to this interpreter, else the same entry point via -c."""
+    script = Path(sys.executable).with_name("huifang")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from huifang.cli.main import main; main(sys.argv[1:])"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="Runs per command (the median is shown).")
+    ap.add_argument("--subjects", type=int, default=None, help="Demo store size (default: the demo's own).")
+    ap.add_argument("--no-cache", action="store_true", help="Do not cache bytecode (PYTHONDONTWRITEBYTECODE=1).")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="huifang-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HUIFANG_")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if args.no_cache:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        else:
+            env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        hf = huifang_command()
+        db = str(Path(tmp) / "demo.db")
+        demo = [*hf, "--db", db, "--now", NOW, "demo", "--json"]
+        if args.subjects is not None:
+            demo += ["--subjects", str(args.subjects)]
+        print(f"building the demo store in {tmp} ...", file=sys.stderr, flush=True)
+        r = subprocess.run(demo, env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+        if r.returncode != 0:
+            raise SystemExit(f"demo: exit {r.returncode}: {r.stderr.decode()[-400:]}")
+
+        queue = [*hf, "--db", db, "--now", NOW, "queue", "--limit", "0"]
+        base = cpu_seconds([sys.executable, "-c", "pass"], env, tmp, args.runs)
+        rows: list[tuple[str, float, str, bool | None]] = [("python -c pass", base, "", None)]
+        for label, cmd in (("huifang --version", [*hf, "--version"]), ("huifang --help", [*hf, "--help"]),
+                           ("huifang queue --limit 0 (demo store)", queue)):
+            t = cpu_seconds(cmd, env, tmp, args.runs)
+            if label == "huifang --version":
+                rows.append((label, t, f"<= {VERSION_RATIO:g}x", t <= VERSION_RATIO * base))
+            elif label.startswith("huifang queue"):
+                rows.append((label, t, f"<= {QUEUE_SECONDS:g} s", t <= QUEUE_SECONDS))
+            else:
+                rows.append((label, t, "", None))
+
+    print(f"CPU time (user+sys), median of {args.runs} runs; bytecode "
+          f"{'not cached' if args.no_cache else 'cached'}; python {sys.version.split()[0]}")
+    print(f"{'command':<38} {'CPU ms':>8} {'x pass':>7}  {'target':<9} result")
+    for label, t, target, ok in rows:
+        result = "" if ok is None else ("PASS" if ok else "MISS")
+        print(f"{label:<38} {1000 * t:>8.1f} {t / base:>7.2f}  {target:<9} {result}")
+
+
+if __name__ == "__main__":
+    main()

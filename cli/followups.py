@@ -1,0 +1,249 @@
+"""Follow-up work: `huifang trigger`, `show`, `attempt`, `complete`, `close`, `reassign`, `tick`,
+`history` and `greetings` (G3–G5, G8, G14, G21); `queue` is in queue.py (it has a fast path)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from huifang.core import clock
+from huifang.core.errors import HuifangError
+from huifang.core.plugin_api.cli import json_option
+
+from .importing import TriggerCommand
+from .output import emit, table
+from .params import parse_pairs
+from .state import State, run
+
+
+@click.command(cls=TriggerCommand)  # also `trigger import FILE` (cli/importing.py)
+@click.argument("kind")
+@click.option("--subject", "subject_id", required=True)
+@click.option("--id", "trigger_id", default=None, help="Trigger ID; re-sending it is a no-op.")
+@click.option("--at", "at_text", default=None, metavar="ISO", help="When the event happened (default --now).")
+@click.option("--attr", multiple=True, metavar="K=V")
+@json_option
+@click.pass_context
+def trigger(ctx: click.Context, kind: str, subject_id: str, trigger_id: str | None, at_text: str | None,
+            attr: tuple[str, ...]) -> None:
+    """Record a service event and plan its follow-ups."""
+    from huifang.core.queries import followup_json
+
+    def go(s: State) -> None:
+        app = s.app()
+        at = clock.parse_instant(at_text, "--at", app.config.huifang.timezone) if at_text else None
+        if at is not None and at > s.now:
+            raise HuifangError(f"--at: {at_text} is after --now; a service event cannot be in the future")
+        t, fus, created = app.receive_trigger(kind, subject_id, parse_pairs(attr, "--attr"), trigger_id, at,
+                                              actor=s.actor)
+        data = {"trigger": t.code, "kind": t.kind, "created": created,
+                "followups": [followup_json(app, f) for f in fus], "skipped": t.skipped}
+        rows = [[f["id"], f["visit_type"], f["window_open"], f["due"] + (" (provisional)" if f["provisional"] else ""),
+                 f["owner"] or "-", f["status"]] for f in data["followups"]]
+        head = f"trigger {t.code} ({t.kind}) {'planned' if created else 'already received; nothing changed'}"
+        skipped = "".join(f"\nnot followed up: {x['key']}: {x['reason']}" for x in t.skipped)
+        emit(s, data, head + "\n" + table(["follow-up", "visit type", "window opens", "due", "owner", "status"],
+                                          rows) + skipped)
+    run(ctx, go)
+
+
+@click.command()
+@click.argument("followup_id")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, followup_id: str) -> None:
+    """One follow-up: window, owner, attempts, survey."""
+    from huifang.core.domain import FollowUp
+    from huifang.core.queries import followup_json
+
+    def go(s: State) -> None:
+        app = s.app()
+        data = followup_json(app, app.load(FollowUp, followup_id, "follow-up"))
+        emit(s, data, render_followup(data))
+    run(ctx, go)
+
+
+def render_followup(d: dict[str, Any]) -> str:
+    lines = [f"{d['id']}  {d['plugin']}/{d['visit_type']}  [{d['status']}]",
+             f"subject {d['subject']}  owner {d['owner'] or '-'}  channel {d['channel']}",
+             f"window {d['window_open']} .. due {d['due']}" + ("  PROVISIONAL (no official calendar yet)"
+                                                              if d["provisional"] else "")]
+    for a in d["attempts"]:
+        lines.append(f"  attempt {a['n']}: {a['at']} {a['channel']} {a['outcome']}" + (f" — {a['note']}" if a.get("note") else ""))
+    if d["next_attempt_at"]:
+        lines.append(f"next attempt from {d['next_attempt_at']}")
+    if d["answers"]:
+        lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in d["answers"].items()))
+    elif d["survey"]:
+        lines.append("survey:")
+        lines += [f"  {q['key']}: {q['text']}" + (f" [{' | '.join(q['choices'])}]" if q["choices"] else "")
+                  for q in d["survey"]]
+    if d["closed_reason"]:
+        lines.append(f"closed: {d['closed_reason']}")
+    if d["tickets"]:
+        lines.append("tickets: " + ", ".join(d["tickets"]))
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("followup_id")
+@click.option("--channel", required=True)
+@click.option("--outcome", required=True,
+              help="reached|no_answer|busy|wrong_number|suspended|powered_off|refused|call_later")
+@click.option("--recording", default=None, metavar="FILE")
+@click.option("--recording-failed-line", default=None, metavar="LINE",
+              help="Recording system failed: the other recorded line used (F9).")
+@click.option("--note", default=None)
+@json_option
+@click.pass_context
+def attempt(ctx: click.Context, followup_id: str, channel: str, outcome: str, recording: str | None,
+            recording_failed_line: str | None, note: str | None) -> None:
+    """Record one contact attempt (G4, G5)."""
+    from huifang.core.queries import followup_json
+
+    def go(s: State) -> None:
+        app = s.app()
+        fu, messages = app.record_attempt(followup_id, channel, outcome, note, recording, actor=s.actor,
+                                          recording_failed_line=recording_failed_line)
+        data = {**followup_json(app, fu), "messages": messages}
+        emit(s, data, render_followup(data) + "".join(f"\n! {m}" for m in messages))
+    run(ctx, go)
+
+
+@click.command()
+@click.argument("followup_id")
+@click.option("--answer", multiple=True, metavar="KEY=VALUE")
+@click.option("--answers", "answers_file", default=None, metavar="FILE.json")
+@json_option
+@click.pass_context
+def complete(ctx: click.Context, followup_id: str, answer: tuple[str, ...], answers_file: str | None) -> None:
+    """Complete a follow-up with the survey answers."""
+    from huifang.core.queries import followup_json
+
+    def go(s: State) -> None:
+        answers = parse_pairs(answer, "--answer")
+        if answers_file:
+            try:
+                with open(answers_file, encoding="utf-8") as f:
+                    loaded = json.load(f)
+            except FileNotFoundError:
+                raise HuifangError(f"--answers: file '{answers_file}' does not exist") from None
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise HuifangError(f"--answers: '{answers_file}' is not valid JSON ({e})") from None
+            if not isinstance(loaded, dict):
+                raise HuifangError("--answers: the file must hold one JSON object {\"key\": \"value\"}")
+            answers = {**loaded, **answers}
+        app = s.app()
+        fu, messages = app.complete(followup_id, answers, actor=s.actor)
+        data = {**followup_json(app, fu), "messages": messages}
+        emit(s, data, render_followup(data) + "".join(f"\n! {m}" for m in messages))
+    run(ctx, go)
+
+
+@click.command()
+@click.argument("followup_id")
+@click.option("--lost", "lost", default=None, metavar="REASON", help="Close as lost (G14; needs 3 attempts, G5).")
+@click.option("--cancel", "cancel", default=None, metavar="REASON")
+@click.option("--exempt", is_flag=True, help="Close as exempt (signed statement, F6).")
+@click.option("--statement", default=None, help="With --exempt: the signed statement.")
+@json_option
+@click.pass_context
+def close(ctx: click.Context, followup_id: str, lost: str | None, cancel: str | None, exempt: bool,
+          statement: str | None) -> None:
+    """Close a follow-up as lost, cancelled or exempt."""
+    from huifang.core.queries import followup_json
+
+    def go(s: State) -> None:
+        chosen = [x for x in (lost is not None, cancel is not None, exempt) if x]
+        if len(chosen) != 1:
+            raise HuifangError("close: give exactly one of --lost REASON, --cancel REASON, --exempt")
+        if lost is not None:
+            status, reason = "lost", lost
+        elif cancel is not None:
+            status, reason = "cancelled", cancel
+        else:
+            status, reason = "exempt", statement or ""
+        app = s.app()
+        fu = app.close_followup(followup_id, status, reason, actor=s.actor)
+        data = followup_json(app, fu)
+        emit(s, data, render_followup(data))
+    run(ctx, go)
+
+
+@click.command()
+@click.argument("followup_id")
+@click.option("--to", "to", required=True, metavar="STAFF_ID")
+@click.option("--reason", default="reassigned")
+@json_option
+@click.pass_context
+def reassign(ctx: click.Context, followup_id: str, to: str, reason: str) -> None:
+    """Give a follow-up to another owner."""
+    from huifang.core.queries import followup_json
+
+    def go(s: State) -> None:
+        app = s.app()
+        app.actor_staff(s.actor)
+        fu = app.reassign(followup_id, to, reason, actor=s.actor)
+        emit(s, followup_json(app, fu), f"{followup_id} now owned by {to}")
+    run(ctx, go)
+
+
+@click.command()
+@json_option
+@click.pass_context
+def tick(ctx: click.Context) -> None:
+    """Advance to --now: open windows, reminders (G3), overdue and escalation, locks (A4)."""
+    from huifang.core.timers import tick as do_tick
+
+    def go(s: State) -> None:
+        result = do_tick(s.app(), actor="system")
+        text = (f"tick at {result['now']}: opened {result['opened']}, reminded {result['reminded']}, "
+                f"overdue {result['overdue']}, escalated {result['escalated']}, locked {result['locked']}")
+        text += "".join(f"\nreminder: {r['followup']} to {r['to'] or '-'} (due {r['due']})"
+                        for r in result["reminders"][:50])
+        emit(s, result, text)
+    run(ctx, go)
+
+
+@click.command()
+@click.argument("ident", metavar="ID")
+@click.option("--as-of", "as_of", default=None, metavar="ISO", help="State at that instant.")
+@click.option("--reason", default=None, help="Why you read this personal data (G8; required once roles are on).")
+@json_option
+@click.pass_context
+def history(ctx: click.Context, ident: str, as_of: str | None, reason: str | None) -> None:
+    """Every event of a subject, follow-up, ticket, trigger or staff member, with actor and time
+    (reading a subject's records is itself recorded, G8)."""
+    from huifang.core import queries
+    from huifang.core.audit.reads import record_read
+
+    def go(s: State) -> None:
+        when = clock.parse_instant(as_of, "--as-of") if as_of else None
+        app = s.app()
+        target, subj = queries.subject_of(app, ident)
+        if subj:
+            record_read(app, s.actor, subj, "history", target, reason)
+        data = queries.history(app, ident, when)
+        rows = [[e["at"], e["aggregate"], e["event"], e["actor"] or "-",
+                 json.dumps(e["data"], ensure_ascii=False)[:80]] for e in data["events"]]
+        emit(s, data, table(["at", "record", "event", "actor", "data"], rows))
+    run(ctx, go)
+
+
+@click.command()
+@click.option("--occasion", required=True, help="birthday|holiday")
+@click.option("--name", default="", help="The holiday (e.g. 春节) for --occasion holiday.")
+@click.option("--channel", default="sms", show_default=True, help="sms|wechat|email|app")
+@json_option
+@click.pass_context
+def greetings(ctx: click.Context, occasion: str, name: str, channel: str) -> None:
+    """Send today's birthday or holiday greetings as one recorded batch (G21)."""
+    from huifang.core.greetings import send
+
+    def go(s: State) -> None:
+        b = send(s.app(), occasion, name, channel, actor=s.actor)
+        data = {"batch": b.code, "day": b.day, "recipients": b.recipients, "skipped": b.skipped}
+        emit(s, data, f"{b.code}: {len(b.recipients)} greeting(s) sent, {len(b.skipped)} left out"
+             + "".join(f"\n  not sent to {x['subject']}: {x['reason']}" for x in b.skipped))
+    run(ctx, go)

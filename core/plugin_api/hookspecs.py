@@ -1,0 +1,124 @@
+"""The plugin contract (pluggy, project name "huifang", hook prefix `huifang_`).
+
+A plugin is any object (usually a module-level instance) with a `name` attribute and hook
+implementations marked with `huifang.core.plugin_api.hookimpl`. It is discovered through the
+entry-point group `huifang.plugins`; the four built-in verticals register exactly like a third-party
+package (see examples/aftersales). Plugins import only `huifang.core.plugin_api` (docs/plugins.md).
+
+Per-kind hooks (`huifang_plan`, `huifang_check_attempt`, `huifang_on_attempt`,
+`huifang_on_completed`) are called only on the plugin that owns the trigger kind, with that
+plugin's settings, so implementations need not filter. Every other hook is called on each enabled
+plugin.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from ..contract import FollowUpInfo, PlanItem, Reaction, Settings, SubjectInfo, TriggerInfo, TriggerKind, VisitType
+
+if TYPE_CHECKING:
+    import click
+
+    from .protocols import CampaignPolicy, DemoApp, History, Scheduler
+    from .reports import Report
+    from .views import View
+
+PROJECT = "huifang"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+# Specs are never called (pluggy calls the plugins' implementations); their bodies only raise.
+
+
+@hookspec(firstresult=True)
+def huifang_settings_model() -> type[Settings]:
+    """Return the pydantic model (a subclass of plugin_api.Settings) of this plugin's
+    `[plugins.<name>]` section in huifang.toml, defaults being the plugin's rule defaults."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_trigger_kinds() -> list[TriggerKind]:
+    """Return the TriggerKind list this plugin understands (bare names; the engine qualifies them as
+    '<plugin>.<kind>', and a bare name works when exactly one enabled plugin defines it)."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_visit_types() -> list[VisitType]:
+    """Return the VisitType list (each with its survey template, G18 at most 5 questions)."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_plan(trigger: TriggerInfo, subject: SubjectInfo, settings: Settings, scheduler: Scheduler,
+                 history: History) -> list[PlanItem]:
+    """Plan a trigger: return PlannedVisit and Skip items (and CloseFollowUp to cancel earlier open
+    follow-ups of the same subject, e.g. P3 household left). Dispatch on the bare kind with
+    `plugin_api.plan_by_kind`. `scheduler` works in the subject's time zone; `history` is read-only."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_check_attempt(followup: FollowUpInfo, attempt: dict[str, Any], settings: Settings) -> str | None:
+    """Return a refusal message if this attempt breaks a rule of the follow-up's plugin (e.g. F9: a
+    phone attempt without its recording), else None. The refusal is recorded and nothing is written."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_on_attempt(followup: FollowUpInfo, attempt: dict[str, Any], settings: Settings,
+                       scheduler: Scheduler, history: History) -> list[Reaction]:
+    """React to a recorded attempt (F5 channel fallback, warnings): return reactions only."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_on_completed(followup: FollowUpInfo, answers: dict[str, Any], settings: Settings,
+                         scheduler: Scheduler, history: History) -> list[Reaction]:
+    """React to a completed survey: the next visit of a curve (PlanVisit), tickets (M7, G13, A8),
+    notifications and warnings. Reactions are applied in the same commit as the completion."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_report_views() -> list[View]:
+    """Return instances of plugin_api.views.View (usually FollowUpView) this plugin maintains; they
+    are fed from the notification log like the engine's own, positions tracked with their rows."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_reports() -> list[Report]:
+    """Return instances of plugin_api.reports.Report this plugin adds to `huifang report` (e.g.
+    medical's `nurses`, M9, or property's `repeats`, P8); reachable as `<plugin>.<name>`."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_demo(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size: int) -> dict[str, Any]:
+    """Add this vertical's share of `huifang demo`: about `size` subjects with their staff, triggers
+    between start and end, and the work done on them through the application's commands. Return counts
+    to print ({"plugin": name, "subjects": n, "triggers": n, ...})."""
+    raise NotImplementedError
+
+
+@hookspec
+def huifang_register_commands(cli: click.Group) -> None:
+    """Add click commands or groups to the `huifang` CLI (llm-style): called only for enabled plugins,
+    and only when a command the engine does not define is asked for or the command list is shown.
+    Commands use `huifang.core.plugin_api.cli` (json_option, run, emit, table), never huifang.cli."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_campaign_policy(settings: Settings) -> CampaignPolicy | None:
+    """Return this plugin's batch-campaign policy (A7, F3), or None if it runs no campaigns. The engine
+    runs request, review and approval (`huifang campaign`); the policy gives the trigger `kind` and
+    `visit_type` approval plans per target, the batch `threshold`, `reviewer_roles`, `approver_roles`,
+    `missing(plan)` (the required elements a request lacks) and `target(visit, target, plan, subject,
+    history)` (one target's drafted visit, amended, or a Skip leaving the target out)."""
+    raise NotImplementedError
