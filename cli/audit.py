@@ -2,6 +2,7 @@
 
   audit verify [--recordings] [--anchor POS:HASH]   prove the log intact (exit 1 and the first broken
                                                     position when not); check recordings (G11)
+  audit head                                        POSITION:HASH to publish as an anchor (daily)
   audit export --from --to --out FILE [--reason]    the log of a period, JSON Lines + chain hashes
   audit reads --subject ID | --actor STAFF          who read or exported what and why (G8); refusals
   audit approve-export SUBJECT --for STAFF --reason  a data owner's approval of a personal-data export
@@ -13,12 +14,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import click
 
 from huifang.core import clock
 from huifang.core.errors import HuifangError
+from huifang.core.paths import check_output, write_output
 from huifang.core.plugin_api.cli import json_option
 
 from .output import emit, table
@@ -60,6 +61,22 @@ def audit_verify(ctx: click.Context, recordings: bool, anchor: str | None) -> No
     run(ctx, go)
 
 
+@audit.command("head")
+@json_option
+@click.pass_context
+def audit_head(ctx: click.Context) -> None:
+    """The head to publish (POSITION:HASH) for later `audit verify --anchor`: the sealed high-water
+    mark, checked against its seal and the chain's end. Exit 1 if they disagree."""
+    from huifang.core.audit.verify import current_head
+
+    def go(s: State) -> None:
+        h = current_head(s.app())
+        emit(s, h, f"{h['position']}:{h['hash']}")
+        if not h["ok"]:
+            raise TamperDetected(f"{h['problem']}: run `huifang audit verify`")
+    run(ctx, go)
+
+
 def _bound(text: str | None, field: str, tz: str, end: bool) -> datetime | None:
     if not text:
         return None
@@ -74,9 +91,11 @@ def _bound(text: str | None, field: str, tz: str, end: bool) -> datetime | None:
 @click.option("--to", "date_to", default=None, metavar="DATE|ISO", help="A date includes the whole day.")
 @click.option("--out", required=True, metavar="FILE.jsonl")
 @click.option("--reason", default=None, help="Why the log is exported (recorded; required once roles are on).")
+@click.option("--force", is_flag=True, help="Overwrite --out FILE if it exists.")
 @json_option
 @click.pass_context
-def audit_export(ctx: click.Context, date_from: str | None, date_to: str | None, out: str, reason: str | None) -> None:
+def audit_export(ctx: click.Context, date_from: str | None, date_to: str | None, out: str, reason: str | None,
+                 force: bool) -> None:
     """The log of a period with its chain hashes, one record a line (README "For auditors")."""
     from huifang.core.audit.export import export_log
     from huifang.core.audit.reads import check_reason, record_log_export
@@ -89,6 +108,7 @@ def audit_export(ctx: click.Context, date_from: str | None, date_to: str | None,
             raise HuifangError("--to: must be after --from")
         app.access.require(s.actor, "audit.export", target="log")
         why = check_reason(reason, app.access.enforced())
+        check_output(app, out, force=force)  # never the store or a key
         info = export_log(app, out, start, end)
         record_log_export(app, s.actor, info, why or "(none given)")
         emit(s, info, f"exported {info['records']} records (positions {info['first_position']}..{info['last_position']}) "
@@ -157,14 +177,23 @@ def retention() -> None:
 def retention_report_cmd(ctx: click.Context) -> None:
     """Records and recordings by retention deadline, per plugin (nothing inside it may be deleted)."""
     from huifang.core.audit.recordings import retention_report
+    from huifang.core.privacy import plaintext_files
 
     def go(s: State) -> None:
-        data = retention_report(s.app(), s.now)
+        app = s.app()
+        data = retention_report(app, s.now)
+        # G8/G10: files outside the store holding plaintext personal data (import rejects)
+        data["plaintext_files"] = plaintext_files(app)
         text = table(["plugin", "what", "years", "count", "open", "inside retention", "past retention"],
                      [[r["plugin"], r["what"], r["retention_years"], r["count"], r["open"], r["inside_retention"],
                        r["past_retention"]] for r in data["summary"]])
         text += "\n\n" + table(["held until", "plugin", "what", "count"],
                                [[g["held_until"], g["plugin"], g["what"], g["count"]] for g in data["by_deadline"]])
+        files = [f for f in data["plaintext_files"] if f["exists"]]
+        if files:  # G8: plaintext personal data outside the store, until someone deletes it
+            text += "\nfiles outside the store holding plaintext personal data (delete them when done):\n" + table(
+                ["file", "what", "rows", "written", "by", "mode"],
+                [[f["path"], f["what"], f["rows"], f["at"][:16], f["by"], f["mode"]] for f in files])
         emit(s, data, text + "\n" + data["rule"])
     run(ctx, go)
 
@@ -182,6 +211,10 @@ def subject_erase_cmd() -> click.Command:
 
         def go(s: State) -> None:
             data = erase_subject(s.app(), subject_id, reason, legal_order, s.actor)
+            if data.get("disk_scrubbed") is False:
+                click.echo(f"huifang: warning: the destroyed key's old bytes are still in {s.app().store.url}: "
+                           f"another connection reads an older snapshot; they go at its next checkpoint "
+                           f"(re-run when readers finished: huifang audit verify)", err=True)
             emit(s, data, f"subject {subject_id} erased ({reason}"
                           + (f"; legal order {legal_order}" if legal_order else "") + f"); "
                           f"{data['recordings_deleted']} recording(s) deleted; reports and the chain are unchanged")
@@ -195,9 +228,10 @@ def subject_export_cmd() -> click.Command:
     @click.argument("subject_id")
     @click.option("--out", required=True, metavar="FILE.json")
     @click.option("--reason", default=None, help="Why (recorded, G8; required once roles are on).")
+    @click.option("--force", is_flag=True, help="Overwrite --out FILE if it exists.")
     @json_option
     @click.pass_context
-    def subject_export(ctx: click.Context, subject_id: str, out: str, reason: str | None) -> None:
+    def subject_export(ctx: click.Context, subject_id: str, out: str, reason: str | None, force: bool) -> None:
         """Export a subject's file and history in plain text (recorded; beyond your department it needs
         `audit approve-export` first, G8)."""
         from huifang.core import queries
@@ -207,14 +241,13 @@ def subject_export_cmd() -> click.Command:
         def go(s: State) -> None:
             app = s.app()
             app.load(Subject, subject_id, "subject")
-            p = Path(out)
-            if p.parent and not p.parent.exists():
-                raise HuifangError(f"--out: directory '{p.parent}' does not exist")
+            p = check_output(app, out, force=force)  # never the store or a key (seal.key!)
             approval = record_export(app, s.actor, subject_id, reason)
             data = {"subject": queries.subject_json(app, subject_id),
                     "history": queries.history(app, subject_id)["events"],
                     "exported_by": s.actor, "exported_at": clock.iso(s.now), "approval": approval}
-            p.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+            write_output(p, json.dumps(data, ensure_ascii=False, indent=1, default=str).encode(), force=force,
+                         mode=0o600)  # personal data in plain text
             emit(s, {"out": str(p), "subject": subject_id, "events": len(data["history"]), "approval": approval},
                  f"exported {subject_id}'s file and {len(data['history'])} events to {p} (recorded)")
         run(ctx, go)

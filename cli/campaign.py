@@ -1,7 +1,6 @@
 """`huifang campaign request|review|approve|list|show`: batch campaigns (A7, F3; core/campaigns.py)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +8,7 @@ import click
 
 from huifang.core import clock
 from huifang.core.errors import HuifangError
+from huifang.core.inputs import read_json_file
 from huifang.core.plugin_api.cli import json_option
 
 from .output import emit, table
@@ -25,10 +25,7 @@ def load_request(path: str) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise HuifangError(f"FILE: '{path}' does not exist")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise HuifangError(f"FILE: '{p.name}' is not valid JSON ({e})") from None
+    data = read_json_file(path, "FILE")  # the one input rule (core/inputs.py), as for answers files
     if not isinstance(data, dict):
         raise HuifangError(f"FILE: '{p.name}' must hold one JSON object (see plugins/aesthetics/README.md)")
     data.setdefault("id", p.stem)

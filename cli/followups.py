@@ -13,7 +13,7 @@ from huifang.core.plugin_api.cli import json_option
 
 from .importing import TriggerCommand
 from .output import emit, table
-from .params import parse_pairs
+from .params import load_answers, parse_pairs
 from .state import State, run
 
 
@@ -124,16 +124,7 @@ def complete(ctx: click.Context, followup_id: str, answer: tuple[str, ...], answ
     def go(s: State) -> None:
         answers = parse_pairs(answer, "--answer")
         if answers_file:
-            try:
-                with open(answers_file, encoding="utf-8") as f:
-                    loaded = json.load(f)
-            except FileNotFoundError:
-                raise HuifangError(f"--answers: file '{answers_file}' does not exist") from None
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise HuifangError(f"--answers: '{answers_file}' is not valid JSON ({e})") from None
-            if not isinstance(loaded, dict):
-                raise HuifangError("--answers: the file must hold one JSON object {\"key\": \"value\"}")
-            answers = {**loaded, **answers}
+            answers = {**load_answers(answers_file), **answers}
         app = s.app()
         fu, messages = app.complete(followup_id, answers, actor=s.actor)
         data = {**followup_json(app, fu), "messages": messages}
@@ -183,8 +174,7 @@ def reassign(ctx: click.Context, followup_id: str, to: str, reason: str) -> None
 
     def go(s: State) -> None:
         app = s.app()
-        app.actor_staff(s.actor)
-        fu = app.reassign(followup_id, to, reason, actor=s.actor)
+        fu = app.reassign(followup_id, to, reason, actor=s.actor)  # an unregistered actor: refused, recorded
         emit(s, followup_json(app, fu), f"{followup_id} now owned by {to}")
     run(ctx, go)
 

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from huifang.core.errors import HuifangError
+from huifang.core.paths import check_output
 from huifang.core.plugin_api.cli import json_option
 
 from .output import emit
@@ -26,6 +27,7 @@ def _options(f: Any) -> Any:
         click.option("--sheet", default=None, help="XLSX sheet (default the first)."),
         click.option("--skip-bad", is_flag=True, help="Import the good rows; write the bad ones to a reject file."),
         click.option("--reject", default=None, metavar="FILE.csv", help="Reject file (default FILE.rejects.csv)."),
+        click.option("--force", is_flag=True, help="Overwrite an existing --reject FILE."),
         click.option("--batch", default=500, show_default=True, help="Rows saved per transaction."),
     ]):
         f = opt(f)
@@ -54,7 +56,8 @@ def _progress(state: Any, label: str) -> Iterator[Callable[[str, int, int], None
 
 
 def do_import(ctx: click.Context, what: str, file: str, map_file: str | None, encoding: str | None,
-              sheet: str | None, skip_bad: bool, reject: str | None, batch: int, kind: str | None = None) -> None:
+              sheet: str | None, skip_bad: bool, reject: str | None, batch: int, force: bool = False,
+              kind: str | None = None) -> None:
     from huifang.core.importer import MAX_SHOWN, ColumnMap, Importer, summary
 
     def go(state: State) -> None:
@@ -63,6 +66,8 @@ def do_import(ctx: click.Context, what: str, file: str, map_file: str | None, en
         with _progress(state, file) as update:
             importer = Importer(app, what, file, mapping, kind=kind, skip_bad=skip_bad, reject=reject, batch=batch,
                                 actor=state.actor, progress=update, encoding=encoding, sheet=sheet)
+            if skip_bad:  # never the store or a key; the default FILE.rejects.csv is huifang's own to replace
+                check_output(app, str(importer.reject_path), field="reject", force=force or reject is None)
             report = importer.run()
         if report["bad"] and not skip_bad:
             for b in report["bad"][:MAX_SHOWN]:

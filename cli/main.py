@@ -59,7 +59,9 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
                                    "monthly, quarterly, and the plugins' (run without KIND to list them)."),
     "qa": ("report", "qa", "Quality sampling (质检, G17): draw a month's sample, record each check."),
     "audit": ("audit", "audit", "Tamper evidence, log export and the read audit (G8, G11)."),
+    "clock": ("clock", "clock", "The store's clock (logical or system, fixed at init) and backfill grants."),
     "retention": ("audit", "retention", "Retention (G10): how long records and recordings are kept."),
+    "privacy": ("privacy", "privacy", "Privacy settings (G8): what is encrypted; fixed at init, only widened."),
     "import": ("importing", "import_group",
                "Bulk import from HIS/CRM exports (CSV/XLSX, UTF-8 or GB18030); re-runs add nothing."),
 }
@@ -67,7 +69,7 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
 _PLUGINS = "huifang.plugin_commands"  # ctx.meta keys of the root context (one invocation)
 _LOADED = "huifang.plugin_registry"
 _CONFIG_ARG = "huifang.config_arg"
-_VALUE_OPTIONS = ("--db", "--now", "--as", "--config")
+_VALUE_OPTIONS = ("--db", "--now", "--backfill", "--as", "--config")
 
 
 def _config_arg(args: list[str]) -> str | None:
@@ -178,34 +180,77 @@ class HuifangGroup(click.Group):
 @click.option("--db", envvar="HUIFANG_DB", default=None, metavar="PATH|URL",
               help="SQLite file (default ./huifang.db) or postgresql://user:pw@host/db[?schema=S]. Env HUIFANG_DB.")
 @click.option("--now", "now_text", envvar="HUIFANG_NOW", default=None, metavar="ISO-8601",
-              help="The instant the command runs at (env HUIFANG_NOW; default: the wall clock).")
+              help="The instant the command runs at (env HUIFANG_NOW; default: the wall clock). Refused by a "
+                   "store on the system clock, except with --backfill.")
+@click.option("--backfill", "backfill", default=None, metavar="REASON",
+              help="Enter a late record at --now under an admin's grant (system-clock stores; recorded and "
+                   "flagged in reports).")
 @click.option("--as", "actor", envvar="HUIFANG_ACTOR", default="cli", metavar="STAFF_ID",
-              help="Who is acting (env HUIFANG_ACTOR).")
+              help="Who is acting (env HUIFANG_ACTOR). Checked against the database role or OS user bound to a "
+                   "staff member (staff add --db-role/--os-user): free only in setup mode and for the store's "
+                   "owner.")
 @click.option("--config", "config_path", envvar="HUIFANG_CONFIG", default=None, metavar="FILE",
               help="huifang.toml (default ./huifang.toml if present).")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, now_text: str | None, actor: str, config_path: str | None,
-        as_json: bool) -> None:
+def cli(ctx: click.Context, db: str | None, now_text: str | None, backfill: str | None, actor: str,
+        config_path: str | None, as_json: bool) -> None:
     """huifang (回访): plan, run and audit follow-up contacts."""
-    from datetime import datetime
-
     from huifang.core import clock
 
-    from .state import State
+    from .state import State, os_login
 
-    if now_text:
-        now = clock.parse_instant(now_text, "--now")
-    else:
-        now = datetime.now().astimezone()  # the CLI edge is the one place the wall clock is read
+    wall = clock.wall_clock()  # the CLI edge is the one place the wall clock is asked for
+    now = clock.parse_instant(now_text, "--now") if now_text else wall
     config, registry = ctx.meta.get(_LOADED, (None, None))
-    ctx.obj = State(db, now, actor, config_path, as_json, config=config, registry=registry)
+    ctx.obj = State(db, now, actor, config_path, as_json, config=config, registry=registry,
+                    now_given=bool(now_text), backfill=backfill, wall=wall, login=os_login())
+
+
+# options whose values are free text: a tab or line feed is allowed there (core/inputs.py); every
+# other argument (ids, names, codes, times, paths) is one line
+FREE_TEXT_OPTIONS = frozenset({"--note", "--reason", "--lost", "--cancel", "--statement", "--answer", "--attr",
+                               "--return", "--backfill"})
+_ENV_OPTIONS = {"HUIFANG_DB": "--db", "HUIFANG_NOW": "--now", "HUIFANG_ACTOR": "--as", "HUIFANG_CONFIG": "--config"}
+
+
+def check_args(argv: list[str]) -> None:
+    """Every argument and HUIFANG_* variable under the one input rule (no control characters, valid
+    UTF-8), before click or the store sees them; the error names the option or argument."""
+    if all(a.isascii() and a.isprintable() for a in [*argv, *(os.environ.get(v, "") for v in _ENV_OPTIONS)]):
+        return  # nothing to check (and nothing imported: `--version` stays cheap)
+    from huifang.core.inputs import check_text, shown
+
+    option: str | None = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            option = None
+            continue
+        if arg.startswith("--"):  # an option (a value starting with -- is checked as one line: stricter)
+            name, eq, value = arg.partition("=")
+            check_text(name, f"argument {i + 1} ('{shown(name)[:40]}')")
+            if eq:
+                check_text(value, name, name in FREE_TEXT_OPTIONS)
+            option = None if eq else name
+            continue
+        if option in ("--attr", "--answer") and "=" in arg:  # KEY=VALUE: name the key
+            key, _, value = arg.partition("=")
+            check_text(key, f"{option} {shown(key)[:40]}")
+            check_text(value, f"{option} {key}", multiline=True)
+        else:
+            check_text(arg, option or f"argument {i + 1} ('{shown(arg)[:40]}')", option in FREE_TEXT_OPTIONS)
+        option = None
+    for var, opt in _ENV_OPTIONS.items():
+        setting = os.environ.get(var)
+        if setting:
+            check_text(setting, f"{var} ({opt})")
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv
     try:
+        check_args(argv)
         cli.main(args=argv, prog_name="huifang", standalone_mode=False)
     except HuifangError as e:
         fail(option_message(e), e.exit_code, as_json)

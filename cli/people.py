@@ -1,6 +1,8 @@
 """`huifang staff …`, `huifang unlock` (A4) and `huifang subject …` (G1, G7, G8, F6, G10; bulk import)."""
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from huifang.core.plugin_api.cli import json_option
@@ -20,21 +22,61 @@ def staff() -> None:
 @staff.command("add")
 @click.argument("staff_id")
 @click.option("--name", required=True)
-@click.option("--role", required=True, help="agent|supervisor|manager|auditor|admin|sales")
+@click.option("--role", required=True, help="agent|supervisor|manager|auditor|admin|sales|intake")
 @click.option("--dept", default=None)
 @click.option("--reports-to", default=None, metavar="STAFF_ID")
+@click.option("--db-role", default=None, metavar="ROLE",
+              help="The PostgreSQL login role that authenticates them: connected as it, huifang acts as them (G8).")
+@click.option("--os-user", default=None, metavar="USER",
+              help="The operating-system user that authenticates them (SQLite, single machine; sudo deployments).")
 @json_option
 @click.pass_context
 def staff_add(ctx: click.Context, staff_id: str, name: str, role: str, dept: str | None,
-              reports_to: str | None) -> None:
+              reports_to: str | None, db_role: str | None, os_user: str | None) -> None:
     """Register a staff member."""
-    from huifang.core.queries import staff_json
+    from huifang.core.usecases.staff import add_staff
 
     def go(s: State) -> None:
         app = s.app()
-        app.add_staff(staff_id, name, role, dept, reports_to, actor=s.actor)
-        emit(s, staff_json(app, staff_id), f"staff {staff_id} added ({role})")
+        add_staff(app, staff_id, name, role, dept, reports_to, actor=s.actor, db_role=db_role, os_user=os_user)
+        emit(s, _staff_data(app, staff_id), f"staff {staff_id} added ({role})")
     run(ctx, go)
+
+
+@staff.command("bind")
+@click.argument("staff_id")
+@click.option("--db-role", default=None, metavar="ROLE", help="PostgreSQL login role ('' removes the binding).")
+@click.option("--os-user", default=None, metavar="USER", help="Operating-system user ('' removes the binding).")
+@json_option
+@click.pass_context
+def staff_bind(ctx: click.Context, staff_id: str, db_role: str | None, os_user: str | None) -> None:
+    """Bind a staff member to the database role or OS user that authenticates them (G8; admin)."""
+    from huifang.core.usecases.staff import bind_identity
+
+    def go(s: State) -> None:
+        app = s.app()
+        staff = bind_identity(app, staff_id, db_role, os_user, actor=s.actor)
+        emit(s, _staff_data(app, staff_id), f"staff {staff_id}: database role {staff.db_role or '-'}, "
+                                            f"OS user {staff.os_user or '-'}")
+    run(ctx, go)
+
+
+@staff.command("grants")
+@click.option("--schema", default=None, help="The store's schema (default: the --db URL's, else public).")
+@click.option("--staff-role", default="huifang_staff", show_default=True,
+              help="The group role every operator's login role joins.")
+@click.option("--erasure-role", default="huifang_erasure", show_default=True,
+              help="The group role of admins who erase subjects (G10).")
+@click.pass_context
+def staff_grants(ctx: click.Context, schema: str | None, staff_role: str, erasure_role: str) -> None:
+    """The least-privilege GRANTs for a PostgreSQL store (G8), as SQL to run as the store's owner."""
+    from huifang.core.identity import grant_statements
+    from huifang.core.store import Store
+
+    s: State = ctx.obj
+    store = Store.parse(s.db) if s.db else None
+    chosen = schema or (store.schema if store is not None and store.kind == "postgres" else None) or "public"
+    click.echo("\n".join(grant_statements(chosen, staff_role, erasure_role)))
 
 
 @staff.command("show")
@@ -43,10 +85,8 @@ def staff_add(ctx: click.Context, staff_id: str, name: str, role: str, dept: str
 @click.pass_context
 def staff_show(ctx: click.Context, staff_id: str) -> None:
     """A staff member, their ladder and any lock (A4)."""
-    from huifang.core.queries import staff_json
-
     def go(s: State) -> None:
-        data = staff_json(s.app(), staff_id)
+        data = _staff_data(s.app(), staff_id)
         lock = data["lock"]
         text = (f"{data['id']} {data['name']} ({data['role']}, {data['dept'] or '-'}), reports to "
                 f"{data['reports_to'] or '-'}\n" +
@@ -54,6 +94,18 @@ def staff_show(ctx: click.Context, staff_id: str) -> None:
                  f"{', '.join(lock['followups'])}); {data['unlock']}" if lock else "not locked"))
         emit(s, data, text)
     run(ctx, go)
+
+
+def _staff_data(app: Any, code: str) -> dict[str, Any]:
+    """staff_json, plus the identities bound to the staff member (G8) when there are any."""
+    from huifang.core.domain import Staff
+    from huifang.core.queries import staff_json
+
+    data = staff_json(app, code)
+    staff = app.load(Staff, code, "staff")
+    if staff.db_role or staff.os_user:
+        data.update(db_role=staff.db_role, os_user=staff.os_user)
+    return data
 
 
 @click.command()
@@ -67,8 +119,7 @@ def unlock(ctx: click.Context, staff_id: str, report: str | None) -> None:
 
     def go(s: State) -> None:
         app = s.app()
-        app.actor_staff(s.actor)
-        app.unlock(staff_id, report, actor=s.actor)
+        app.unlock(staff_id, report, actor=s.actor)  # an unregistered actor is refused and recorded there
         emit(s, staff_json(app, staff_id), f"{staff_id} unlocked by {s.actor}")
     run(ctx, go)
 
@@ -127,12 +178,10 @@ def subject_show(ctx: click.Context, subject_id: str, reason: str | None) -> Non
 @click.pass_context
 def subject_optout(ctx: click.Context, subject_id: str, channel: str) -> None:
     """Opt a subject out of a channel (G7)."""
-    from huifang.core.queries import subject_json
-
     def go(s: State) -> None:
         app = s.app()
         app.opt_out(subject_id, channel, actor=s.actor)
-        emit(s, subject_json(app, subject_id), f"{subject_id} opted out of {channel}")
+        emit(s, masked_subject(app, subject_id), f"{subject_id} opted out of {channel}")
     run(ctx, go)
 
 
@@ -143,13 +192,36 @@ def subject_optout(ctx: click.Context, subject_id: str, channel: str) -> None:
 @click.pass_context
 def subject_exempt(ctx: click.Context, subject_id: str, statement: str) -> None:
     """Record a signed statement declining all follow-up (F6/G7)."""
-    from huifang.core.queries import subject_json
-
     def go(s: State) -> None:
         app = s.app()
         app.sign_exemption(subject_id, statement, actor=s.actor)
-        emit(s, subject_json(app, subject_id), f"{subject_id}: exemption recorded; open follow-ups closed as exempt")
+        emit(s, masked_subject(app, subject_id), f"{subject_id}: exemption recorded; open follow-ups closed as exempt")
     run(ctx, go)
+
+
+def mask_phone(phone: str) -> str:
+    """138****0001: enough to confirm the number on the phone, not to dial it."""
+    if len(phone) >= 8:
+        return phone[:3] + "****" + phone[-4:]
+    return "*" * (len(phone) - 2) + phone[-2:] if len(phone) > 2 else "*" * len(phone)
+
+
+def mask_name(name: str) -> str:
+    """张*: the first character only."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
+
+
+def masked_subject(app: Any, code: str) -> dict[str, Any]:
+    """What a change of the subject's file (optout, exempt) shows: codes and masked contact data, as a
+    change is not a recorded read of the file (G8); `subject show --reason` is."""
+    from huifang.core.queries import subject_json
+
+    data = subject_json(app, code)
+    email = data.get("email")
+    out = {"id": data["id"], "name": mask_name(data["name"] or ""), "phones": [mask_phone(p) for p in data["phones"]],
+           "email": (email[:1] + "***" + email[email.index("@"):]) if email and "@" in email else None,
+           "optouts": data["optouts"], "exempt": data["exempt"]}
+    return out | ({"erased": True} if data.get("erased") else {})
 
 
 subject.add_command(subject_import)  # huifang subject import FILE

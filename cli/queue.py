@@ -1,11 +1,13 @@
 """`huifang queue`: today's follow-ups, soonest deadline first — the command operators run most.
 
-It answers without opening the application when it safely can (projections/queue_fast.py): a SQLite
-store whose core view is current, and a config this module can read with tomllib alone. Then only
-click, sqlite3 and the stdlib are loaded (no SQLAlchemy, eventsourcing, psycopg, pydantic, rich or
-plugin). In every other case — PostgreSQL, views behind the log, a config holding plugin settings or
-anything else not vouched for here, any error — the full path answers, as every other command
-does: it validates the config, catches the views up and reports the errors. Both paths select and
+It answers without opening the application when it safely can (projections/queue_fast.py): an
+anonymous command at the wall clock (no --as, --now or --backfill: nothing the store's identity and
+clock rules could refuse, cli/state.py), a SQLite store whose core view is current, and a config this
+module can read with tomllib alone. Then only click, sqlite3 and the stdlib are loaded (no
+SQLAlchemy, eventsourcing, psycopg, pydantic, rich or plugin). In every other case — PostgreSQL,
+views behind the log, a config holding plugin settings or anything else not vouched for here, any
+error — the full path answers, as every other command does: it checks the identity and the clock,
+validates the config, catches the views up and reports the errors. Both paths select and
 format rows with the same code (queue_fast.queue_query, core/queue_rows.py), and print the same
 bytes (tests/test_queue_fast.py).
 """
@@ -32,6 +34,7 @@ DEFAULT_CONFIG = "huifang.toml"  # core/config.load_config's default file
 TEXT_KEYS = ("timezone", "organisation", "key_dir", "recordings_dir")
 LADDER_INT_KEYS = ("level1_days", "level2_days", "hard_days")
 TABLE_WIDTH = 200  # plugin_api.cli.table's console width
+ANONYMOUS_CLAIMS = ("", "cli")  # core/identity.ANONYMOUS_CLAIMS: `--as` names nobody
 # rich replaces `:name:` by an emoji (rich/_emoji_replace.py); no emoji is named by one or two digits
 EMOJI_CODE = re.compile(r"(:(\S*?)(?:(?:\-)(emoji|text))?:)")
 
@@ -73,7 +76,14 @@ def queue(ctx: click.Context, agent: str | None, on_text: str | None, overdue: b
 
 def fast_queue(s: State, agent: str | None, on: date | None, overdue: bool, limit: int
                ) -> list[dict[str, Any]] | None:
-    """The page read without the application (projections/queue_fast.py), or None: take the full path."""
+    """The page read without the application (projections/queue_fast.py), or None: take the full path.
+
+    Opening the store checks the --as claim against the platform identity (core/identity.py) and
+    --now/--backfill against the store's clock mode (core/timekeeping.py); neither refuses an
+    anonymous command at the wall clock, which the queue (no personal data, nothing written) is
+    open to: only such a command is answered here."""
+    if s.now_given or s.backfill is not None or s.claimed.strip() not in ANONYMOUS_CLAIMS:
+        return None
     try:
         from huifang.core.queue_rows import queue_json, queue_until
         from huifang.core.store import Store

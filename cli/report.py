@@ -15,6 +15,7 @@ import click
 
 from huifang.core import clock
 from huifang.core.errors import HuifangError
+from huifang.core.paths import check_output, write_output
 from huifang.core.plugin_api.cli import json_option
 
 from .output import emit, progress_bar, table
@@ -35,7 +36,7 @@ def _period(date_from: str | None, date_to: str | None, month: str | None,
         if not m:
             raise HuifangError(f"--quarter: '{quarter}' is not a quarter (YYYY-Qn, e.g. 2026-Q4)")
         year, q = int(m.group(1)), int(m.group(2))
-        first = date(year, 3 * q - 2, 1)
+        first = clock.in_range(date(max(1, year), 3 * q - 2, 1), "--quarter", quarter)
         last = (date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)) - timedelta(days=1)
         return first, last
     return (clock.parse_day(date_from, "--from") if date_from else None,
@@ -79,10 +80,13 @@ def _known_plugins(app: Any, conn: Any) -> list[str]:
 @click.option("--quarter", default=None, metavar="YYYY-Qn", help="The period is this quarter.")
 @click.option("--format", "fmt", default=None, metavar="FORMAT", help="table|json|csv|xlsx|png|html (default table).")
 @click.option("--out", default=None, metavar="FILE", help="Write to FILE (needed for xlsx and png).")
+@click.option("--force", is_flag=True, help="Overwrite --out FILE if it exists.")
+@click.option("--reason", default=None, help="Why you read the free-text opinions in it (G8; recorded).")
 @json_option
 @click.pass_context
 def report(ctx: click.Context, kind: str | None, plugin: str | None, by_text: str | None, date_from: str | None,
-           date_to: str | None, month: str | None, quarter: str | None, fmt: str | None, out: str | None) -> None:
+           date_to: str | None, month: str | None, quarter: str | None, fmt: str | None, out: str | None,
+           force: bool, reason: str | None) -> None:
     """Reports: rates, satisfaction, lost, tickets, pareto, qa, opinions, unresolved, monthly, quarterly,
     and the plugins' (run without KIND to list them)."""
     from huifang.projections.render import BINARY, FORMATS, build, render
@@ -98,6 +102,7 @@ def report(ctx: click.Context, kind: str | None, plugin: str | None, by_text: st
             raise HuifangError(f"--json: --format {f} is not JSON; drop --json or pass --out FILE")
         if f in BINARY and not out:
             raise HuifangError(f"--out: --format {f} writes a binary file; pass --out FILE.{f}")
+        target = check_output(app, out, force=force) if out else None  # never the store or a key
         first, last = _period(date_from, date_to, month, quarter)
         by = [d.strip() for d in (by_text or "").split(",") if d.strip()]
         warning = catch_up(app, s)
@@ -107,16 +112,13 @@ def report(ctx: click.Context, kind: str | None, plugin: str | None, by_text: st
                 if plugin not in known:
                     raise HuifangError(f"--plugin: '{plugin}' is not enabled and has no follow-ups; "
                                        f"plugins: {', '.join(known) or 'none'}")
-            doc = build(app, conn, kind, plugin=plugin, by=by, date_from=first, date_to=last, fmt=f, now=s.now)
+            doc = build(app, conn, kind, plugin=plugin, by=by, date_from=first, date_to=last, fmt=f, now=s.now,
+                        options={"actor": s.actor, "reason": reason})  # G8: opinions are a recorded read
             data = render(doc, f)
         if warning:
             click.echo(f"huifang: warning: {warning}", err=True)
-        if out:
-            try:
-                with open(out, "wb") as fh:
-                    fh.write(data)
-            except OSError as e:
-                raise HuifangError(f"--out: cannot write '{out}' ({e.strerror})") from None
+        if target is not None:
+            write_output(target, data, force=force)
             emit(s, {"report": doc.kind, "format": f, "out": out, "rows": len(doc.rows),
                      "sections": len(doc.sections), "generated_at": doc.generated_at},
                  f"wrote {doc.kind} ({f}, {len(doc.rows)} rows"
@@ -189,7 +191,7 @@ def qa_record(ctx: click.Context, followup_id: str, result: str, note: str | Non
     def go(s: State) -> None:
         app = s.app()
         check = record(app, followup_id, result.strip().lower(), note, actor=s.actor)
-        data = check_json(check, app.config.huifang.timezone)
+        data = check_json(check, app.config.huifang.timezone, app.keyring)
         emit(s, data, f"G17 check of {followup_id}: {data['result']} (by {data['checked_by']}"
                       + (f", check #{data['checks']}" if data["checks"] > 1 else "") + ")")
 

@@ -13,18 +13,28 @@ from .state import State, run
 
 
 @click.command()
+@click.option("--clock", "clock_mode", type=click.Choice(["logical", "system"]), envvar="HUIFANG_CLOCK",
+              default=None, help="The store's clock, recorded once: system (production: the host's clock, "
+                                 "--now refused) or logical (demos, tests, replays: --now). Default: system. "
+                                 "Env HUIFANG_CLOCK.")
 @json_option
 @click.pass_context
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, clock_mode: str | None) -> None:
     """Create the store (SQLite file or PostgreSQL tables) and the views."""
     def go(s: State) -> None:
+        from huifang.core import timekeeping
         from huifang.core.audit import ensure_keys
+        from huifang.core.privacy import record_settings
 
         app = s.app(must_exist=False)
+        mode, _ = timekeeping.choose(app, clock_mode, s.actor, s.now_given)  # recorded: fixed from now on
         app.projector.ensure()
         ensure_keys(app)  # seal key (G11 tamper evidence) and master key (G8 PII) (made here, with a warning, on a fresh store)
-        emit(s, {"store": app.store.url, "kind": app.store.kind, "plugins": list(app.registry.plugins)},
-             f"store ready: {app.store.url} ({app.store.kind}); plugins: {', '.join(app.registry.plugins)}")
+        record_settings(app)  # G8: privacy settings and the master key's check value, fixed from now on
+        emit(s, {"store": app.store.url, "kind": app.store.kind, "plugins": list(app.registry.plugins),
+                 "clock": mode},
+             f"store ready: {app.store.url} ({app.store.kind}); plugins: {', '.join(app.registry.plugins)}; "
+             f"clock: {mode}")
     run(ctx, go)
 
 
@@ -73,6 +83,13 @@ def demo(ctx: click.Context, subjects: int, days: int, seed: int) -> None:
         if store.kind == "sqlite" and store.exists():
             raise HuifangError(f"demo: '{store.url}' already exists; demo builds a fresh store "
                                f"(remove it or pass another --db)")
-        result = build_demo(s.app(must_exist=False), subjects=subjects, days=days, seed=seed)
+        from huifang.core import clock, timekeeping
+
+        app = s.app(must_exist=False)
+        if timekeeping.mode(app) == clock.SYSTEM:
+            raise HuifangError(f"demo: '{store.url}' runs on the system clock; demo builds a logical-clock store")
+        timekeeping.choose(app, clock.LOGICAL, s.actor, s.now_given)
+        with clock.replay():  # the demo writes months of history, one record at a time
+            result = build_demo(app, subjects=subjects, days=days, seed=seed)
         emit(s, result, result["summary"])
     run(ctx, go)

@@ -1,16 +1,7 @@
 """Roles and permissions (G8, G9): who may do what, and the record of every refusal.
 
-Roles (contract.ROLES):
-  agent       works (attempt, complete, close, ticket open) only follow-ups they own, or unowned
-              follow-ups of their own department (the department's pool); reads the files of
-              subjects whose follow-ups they own
-  supervisor  as agent, plus every follow-up owned by someone below them in the reporting ladder;
-              reassigns and unlocks (A4) within that ladder
-  manager     as supervisor, plus every follow-up of their department (all if they have none);
-              approves personal-data exports of their department's subjects; reads audit data
-  auditor     reads history, reports and the audit trail; changes nothing (always, in any mode)
-  admin       staff, calendar, configuration and erasure; no follow-up work, no personal data
-  sales       registers subjects and triggers; G9 keeps them off their own customers' follow-ups
+Roles (contract.ROLES) and what each may do, in which scope: the one table in policy.py (also the
+README's role table, `python -m huifang.core.policy --markdown`); this module enforces it.
 
 Setup mode and enforced mode: a store starts in *setup mode* (a single-user or demo installation):
 roles are not enforced, the anonymous actor `cli` (no --as) may do anything, only G9, the A4 lock
@@ -30,32 +21,14 @@ from collections.abc import Iterator
 from typing import Any, Protocol, TypeVar
 
 from .errors import ConflictError, Refused
+from .policy import ANY, DEPARTMENT, LADDER, ORG_WIDE, POLICY, SUBJECT_DEPT
 from .ports import ReadSide
 
 ANONYMOUS = ("cli", "system")
-WRITERS = frozenset({"agent", "supervisor", "manager", "admin", "sales"})
-WORKERS = frozenset({"agent", "supervisor", "manager", "sales"})
 
-# action -> (roles allowed in enforced mode, human label)
-ACTIONS: dict[str, tuple[frozenset[str], str]] = {
-    "staff.add": (frozenset({"admin"}), "register staff"),
-    "calendar.import": (frozenset({"admin"}), "import the official calendar"),
-    "subject.add": (WRITERS, "register a subject"),
-    "subject.change": (WRITERS, "change a subject's file"),
-    "subject.erase": (frozenset({"admin"}), "erase a subject"),
-    "trigger": (WRITERS, "record a service event"),
-    "followup.work": (WORKERS, "work on"),
-    "followup.reassign": (frozenset({"supervisor", "manager"}), "reassign"),
-    "staff.unlock": (frozenset({"supervisor", "manager"}), "unlock"),
-    "ticket.resolve": (WORKERS, "resolve"),
-    "subject.read": (frozenset({"agent", "supervisor", "manager", "auditor"}), "read the personal data of"),
-    "subject.export": (frozenset({"agent", "supervisor", "manager", "auditor"}), "export the personal data of"),
-    "audit.read": (frozenset({"auditor", "manager", "admin"}), "read the audit trail"),
-    "audit.export": (frozenset({"auditor", "manager", "admin"}), "export the log"),
-    "audit.approve": (frozenset({"manager"}), "approve a personal-data export"),
-    "write": (WRITERS, "change records"),
-}
-READS = frozenset({"subject.read", "subject.export", "audit.read", "audit.export"})
+# action -> (roles allowed in enforced mode, human label): the policy table (policy.py) as the checks read it
+ACTIONS: dict[str, tuple[frozenset[str], str]] = {a: (frozenset(r.roles), r.label) for a, r in POLICY.items()}
+READS = frozenset(a for a, r in POLICY.items() if r.read)
 
 
 A = TypeVar("A")
@@ -71,6 +44,10 @@ class Records(Protocol):
     def commit_trail(self, *aggregates: Any) -> None: ...
 
     def ladder(self, code: str) -> list[str]: ...
+
+    def unlockers(self, staff: Any) -> str:
+        """Who may lift an A4 lock of `staff`, and how, in words."""
+        ...
 
     @property
     def read_side(self) -> ReadSide: ...
@@ -89,6 +66,7 @@ class Access:
         self._enforced = False
         self._pinned = False
         self._roles: dict[str, Any] = {}
+        self._recorders: dict[str, str | None] = {}
 
     # -- mode ---------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -106,7 +84,10 @@ class Access:
         if not self._enforced and not self._pinned:
             from .audit.trail import AccessPolicy
 
-            self._enforced = self.app.find_by_id(AccessPolicy.create_id()) is not None
+            # G8: also on when the sealed high-water mark says so: cutting the AccessPolicy record
+            # off the end of the log does not switch access control off
+            sealed = getattr(getattr(self.app, "recorder", None), "sealed_enforced", None)
+            self._enforced = self.app.find_by_id(AccessPolicy.create_id()) is not None or bool(sealed and sealed())
         return self._enforced
 
     def staff(self, actor: str) -> Any:
@@ -117,6 +98,15 @@ class Access:
 
             self._roles[actor] = self.app.find(Staff, actor)
         return self._roles[actor]
+
+    def registered(self, actor: str, action: str, target: str) -> Any:
+        """The staff member acting (None for cli/system); a name that is not registered staff is
+        refused in any mode, and the refusal recorded like every other (G8)."""
+        staff = self.staff(actor)
+        if staff is None and actor not in ANONYMOUS:
+            raise self.deny(actor, action, target, f"staff '{actor}' is not registered (huifang staff add {actor} ...)",
+                            field="actor")
+        return staff
 
     # -- refusals -------------------------------------------------------------------------------------
     def deny(self, actor: str, action: str, target: str, message: str, field: str | None = None) -> AccessDenied:
@@ -151,6 +141,10 @@ class Access:
         if staff is not None and staff.role == "auditor" and action not in READS:
             raise self.deny(actor, action, what, f"{actor} is an auditor: auditors read history and reports "
                                                  f"but change nothing (may not {label} {what})".strip())
+        if staff is not None and POLICY[action].locked and getattr(staff, "lock", None):  # A4, in any mode
+            raise self.deny(actor, action, what, f"A4: {actor} is locked (level {staff.lock['level']}, overdue "
+                                                 f"{', '.join(staff.lock['followups'][:3])}): "
+                                                 f"{self.app.unlockers(staff)}")
         if not self.enforced():
             return staff
         if staff is None:
@@ -166,64 +160,113 @@ class Access:
 
     def _scope(self, staff: Any, action: str, fu: Any, subject: str | None, ticket: Any,
                target_staff: Any) -> str | None:
-        """Why the staff member's ladder or department does not reach the record (None = it does)."""
-        me = staff.code
-        if action == "followup.work" and fu is not None:
-            if self._reaches(staff, fu.owner, fu.department):
+        """Why the policy's scope for the staff member's role does not reach the record (None = it does)."""
+        scope = POLICY[action].roles[staff.role]
+        me, label = staff.code, POLICY[action].label
+        if scope == ANY:
+            return None
+        if action == "followup.reassign" and fu is not None:
+            if not self._within(staff, scope, fu.owner, fu.department):
+                return f"{me} may not reassign {fu.code}: its owner {fu.owner} is not in {me}'s ladder"
+            if target_staff is not None and not (target_staff.code == me or self._below(me, target_staff.code)
+                                                 or self._whole_department(staff, scope, target_staff.dept)):
+                return f"{me} may not give {fu.code} to {target_staff.code}: not in {me}'s ladder"
+            return None
+        if action == "staff.unlock" and target_staff is not None:
+            if self._below(me, target_staff.code) or self._whole_department(staff, scope, target_staff.dept):
                 return None
+            return f"{me} may not unlock {target_staff.code}: not in {me}'s ladder"
+        if fu is not None:
+            if self._within(staff, scope, fu.owner, fu.department):
+                return None
+            if action != "followup.work":
+                return f"{me} may not {label} {fu.code}: its owner {fu.owner or 'nobody'} is not in {me}'s {scope}"
             return (f"{me} may not work on {fu.code}: it is owned by {fu.owner or 'nobody'}"
                     + (f" (department {fu.department})" if fu.department else "")
                     + "; agents act only on their own or their department's unowned follow-ups — ask a "
                       "supervisor to reassign it")
-        if action == "followup.reassign" and fu is not None:
-            if not self._reaches(staff, fu.owner, fu.department):
-                return f"{me} may not reassign {fu.code}: its owner {fu.owner} is not in {me}'s ladder"
-            if target_staff is not None and not (target_staff.code == me or self._below(me, target_staff.code)
-                                                 or self._dept_manager(staff, target_staff.dept)):
-                return f"{me} may not give {fu.code} to {target_staff.code}: not in {me}'s ladder"
-            return None
-        if action == "staff.unlock" and target_staff is not None:
-            if self._below(me, target_staff.code) or self._dept_manager(staff, target_staff.dept):
-                return None
-            return f"{me} may not unlock {target_staff.code}: not in {me}'s ladder"
-        if action == "ticket.resolve" and ticket is not None:
-            if ticket.owner == me or (staff.dept and staff.dept == ticket.department) or \
-                    self._dept_manager(staff, ticket.department):
+        if ticket is not None:
+            if self._within(staff, scope, ticket.owner, ticket.department):
                 return None
             return f"{me} may not resolve {ticket.code}: it belongs to department {ticket.department}"
-        if action in ("subject.read", "subject.export") and subject:
-            if staff.role == "auditor":
+        if subject and scope == SUBJECT_DEPT:
+            depts = self.subject_departments(subject)
+            if not depts or staff.dept in depts or (staff.dept is None and staff.role in ORG_WIDE):
                 return None
-            if self.reaches_subject(staff, subject):
+            who = " or ".join(sorted(r for r, sc in POLICY[action].roles.items() if sc == SUBJECT_DEPT))
+            rule = "F6" if action == "subject.exempt" else "G8"
+            return (f"{rule}: only a {who} of the data-owning department ({', '.join(sorted(depts))}) may {label} "
+                    f"subject {subject}")
+        if subject:
+            if self.reaches_subject(staff, subject, scope):
                 return None
-            return (f"{me} may not read subject {subject}'s personal data: none of their follow-ups is "
-                    f"owned by {me} or below {me} in the ladder")
+            if action in ("subject.read", "subject.export"):
+                return (f"{me} may not read subject {subject}'s personal data: none of their follow-ups is "
+                        f"owned by {me} or below {me} in the ladder")
+            return (f"{me} may not {label} subject {subject}: none of their follow-ups is owned by {me}, "
+                    f"below {me} in the ladder" + (" or in their department" if scope == DEPARTMENT else ""))
         return None
 
     def _below(self, me: str, code: str | None) -> bool:
         return code is not None and code != "" and me in self.app.ladder(code)
 
-    def _dept_manager(self, staff: Any, dept: str | None) -> bool:
-        return staff.role == "manager" and (staff.dept is None or (dept is not None and dept == staff.dept))
+    def _whole_department(self, staff: Any, scope: str, dept: str | None) -> bool:
+        """The department scope: every record of their department (ORG_WIDE roles without one: all)."""
+        if scope != DEPARTMENT:
+            return False
+        if staff.dept is None:
+            return staff.role in ORG_WIDE
+        return dept is not None and dept == staff.dept
 
-    def _reaches(self, staff: Any, owner: str | None, dept: str | None) -> bool:
+    def _within(self, staff: Any, scope: str, owner: str | None, dept: str | None) -> bool:
+        """Whether `scope` (policy.py) reaches a record owned by `owner` in department `dept`."""
+        if scope == ANY:
+            return True
         me = staff.code
-        if owner == me:
+        if owner == me or (owner is None and dept and staff.dept == dept):  # own, or the department's pool
             return True
-        if owner is None and dept and staff.dept == dept:
-            return True  # the department's pool
-        if staff.role in ("supervisor", "manager") and self._below(me, owner):
+        if scope in (LADDER, DEPARTMENT) and self._below(me, owner):
             return True
-        return self._dept_manager(staff, dept)
+        return self._whole_department(staff, scope, dept)
 
-    def reaches_subject(self, staff: Any, subject: str) -> bool:
-        return any(self._reaches(staff, owner, dept) for owner, dept in self.subject_owners(subject))
+    def reaches_subject(self, staff: Any, subject: str, scope: str | None = None) -> bool:
+        """Whether the staff member's scope (default: for reading) reaches one of the subject's follow-ups.
+        A follow-up planned by a trigger they recorded themself does not count: naming oneself the
+        responsible nurse grants no read of the subject's file or earlier history (G8)."""
+        scope = scope or POLICY["subject.read"].roles.get(staff.role)
+        if scope is None:
+            return False
+        if scope == ANY:
+            return True
+        return any(self._within(staff, scope, owner, dept)
+                   for owner, dept in self.subject_owners(subject, excluding=staff.code))
 
-    def subject_owners(self, subject: str) -> list[tuple[str | None, str | None]]:
-        return self.app.read_side.followup_owners(subject)
+    def subject_owners(self, subject: str, excluding: str | None = None) -> list[tuple[str | None, str | None]]:
+        """Owner and department of each of the subject's follow-ups, as their aggregates say (G8): the
+        views only name the candidates, so a view row edited to grant access grants nothing. With
+        `excluding`, follow-ups of triggers that staff member recorded are left out."""
+        from .domain import FollowUp
+
+        owners: set[tuple[str | None, str | None]] = set()
+        for code in {r.code for r in self.app.read_side.followup_records(subject)}:
+            fu = self.app.find(FollowUp, code)
+            if fu is not None and fu.subject == subject:
+                if excluding is not None and self.recorded_by(fu.trigger) == excluding:
+                    continue
+                owners.add((fu.owner, fu.department))
+        return sorted(owners, key=lambda o: (o[0] or "", o[1] or ""))
 
     def subject_departments(self, subject: str) -> set[str]:
         return {d for _, d in self.subject_owners(subject) if d}
+
+    def recorded_by(self, trigger: str) -> str | None:
+        """Who recorded a trigger (kept: a trigger's recorder never changes)."""
+        if trigger not in self._recorders:
+            from .domain import Trigger
+
+            found = self.app.find(Trigger, trigger)
+            self._recorders[trigger] = getattr(found, "recorded_by", None)
+        return self._recorders[trigger]
 
     # -- the net under every commit ---------------------------------------------------------------------
     def guard(self, aggregates: tuple[Any, ...]) -> None:

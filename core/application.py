@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
+from . import timekeeping
 from .access import Access
 from .audit import audit_env, seal_key_source
 from .audit.keys import key_dir
@@ -28,7 +29,7 @@ from .domain import CalendarBook, FollowUp, Staff, Subject, Ticket, Trigger
 from .domain.base import aggregate_uuid
 from .errors import ConflictError, HuifangError, NotFound
 from .ports import History, ReadSide
-from .privacy import KeyRing
+from .privacy import KeyRing, PrivacySettings
 from .registry import Kind, Registry
 from .scheduling import Scheduler
 from .store import Store, first_line
@@ -65,11 +66,17 @@ class HuifangApp(Application[UUID]):
         # G8, G10: the chained log's seal key, the personal-data key ring, access control
         recorder: Any = self.recorder
         recorder.seal_key_source = seal_key_source(self.store, self.config)
-        self.keyring: KeyRing = KeyRing(recorder, key_dir(self.store, self.config), self.config.huifang.pii_attributes)
+        self.keyring: KeyRing = KeyRing(recorder, key_dir(self.store, self.config), self.config.huifang.pii_attributes,
+                                        settings=lambda: self.find_by_id(PrivacySettings.create_id()))
         self.access: Access = Access(self)
         self._calendar: BusinessCalendar | None = None
         self._read_side_factory = read_side
         self._read_side: ReadSide | None = None
+        try:
+            self.keyring.check_open()  # G8: fixed privacy settings, the master key's check value
+        except BaseException:
+            self.close()
+            raise
 
     # -- infrastructure -------------------------------------------------------------------------
     @property
@@ -104,8 +111,9 @@ class HuifangApp(Application[UUID]):
 
     def commit_trail(self, *aggregates: Any) -> None:
         """commit() without the access guard: audit-trail records (reads, refusals) of any actor."""
+        extra = timekeeping.before_save(self, aggregates)  # no record back in time; backfills recorded
         try:
-            self.save(*aggregates)
+            self.save(*aggregates, *extra)
         except IntegrityError:
             names = ", ".join(sorted({getattr(a, "code", str(a.id)) for a in aggregates}))
             raise ConflictError(
@@ -184,12 +192,14 @@ class HuifangApp(Application[UUID]):
     def info(self, fu: FollowUp) -> FollowUpInfo:
         """A follow-up as plugins see it."""
         trig = self.find(Trigger, fu.trigger)
+        k = self.keyring  # G8: plugins see the plaintext of what is stored encrypted
         return FollowUpInfo(id=fu.code, subject=fu.subject, trigger=fu.trigger, trigger_kind=fu.trigger_kind,
                             plugin=fu.plugin, visit_type=fu.visit_type, key=fu.key, owner=fu.owner,
                             channel=fu.channel, window_open=fu.window_open, due=fu.due, status=fu.status,
-                            attempts=[plans.jsonable(a) for a in fu.attempts], answers=fu.answers, meta=fu.meta,
-                            trigger_attributes=trig.attributes if trig else {}, department=fu.department,
-                            branch=fu.branch, tickets=list(fu.tickets))
+                            attempts=k.reveal_all([plans.jsonable(a) for a in fu.attempts]),
+                            answers=k.reveal_all(fu.answers) if fu.answers is not None else None,
+                            meta=k.reveal_all(fu.meta), trigger_attributes=k.reveal_all(trig.attributes) if trig else {},
+                            department=fu.department, branch=fu.branch, tickets=list(fu.tickets))
 
     def followup_info(self, code: str) -> FollowUpInfo:
         """A follow-up as plugins see it (plain data, no aggregate): plugin_api.DemoApp."""

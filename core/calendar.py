@@ -26,6 +26,9 @@ from typing import Any
 
 import chinese_calendar
 
+from .clock import YEARS
+from .inputs import text_problem
+
 DEFAULT_TZ = "Asia/Shanghai"
 
 __all__ = [
@@ -357,5 +360,13 @@ def load_schedule_file(path: str | Path) -> list[YearSchedule]:
         raise CalendarFileError(f"{name}: file is empty; expected JSON year objects or CSV with header date,kind[,name]")
     suffix = p.suffix.lower()
     if suffix == ".json" or (suffix != ".csv" and text.lstrip()[:1] in ("{", "[")):
-        return _load_json(text, name)
-    return _load_csv(text, name)
+        schedules = _load_json(text, name)
+    else:
+        schedules = _load_csv(text, name)
+    for s in schedules:  # the one input rule (inputs.py) and the years a clock accepts (clock.YEARS)
+        problem = text_problem(s.source)
+        if problem is not None:
+            raise CalendarFileError(f"{name}: source of {s.year} {problem}")
+        if not YEARS[0] <= s.year <= YEARS[1]:
+            raise CalendarFileError(f"{name}: year {s.year} is out of range ({YEARS[0]}-{YEARS[1]})")
+    return schedules

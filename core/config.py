@@ -51,6 +51,9 @@ class Deployment(BaseModel):
     key_dir: str | None = None
     recordings_dir: str | None = None
     pii_attributes: list[str] | None = None  # None = privacy.DEFAULT_PII_ATTRIBUTES
+    # how far a record may fall behind the store's latest one (minutes): fixed at init, a later config
+    # may only narrow it (timekeeping.py); None = the default of the clock mode (system 5, logical none)
+    clock_tolerance_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
 
     @field_validator("timezone")
     @classmethod

@@ -2,16 +2,17 @@
 surveys, planned visits and outcome reactions. See plugin_api/hookspecs.py for when each is asked for."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CHANNELS = ("phone", "sms", "wechat", "qq", "email", "letter", "home_visit", "web", "app")  # G2
 OUTCOMES = (  # G5, G14
     "reached", "no_answer", "busy", "wrong_number", "suspended", "powered_off", "refused", "call_later",
 )
-ROLES = ("agent", "supervisor", "manager", "auditor", "admin", "sales")
+ROLES = ("agent", "supervisor", "manager", "auditor", "admin", "sales", "intake")  # policy.py: who may do what
 
 # G16: the four-level scale; English aliases accepted on input.
 SATISFACTION = ("满意", "较满意", "基本满意", "不满意")
@@ -58,6 +59,29 @@ class TriggerKind(BaseModel):
     rules: list[str] = []
     # Attributes of a typical trigger of this kind: the conformance suite (plugin_api.testing) plans it.
     example: dict[str, Any] = {}
+    codes: list[str] = []
+    """G8: the attributes stored in plaintext because they are non-identifying codes that history
+    look-ups and reports need (department, branch, product code, staff id, enum values, counts).
+    Every other attribute is encrypted under the subject's key, gone after an erasure, and reaches
+    `history`/report rows as an unreadable token (plans and reactions still see the plaintext)."""
+    code_patterns: dict[str, str] = {}
+    """G8: attributes plain only while their value fully matches the regular expression (e.g. a
+    diagnosis that is a coded value, CODE_SHAPED); any other value is encrypted like free text."""
+
+    @model_validator(mode="after")
+    def _known_codes(self) -> TriggerKind:
+        fields = self.attributes.model_fields
+        unknown = sorted(n for n in [*self.codes, *self.code_patterns] if n not in fields)
+        if unknown:
+            raise ValueError(f"trigger kind {self.name}: codes name unknown attribute(s) {', '.join(unknown)}")
+        for pattern in self.code_patterns.values():
+            re.compile(pattern)
+        return self
+
+
+# G8: a value shaped like a code (an ASCII identifier such as `I25.1`, `CHD`, `no_answer`, `fees`): reasons,
+# categories and pattern-declared attributes of this shape stay plain for reports; anything else is text.
+CODE_SHAPED = r"[A-Za-z][A-Za-z0-9_.\-]{0,39}"
 
 
 class VisitType(BaseModel):

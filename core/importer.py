@@ -14,7 +14,10 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import itertools
 import json
+import os
+import re
 import tomllib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -26,6 +29,7 @@ from uuid import UUID
 
 from . import clock
 from .errors import ConflictError, HuifangError
+from .inputs import NotJSON, check_text, formula_safe, load_json, text_problem
 from .ports import ImportRun
 from .usecases.plans import derived_trigger_id
 
@@ -110,18 +114,29 @@ class Source:
             raise HuifangError(f"FILE: '{path}' does not exist")
         self.xlsx = self.path.suffix.lower() in (".xlsx", ".xlsm")
         self.sheet = sheet
+        # the scan found rows that do not decode, or UTF-8 rows in a GB18030 file: _raw names them
+        self._suspect = False
         self.digest, self.encoding, self.total = self._scan(encoding)
+        if self._suspect:
+            for _ in self._raw():  # raises naming the rows
+                pass
+            raise HuifangError(f"FILE: '{self.path.name}' mixes UTF-8 and GB18030 text inside one cell; save the "
+                               f"whole file in one encoding ('CSV UTF-8') and import it again")
         self.headers = self._headers()
 
     def _scan(self, encoding: str) -> tuple[str, str, int]:
         """One streaming pass: the file's SHA-256 (its identity for resuming), whether it is UTF-8
-        (else GB18030, as Chinese Excel saves CSV), and an estimate of the rows for the progress bar."""
+        (else GB18030, as Chinese Excel saves CSV), and an estimate of the rows for the progress bar.
+        A file that is not UTF-8 is checked further (_check_gb18030): mixed or foreign text is refused."""
         h = hashlib.sha256()
         utf8 = codecs.getincrementaldecoder("utf-8")()
         is_utf8 = True
         lines = 0
         with self.path.open("rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
+                if f.tell() <= len(chunk) and not self.xlsx and chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                    raise HuifangError(f"FILE: '{self.path.name}' is UTF-16 text (Excel's 'Unicode text'): "
+                                       f"save it as 'CSV UTF-8' and import that")
                 h.update(chunk)
                 lines += chunk.count(b"\n")
                 if is_utf8 and not self.xlsx:
@@ -129,15 +144,59 @@ class Source:
                         utf8.decode(chunk)
                     except UnicodeDecodeError:
                         is_utf8 = False
+            if is_utf8 and not self.xlsx:
+                try:
+                    utf8.decode(b"", final=True)  # a sequence cut off at the end
+                except UnicodeDecodeError:
+                    is_utf8 = False
         if self.xlsx:
             return h.hexdigest(), "xlsx", 0
+        given = encoding
         if encoding == "auto":
             encoding = "utf-8-sig" if is_utf8 else "gb18030"
         elif encoding == "utf-8":
-            if not is_utf8:
-                raise HuifangError(f"'{self.path.name}' is not UTF-8; try --encoding gb18030", field="encoding")
             encoding = "utf-8-sig"
+            self._suspect = not is_utf8  # the rows that are not UTF-8 are named (_raw)
+        if encoding == "gb18030":
+            self._check_gb18030(detect=given == "auto")
+            if self._suspect and is_utf8:
+                raise HuifangError(f"'{self.path.name}' is UTF-8 text, not GB18030: pass --encoding utf-8 (or auto)",
+                                   field="encoding")
         return h.hexdigest(), encoding, max(0, lines - 1)
+
+    def _check_gb18030(self, detect: bool) -> None:
+        """A file that is not UTF-8 is read as GB18030. Refused: rows in UTF-8 beside rows in GB18030
+        (read as one they turn into mojibake, 张三 as 寮犱笁), bytes that are not GB18030 either (both
+        named by row in _raw), and, in `--encoding auto`, text that charset-normalizer reads far better
+        in another encoding (Big5, Shift-JIS, Latin-1 also decode as GB18030, as nonsense). Streamed in
+        C-speed chunks: only a sample of lines is looked at one by one."""
+        as_gb = codecs.getincrementaldecoder("gb18030")()
+        as_utf8 = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        sample = bytearray()
+        rest = ""
+        with self.path.open("rb") as f:
+            for chunk in itertools.chain(iter(lambda: f.read(1 << 20), b""), [b""]):  # b"": the end
+                try:
+                    as_gb.decode(chunk, final=not chunk)
+                except UnicodeDecodeError:
+                    self._suspect = True
+                    return
+                text = rest + as_utf8.decode(chunk, final=not chunk)
+                cut = text.rfind("\n") + 1 if chunk else len(text)
+                text, rest = text[:cut], text[cut:]
+                if _UTF8_LINE.search(text):  # a whole line of valid UTF-8 with CJK in a file that is not UTF-8
+                    self._suspect = True
+                    return
+                for line in chunk.split(b"\n") if len(sample) < SAMPLE else ():
+                    if not line.isascii():
+                        sample += line + b"\n"
+                        if len(sample) >= SAMPLE:
+                            break
+        if detect and sample:
+            other = _other_encoding(bytes(sample))
+            if other:
+                raise HuifangError(f"FILE: '{self.path.name}' is neither UTF-8 nor GB18030 text (it reads as "
+                                   f"{other}): save it as 'CSV UTF-8', or pass --encoding gb18030 if it is GB18030")
 
     def _open_sheet(self) -> Any:
         try:
@@ -166,12 +225,40 @@ class Source:
                 wb.close()
             return
         try:
-            with self.path.open(encoding=self.encoding, newline="") as f:
-                yield from csv.reader(f)
-        except UnicodeDecodeError:
-            raise HuifangError(f"FILE: '{self.path.name}' is not {self.encoding} text; pass --encoding") from None
+            with self.path.open(encoding=self.encoding, errors="surrogateescape", newline="") as f:
+                if self._suspect:
+                    yield from self._named(csv.reader(f))
+                else:  # the scan decoded every byte: nothing to look for row by row
+                    yield from csv.reader(f)
         except csv.Error as e:
             raise HuifangError(f"FILE: '{self.path.name}' is not valid CSV ({e})") from None
+
+    def _named(self, records: Iterator[list[str]]) -> Iterator[list[str]]:
+        """The records of a suspect file, refusing the first one that does not decode (its bytes are
+        lone surrogates, errors="surrogateescape") or that shows the file mixes encodings."""
+        label = "GB18030" if self.encoding == "gb18030" else "UTF-8"
+        first: dict[str, int] = {}  # encoding -> first row in it
+        for row, cells in enumerate(records, start=1):
+            text = "".join(cells)
+            if text.isascii():
+                yield cells
+                continue
+            bad = _UNDECODED.search(text)
+            if bad:
+                raise HuifangError(
+                    f"FILE: '{self.path.name}' row {row} is not {label} text (byte "
+                    f"0x{ord(bad.group()) - 0xDC00:02X})"
+                    + ("; pass --encoding gb18030 if the file is GB18030" if label == "UTF-8" else
+                       ": the file is damaged or in another encoding; save it as 'CSV UTF-8'"))
+            if label == "GB18030":
+                kind = "UTF-8" if _looks_utf8(text.encode("gb18030")) else "GB18030"
+                first.setdefault(kind, row)
+                if len(first) == 2:
+                    raise HuifangError(
+                        f"FILE: '{self.path.name}' mixes text encodings: row {first['GB18030']} is "
+                        f"GB18030 and row {first['UTF-8']} is UTF-8 (read as one they turn into "
+                        f"mojibake); save the whole file in one encoding ('CSV UTF-8') and import it again")
+            yield cells
 
     def _headers(self) -> list[str]:
         for raw in self._raw():
@@ -180,6 +267,8 @@ class Source:
                 headers.pop()
             if not headers:
                 break
+            for i, h in enumerate(headers, start=1):
+                check_text(h, f"FILE: '{self.path.name}' header, column {i}")
             dup = sorted({h for h in headers if h and headers.count(h) > 1})
             if dup:
                 raise HuifangError(f"FILE: header has duplicate column(s) {', '.join(dup)}")
@@ -202,6 +291,38 @@ class Source:
                 yield n, {"\0extra": "1", **dict(zip(self.headers, cells, strict=True))}, cells + extra
                 continue
             yield n, dict(zip(self.headers, cells, strict=True)), cells
+
+
+SAMPLE = 32 * 1024  # bytes of non-ASCII lines handed to charset-normalizer
+# a line of valid UTF-8 (no undecodable byte) holding a 3+ byte character (CJK): see _looks_utf8
+_UTF8_LINE = re.compile("^[^\n\udc80-\udcff]*[\u0800-\ud7ff\ue000-\U0010ffff][^\n\udc80-\udcff]*$", re.M)
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes surrogateescape could not decode
+GB_FAMILY = {"gb18030", "gbk", "gb2312", "cp936", "hz"}
+
+
+def _looks_utf8(raw: bytes) -> bool:
+    """Bytes that are valid UTF-8 and hold a character of 3+ bytes (CJK): GBK text practically never
+    does (its 2-byte pairs at best form Latin/Cyrillic 2-byte UTF-8), so such a row is UTF-8."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return any(ord(c) >= 0x800 for c in text)
+
+
+def _other_encoding(sample: bytes) -> str | None:
+    """The encoding charset-normalizer reads `sample` in, if GB18030 is clearly worse (or not a
+    candidate at all); None when GB18030 is as good as any."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(sample))
+    if not matches:
+        return None  # nothing reads well: the rows that do not decode are named (_raw)
+    best = min(m.chaos for m in matches)
+    gb = [m.chaos for m in matches if m.encoding in GB_FAMILY]
+    if gb and min(gb) <= best + 0.05:
+        return None
+    return min(matches, key=lambda m: m.chaos).encoding
 
 
 def _text(v: Any) -> str:
@@ -286,20 +407,22 @@ class Importer:
     # -- parsing a row ----------------------------------------------------------------------------
     def _cell(self, rec: dict[str, str], f: str) -> str:
         h = self.cols.get(f)
-        return rec.get(h, "").strip() if h else ""
+        return _checked(rec.get(h, ""), h, multiline=False).strip() if h else ""
 
     def _attributes(self, rec: dict[str, str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for a, h in self.attrs.items():
-            v = rec.get(h, "").strip()
+            v = _checked(rec.get(h, ""), h, multiline=True).strip()  # attribute values are free text
             if not v:
                 continue
             if v[:1] in "[{":
                 try:
-                    out[a] = json.loads(v)
+                    out[a] = load_json(v, "JSON")
                     continue
-                except json.JSONDecodeError:
+                except NotJSON:
                     pass
+                except HuifangError as e:  # too deep, not a finite number
+                    raise _BadRow(h, e.message) from None
             out[a] = v
         return out
 
@@ -383,6 +506,21 @@ class Importer:
         return {"kind": k.qualified, "subject": subject, "at": at, "attributes": clean, "code": code,
                 "new_subject": new_subject}
 
+    def _differ(self, a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+        """The columns in which two parsed rows differ (the row's fields, then its attributes)."""
+        out = []
+        for k in dict.fromkeys([*a, *b]):
+            if k in ("attributes", "code") or a.get(k) == b.get(k):
+                continue
+            if k == "new_subject":
+                out += self._differ(a.get(k) or {}, b.get(k) or {}, prefix="subject_")
+                continue
+            f = prefix + ("phone" if k == "phones" else k)
+            out.append(self.cols.get(f, f))
+        attrs_a, attrs_b = a.get("attributes") or {}, b.get("attributes") or {}
+        out += [self.attrs.get(k, k) for k in dict.fromkeys([*attrs_a, *attrs_b]) if attrs_a.get(k) != attrs_b.get(k)]
+        return out
+
     # -- subjects for triggers ---------------------------------------------------------------------
     def _prefetch(self, codes: list[str], created: dict[str, Any]) -> None:
         """Load the batch's subjects in one query (one per row would dominate the import)."""
@@ -453,6 +591,9 @@ class Importer:
 
     # -- the two passes ------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
+        # the policy once for the whole file (G8): subject.add, or trigger (intake, sales)
+        self.app.access.require(self.actor, "subject.add" if self.what == "subject" else "trigger",
+                                target=f"import {self.source.path.name}")
         run = self._run_row()
         resume = run.done if run is not None else 0
         start_imported = run.imported if run is not None else 0
@@ -474,6 +615,10 @@ class Importer:
             if not self.skip_bad:  # default: a file with bad rows imports nothing
                 return report
             self._write_rejects(bad)
+            from .privacy import record_plaintext_file
+
+            record_plaintext_file(self.app, self.reject_path, "import rejects", len(bad), str(self.source.path),
+                                  self.actor)
             report["reject_file"] = str(self.reject_path)
             report["skipped_bad"] = len(bad)
         skip = {b.row for b in bad} | existing | dups
@@ -487,7 +632,8 @@ class Importer:
         bad: list[Bad] = []
         existing: set[int] = set()
         dups: set[int] = set()
-        seen: dict[str, tuple[int, Any, Any]] = {}  # id -> (row, kind, subject) within this file
+        seen: dict[str, tuple[int, dict[str, Any]]] = {}  # id -> (first row, its data) within this file
+        registered: dict[str, tuple[int, dict[str, Any]]] = {}  # subject -> (row, data) a trigger row registers
         rows_of: dict[str, int] = {}  # subject -> how many of the file's new triggers are theirs
         self._plans = {}
         created: dict[str, Any] = {}  # subjects the file itself registers (trigger import)
@@ -500,12 +646,23 @@ class Importer:
                     args = self._parse(n, rec)
                     first = seen.get(args["code"])
                     if first is not None:
-                        if first[1:] != (args.get("kind"), args.get("subject")):
-                            raise _BadRow(self.cols.get("id", "id"), f"id '{args['code']}' is already used in "
-                                                                     f"row {first[0]} for another record")
+                        # the same id twice: the same data is a repeat (no-op), other data a bad row
+                        differ = self._differ(first[1], args)
+                        if differ:
+                            raise _BadRow(self.cols.get("id", "id"), f"id '{args['code']}' is also in row "
+                                          f"{first[0]} with other data ({', '.join(differ)}): keep one of rows "
+                                          f"{first[0]} and {n}")
                         dups.add(n)
                         continue
-                    seen[args["code"]] = (n, args.get("kind"), args.get("subject"))
+                    new = args.get("new_subject")
+                    if new is not None:
+                        other = registered.setdefault(args["subject"], (n, new))
+                        differ = self._differ(other[1], new, prefix="subject_")
+                        if differ:
+                            raise _BadRow(self.cols.get("subject", "subject"), f"subject '{args['subject']}' is "
+                                          f"also registered in row {other[0]} with other data ({', '.join(differ)})"
+                                          f": keep one of rows {other[0]} and {n}")
+                    seen[args["code"]] = (n, args)
                     good.append((n, args))
                 except _BadRow as e:
                     bad.append(Bad(n, e.column, e.why))
@@ -639,13 +796,17 @@ class Importer:
         """The bad rows as they were, with the row number, column and reason in front (UTF-8 with a
         BOM so Excel shows the Chinese text)."""
         rows = {b.row: b for b in bad}
-        with self.reject_path.open("w", encoding="utf-8-sig", newline="") as f:
+        # G8: the rows hold plaintext personal data: owner-only (an existing file is narrowed too),
+        # and listed by `retention report` until someone deletes it
+        fd = os.open(self.reject_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["row", "column", "error", *self.source.headers])
+            w.writerow(["row", "column", "error", *map(formula_safe, self.source.headers)])
             for n, _rec, raw in self.source.rows():
                 b = rows.get(n)
-                if b is not None:
-                    w.writerow([n, b.column, b.why, *raw])
+                if b is not None:  # as text, never a formula when opened in a spreadsheet (OWASP)
+                    w.writerow([formula_safe(x) for x in (n, b.column, b.why, *raw)])
 
 
 KEEP_PLANS = 20000  # pass-1 plans kept for pass 2 (bounded memory; later rows are planned again)
@@ -693,6 +854,14 @@ class _BadRow(Exception):
         super().__init__(why)
         self.column = column
         self.why = " ".join(str(why).split())
+
+
+def _checked(value: str, column: str, multiline: bool) -> str:
+    """A cell under the one input rule (core/inputs.py): a bad row naming the column, else the cell."""
+    problem = text_problem(value, multiline)
+    if problem is not None:
+        raise _BadRow(column, f"the cell {problem}")
+    return value
 
 
 def _code(code: str, column: str) -> None:

@@ -1,12 +1,22 @@
 """Personal data at rest (G8, G10): per-subject data keys, field encryption, crypto-shredding.
 
-What is personal data here (PII): a subject's name, phones, email and the attributes named in
-`[huifang] pii_attributes` (address, ID and insurance numbers, WeChat/QQ … by default), free-text
-attempt notes, free-text survey answers, ticket notes and resolutions, and notification texts. Each
-is stored as a *token* `pii:1:<subject>:<base64url(nonce || AES-256-GCM ciphertext)>`, encrypted
-under that subject's own data key (associated data: the subject id). Structured values that
-statistics need — satisfaction level, scores, yes/no, outcomes, reasons, dates, departments — stay
-plain, so every report is computed without the plaintext and does not change after an erasure.
+The default is encrypted: every subject attribute, and every trigger attribute its plugin does not
+declare a non-identifying code (`TriggerKind.codes` / `code_patterns`: department, branch, product,
+staff ids, enum values …), is stored as a *token* `pii:1:<subject>:<base64url(nonce || AES-256-GCM
+ciphertext)>` under that subject's own data key (associated data: the subject id); a non-string value
+is sealed as JSON (`…:~<base64url>`). So are the name, phones and email, attempt notes, free-text
+survey answers, ticket notes and resolutions, notification texts, and every free-text reason: read
+reasons, export approvals, exemption statements, reassignment reasons, QA notes, the erasure's own
+reason and legal order. Reasons and ticket categories that reports count (a lost reason, a ticket
+category) stay plain only when they are shaped like a code (contract.CODE_SHAPED: `no_answer`,
+`wrong_number`, `fees`); any other text is sealed and reports count it as FREE_TEXT.
+
+Privacy settings (the attributes encrypted even if a plugin declares them codes, `[huifang]
+pii_attributes` on top of DEFAULT_PII_ATTRIBUTES) and a key-check value of the master key are
+recorded in the store by `huifang init` (a `PrivacySettings` record, chained like every record).
+A later config file cannot change them (the command is refused); `huifang privacy widen` (admin,
+recorded) adds attributes. A master key that does not match the key-check value is refused when
+the application opens, before anything is written under it.
 
 Data keys live in the `huifang_keys` table, each wrapped (AES-GCM) by the master key
 (`HUIFANG_KEY` or the key file, see audit/keys.py), and are written in the same transaction as the
@@ -18,19 +28,32 @@ the stored events — and so the hash chain — stay exactly as they were.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
+import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.domain import event
+
+from .contract import CODE_SHAPED
+from .domain.base import Base, aggregate_uuid
 from .errors import HuifangError, Refused
 
 PREFIX = "pii:1:"
+JSON_MARK = "~"  # not in the base64url alphabet: the sealed plaintext is JSON, not a string
 ERASED = "[erased]"
 UNREADABLE = "[unreadable]"
 NO_KEY = "[encrypted]"
+FREE_TEXT = "(free text)"  # how reports count a sealed reason or category
+# Encrypted even where a plugin declares them codes (settings add more, never fewer).
 DEFAULT_PII_ATTRIBUTES = ["address", "id_number", "id_card", "insurance_no", "wechat", "qq",
                           "emergency_contact", "contact_phone", "birthday"]
+_CODE = re.compile(CODE_SHAPED)
+_KCV_INFO = b"huifang-master-key-check-v1"
 
 
 class SubjectErased(Refused):
@@ -39,6 +62,16 @@ class SubjectErased(Refused):
 
 def is_token(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def is_code(value: Any) -> bool:
+    """A value shaped like a code (CODE_SHAPED): reasons and categories of this shape stay plain."""
+    return isinstance(value, str) and _CODE.fullmatch(value) is not None
+
+
+def label(value: Any) -> Any:
+    """What a report shows for a reason or category: the code, or FREE_TEXT for sealed text."""
+    return FREE_TEXT if is_token(value) else value
 
 
 def _b64(data: bytes) -> str:
@@ -53,24 +86,124 @@ def _aad(subject: str, what: str) -> bytes:
     return f"huifang-{what}-v1:{subject}".encode()
 
 
+def key_check_value(master: bytes) -> str:
+    """HMAC-SHA256 of a constant under the master key: tells the right key from a wrong one, and
+    reveals nothing of the key."""
+    return hmac.new(master, _KCV_INFO, hashlib.sha256).hexdigest()
+
+
+class PrivacySettings(Base):
+    """The store's privacy settings (G8), fixed by `init` and only ever widened: the attributes
+    encrypted whatever the plugins declare, and the master key's check value."""
+
+    class Configured(Base.Created):
+        encrypt: list
+        key_check: str | None
+        actor: str
+
+    @event(Configured)
+    def __init__(self, encrypt: list, key_check: str | None, actor: str):
+        self.encrypt = sorted(set(encrypt))
+        self.key_check = key_check
+
+    @staticmethod
+    def create_id() -> Any:
+        return aggregate_uuid("privacy", "settings")
+
+    class Widened(Base.Event):
+        encrypt: list  # the attributes added
+        reason: str
+        actor: str
+
+    @event(Widened)
+    def widen(self, encrypt: list, reason: str, actor: str) -> None:
+        self.encrypt = sorted(set(self.encrypt) | set(encrypt))
+
+    class KeyCheckRecorded(Base.Event):
+        """The key-check value of a store that had none (created before the check existed)."""
+
+        key_check: str
+        actor: str
+
+    @event(KeyCheckRecorded)
+    def record_key_check(self, key_check: str, actor: str) -> None:
+        self.key_check = key_check
+
+
+def configured(pii_attributes: Iterable[str] | None) -> list[str]:
+    """The attributes a config file asks to encrypt beyond the inverted default."""
+    return sorted(set(DEFAULT_PII_ATTRIBUTES) | set(pii_attributes or []))
+
+
 class KeyRing:
     """Seal and reveal one process's personal data. Data keys are cached per process (a CLI command
     is one process); a key destroyed by another process is seen by the next command."""
 
-    def __init__(self, recorder: Any, key_dir: Path, pii_attributes: Iterable[str] | None = None):
+    def __init__(self, recorder: Any, key_dir: Path, pii_attributes: Iterable[str] | None = None,
+                 settings: Callable[[], PrivacySettings | None] | None = None):
         """`recorder`: the audit recorder that stores the wrapped data keys (audit/recorders.py);
-        `key_dir`: where the master key file is looked for; `pii_attributes`: the subject attributes
-        stored encrypted (None: DEFAULT_PII_ATTRIBUTES)."""
+        `key_dir`: where the master key file is looked for; `pii_attributes`: the config file's
+        `[huifang] pii_attributes` (None: not given); `settings`: loads the store's PrivacySettings
+        record (None: a store without one, e.g. a bare test store)."""
         self.recorder = recorder
         self.key_dir = key_dir
-        self._pii = set(DEFAULT_PII_ATTRIBUTES if pii_attributes is None else pii_attributes)
+        self._config = None if pii_attributes is None else list(pii_attributes)
+        self._settings_source = settings
+        self._settings: PrivacySettings | None = None
+        self._settings_known = False
         self._master: bytes | None = None
         self._cache: dict[str, Any] = {}  # subject -> AESGCM, or None when erased
         if hasattr(self.recorder, "on_abort"):
             self.recorder.on_abort = self._aborted
 
+    # -- settings --------------------------------------------------------------------------------------
+    def settings(self) -> PrivacySettings | None:
+        if not self._settings_known and self._settings_source is not None:
+            self._settings = self._settings_source()
+            self._settings_known = True
+        return self._settings
+
+    def forget_settings(self) -> None:
+        self._settings_known = False
+        self._settings = None
+
+    def encrypted_always(self) -> set[str]:
+        """Attributes encrypted whatever a plugin declares: the store's settings (or, for a store
+        without them, the built-in list plus the config file's)."""
+        s = self.settings()
+        return set(s.encrypt) if s is not None else set(configured(self._config))
+
+    def check_open(self) -> None:
+        """Refuse a config file that would change the fixed privacy settings, and a master key that
+        does not match the store's key-check value (before anything is written under it)."""
+        s = self.settings()
+        if s is None:
+            return
+        if self._config is not None and configured(self._config) != sorted(s.encrypt):
+            raise HuifangError(
+                f"[huifang] pii_attributes: the privacy settings are fixed in the store (encrypted whatever the "
+                f"plugins declare: {', '.join(s.encrypt)}); a config file cannot change them: remove the key, or "
+                f"widen them with `huifang privacy widen --encrypt ATTR --reason TEXT` (admin, recorded)")
+        if s.key_check:
+            master = self._master_key(create=False, check=False)
+            if master is not None:
+                self._check(master, s.key_check)
+
+    def _check(self, master: bytes, expected: str) -> None:
+        from .audit import keys
+
+        if not hmac.compare_digest(key_check_value(master), expected):
+            self._master = None
+            raise HuifangError(
+                f"HUIFANG_KEY: this master key does not open the data keys of this store (it fails the key "
+                f"check recorded at init: a key of another store?); set the right key or restore "
+                f"{self.key_dir / (keys.MASTER[0] + '.key')}")
+
     # -- keys ------------------------------------------------------------------------------------------
-    def _master_key(self, create: bool) -> bytes | None:
+    def master_key(self, create: bool = False) -> bytes | None:
+        return self._master_key(create=create)
+
+    def _master_key(self, create: bool, check: bool = True) -> bytes | None:
         if self._master is None:
             from .audit import keys
 
@@ -81,9 +214,18 @@ class KeyRing:
                     if not create:
                         return None
                     raise keys.missing(keys.MASTER, directory, "the store holds encrypted personal data")
+                s = self.settings()
+                if s is not None and s.key_check:
+                    if not create:
+                        return None
+                    raise keys.missing(keys.MASTER, directory, "the store was created with one (key check)")
                 if not create:
                     return None
                 key = keys.load(keys.MASTER, directory, create=True)
+            if check:
+                s = self.settings()
+                if s is not None and s.key_check and key is not None:
+                    self._check(key, s.key_check)
             self._master = key
         return self._master
 
@@ -125,16 +267,44 @@ class KeyRing:
 
     # -- values -----------------------------------------------------------------------------------------
     def seal(self, subject: str, value: Any) -> Any:
-        """A token for one personal value (None, "" and tokens pass through; lists element-wise)."""
+        """A token for one personal text (None, "" and tokens pass through; lists element-wise;
+        other non-strings unchanged — see seal_value)."""
         if isinstance(value, list):
             return [self.seal(subject, v) for v in value]
         if value is None or value == "" or is_token(value) or not isinstance(value, str):
             return value
+        return self._seal_bytes(subject, value.encode("utf-8"), "pii", "")
+
+    def seal_value(self, subject: str, value: Any) -> Any:
+        """A token for any JSON value: strings as text, numbers, booleans and objects as JSON (their
+        type comes back on reveal); lists element-wise; None and "" pass through."""
+        if isinstance(value, list):
+            return [self.seal_value(subject, v) for v in value]
+        if value is None or value == "" or is_token(value):
+            return value
+        if isinstance(value, str):
+            return self.seal(subject, value)
+        data = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+        return self._seal_bytes(subject, data, "pii-json", JSON_MARK)
+
+    def seal_note(self, subject: str, value: Any) -> Any:
+        """seal() for an audit note (a read reason, a QA note): for an erased subject the text is not
+        kept at all (ERASED) instead of refusing the read or check it explains."""
+        try:
+            return self.seal(subject, value)
+        except SubjectErased:
+            return ERASED
+
+    def seal_reason(self, subject: str, value: Any) -> Any:
+        """A reason or category reports count: plain when shaped like a code, sealed otherwise."""
+        return value if value is None or is_code(value) else self.seal(subject, value)
+
+    def _seal_bytes(self, subject: str, data: bytes, what: str, mark: str) -> str:
         aes = self._data_key(subject, create=True)
         if aes is None:
             raise SubjectErased(f"subject {subject} was erased: personal data can no longer be recorded for them")
         nonce = secrets.token_bytes(12)
-        return PREFIX + subject + ":" + _b64(nonce + aes.encrypt(nonce, value.encode("utf-8"), _aad(subject, "pii")))
+        return PREFIX + subject + ":" + mark + _b64(nonce + aes.encrypt(nonce, data, _aad(subject, what)))
 
     def reveal(self, value: Any) -> Any:
         if not is_token(value):
@@ -147,9 +317,11 @@ class KeyRing:
             return ERASED
         if aes is False:
             return NO_KEY if self._master is None and self.recorder.any_key() else UNREADABLE
-        raw = _unb64(data)
+        as_json = data.startswith(JSON_MARK)
         try:
-            return aes.decrypt(raw[:12], raw[12:], _aad(subject, "pii")).decode("utf-8")
+            raw = _unb64(data[1:] if as_json else data)
+            plain = aes.decrypt(raw[:12], raw[12:], _aad(subject, "pii-json" if as_json else "pii")).decode("utf-8")
+            return json.loads(plain) if as_json else plain
         except (InvalidTag, ValueError):
             return UNREADABLE
 
@@ -169,11 +341,175 @@ class KeyRing:
         self.recorder.erasures.add(subject)
         self._cache[subject] = None
 
-    # -- the subject file -----------------------------------------------------------------------------------
+    # -- attributes ---------------------------------------------------------------------------------------
     def pii_attributes(self) -> set[str]:
-        return set(self._pii)
+        return self.encrypted_always()
 
-    def seal_attributes(self, subject: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        pii = self._pii
-        return {k: (self.seal(subject, v if isinstance(v, (str, list)) else str(v)) if k in pii and v is not None
-                    else v) for k, v in attributes.items()}
+    def _plain(self, codes: Iterable[str], patterns: Mapping[str, str] | None) -> Callable[[str, Any], bool]:
+        forced = self.encrypted_always()
+        plain = set(codes) - forced
+        pats = {k: re.compile(p) for k, p in (patterns or {}).items() if k not in forced}
+
+        def is_plain(k: str, v: Any) -> bool:
+            return k in plain or (k in pats and isinstance(v, str) and pats[k].fullmatch(v) is not None)
+        return is_plain
+
+    def seal_attributes(self, subject: str, attributes: Mapping[str, Any], codes: Iterable[str] = (),
+                        patterns: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Every attribute sealed, except the declared `codes` (and `patterns` attributes whose value
+        matches) that the store's settings do not force to be encrypted. Subject attributes have no
+        codes: all of them are sealed."""
+        is_plain = self._plain(codes, patterns)
+        return {k: (v if is_plain(k, v) else self.seal_value(subject, v)) for k, v in attributes.items()}
+
+    def seal_trigger_attributes(self, subject: str, attributes: Mapping[str, Any], kind: Any) -> dict[str, Any]:
+        """A trigger's attributes under its kind's declaration (contract.TriggerKind.codes)."""
+        return self.seal_attributes(subject, attributes, getattr(kind, "codes", ()), getattr(kind, "code_patterns", {}))
+
+    def hidden_texts(self, attributes: Mapping[str, Any], kind: Any) -> set[str]:
+        """The text values of the attributes that are stored sealed (to find them copied elsewhere)."""
+        is_plain = self._plain(getattr(kind, "codes", ()), getattr(kind, "code_patterns", {}))
+        texts: set[str] = set()
+        for k, v in attributes.items():
+            if is_plain(k, v):
+                continue
+            for x in v if isinstance(v, list) else [v]:
+                if isinstance(x, str) and len(x) >= 2:
+                    texts.add(x)
+        return texts
+
+    def seal_plugin_text(self, subject: str, text: str, attributes: Mapping[str, Any], kind: Any) -> str:
+        """A plugin's own text (a close reason): sealed when it quotes an attribute stored sealed."""
+        texts = self.hidden_texts(attributes, kind)
+        return self.seal(subject, text) if any(t in text for t in texts) else text
+
+    def seal_meta(self, subject: str, meta: Mapping[str, Any], attributes: Mapping[str, Any],
+                  kind: Any) -> dict[str, Any]:
+        """A planned follow-up's meta: a value a plan copied from an attribute that is stored sealed
+        (under the same key, or the same text) is sealed there too. `attributes` are the plaintext."""
+        is_plain = self._plain(getattr(kind, "codes", ()), getattr(kind, "code_patterns", {}))
+        fields = set(getattr(getattr(kind, "attributes", None), "model_fields", {}) or {}) | set(attributes)
+        texts = self.hidden_texts(attributes, kind)
+        return {k: (self.seal_value(subject, v)
+                    if (k in fields and not is_plain(k, v)) or (isinstance(v, str) and v in texts) else v)
+                for k, v in meta.items()}
+
+def record_settings(app: Any, actor: str = "system") -> None:
+    """`init`: record the privacy settings and the master key's check value, once. A store created
+    before them gets them on its next `init` (the key check only after the key opened a data key)."""
+    ring: KeyRing = app.keyring
+    ring.forget_settings()
+    current = ring.settings()
+    master = ring.master_key(create=not ring.recorder.any_key())
+    kcv = key_check_value(master) if master is not None and _opens_a_data_key(ring) else None
+    if current is None:
+        settings = PrivacySettings(encrypt=configured(ring._config), key_check=kcv, actor=actor)
+    elif current.key_check is None and kcv is not None:
+        current.record_key_check(key_check=kcv, actor=actor)
+        settings = current
+    else:
+        return
+    app.commit_trail(settings)
+    ring.forget_settings()
+
+
+def _opens_a_data_key(ring: KeyRing) -> bool:
+    """True on a store without data keys, or when the master key unwraps one of them."""
+    rec = ring.recorder
+    with rec._read() as c:
+        c.execute(rec.q("SELECT subject FROM {keys} WHERE erased = 0 AND wrapped IS NOT NULL LIMIT 1"))
+        row = c.fetchone()
+    if row is None:
+        return True
+    return ring._data_key(row["subject"], create=False) not in (None, False)
+
+
+def widen(app: Any, attributes: Iterable[str], reason: str, actor: str) -> dict[str, Any]:
+    """`huifang privacy widen`: encrypt more attributes from now on (admin, recorded); values stored
+    before stay as they were (G10: the log is never rewritten)."""
+    names = sorted({a.strip() for a in attributes if a and a.strip()})
+    if not names:
+        raise HuifangError("name at least one attribute to encrypt", field="encrypt")
+    if not (reason or "").strip():
+        raise HuifangError("say why the privacy settings are widened", field="reason")
+    app.access.require(actor, "privacy.widen", target="privacy settings")
+    ring: KeyRing = app.keyring
+    ring.forget_settings()
+    settings = ring.settings()
+    if settings is None:
+        raise Refused("this store has no recorded privacy settings: run `huifang init` first")
+    added = [n for n in names if n not in settings.encrypt]
+    if added:
+        settings.widen(encrypt=added, reason=reason.strip(), actor=actor)
+        app.commit(settings)
+        ring.forget_settings()
+    return {"encrypt": sorted(set(settings.encrypt)), "added": added, "reason": reason.strip(), "by": actor}
+
+
+def show(app: Any) -> dict[str, Any]:
+    """`huifang privacy show`: what is encrypted whatever plugins declare, and the plugins' codes."""
+    ring: KeyRing = app.keyring
+    settings = ring.settings()
+    kinds = [{"kind": k.qualified, "codes": list(k.spec.codes), "code_patterns": dict(k.spec.code_patterns)}
+             for k in app.registry.kinds.values()]
+    return {"recorded": settings is not None, "key_check": bool(settings and settings.key_check),
+            "encrypt": sorted(ring.encrypted_always()), "subject_attributes": "all encrypted",
+            "trigger_kinds": sorted(kinds, key=lambda k: str(k["kind"]))}
+
+
+class PlaintextFiles(Base):
+    """Files written outside the store that hold plaintext personal data (import rejects): G8/G10
+    need to know they exist, so `retention report` lists them until they are deleted."""
+
+    class Started(Base.Created):
+        actor: str
+
+    @event(Started)
+    def __init__(self, actor: str):
+        self.files: list[dict] = []
+
+    @staticmethod
+    def create_id() -> Any:
+        return aggregate_uuid("privacy", "plaintext-files")
+
+    class Written(Base.Event):
+        path: str
+        what: str
+        rows: int
+        source: str
+        actor: str
+
+    @event(Written)
+    def written(self, path: str, what: str, rows: int, source: str, actor: str) -> None:
+        self.files = [f for f in self.files if f["path"] != path]
+        self.files.append({"path": path, "what": what, "rows": rows, "source": source, "at": self.modified_on,
+                           "by": actor})
+
+
+def record_plaintext_file(app: Any, path: Path | str, what: str, rows: int, source: str, actor: str) -> None:
+    """Record a file of plaintext personal data written outside the store (its own transaction, like
+    an audit-trail record: the import that wrote it may be refused afterwards)."""
+    from .errors import ConflictError
+
+    where = str(Path(path).resolve())
+    for _ in range(8):
+        log = app.find_by_id(PlaintextFiles.create_id()) or PlaintextFiles(actor=actor)
+        log.written(path=where, what=what, rows=rows, source=source, actor=actor)
+        try:
+            app.commit_trail(log)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError("the record of plaintext files is busy: re-run the import")
+
+
+def plaintext_files(app: Any) -> list[dict[str, Any]]:
+    """The recorded plaintext files, with whether each still exists (and its mode)."""
+    log = app.find_by_id(PlaintextFiles.create_id())
+    out = []
+    for f in log.files if log is not None else []:
+        p = Path(f["path"])
+        exists = p.is_file()
+        out.append({**f, "at": f["at"].isoformat() if hasattr(f["at"], "isoformat") else f["at"], "exists": exists,
+                    "mode": oct(p.stat().st_mode & 0o777) if exists else None})
+    return out

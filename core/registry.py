@@ -29,6 +29,16 @@ class Kind:
     spec: TriggerKind
 
 
+class _PluginManager(pluggy.PluginManager):
+    """Looks only at `huifang_*` attributes: every command registers the enabled plugins, and a plugin
+    object's other attributes are never hooks."""
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> pluggy.HookimplOpts | None:
+        if not name.startswith("huifang_"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 class Registry:
     """The enabled plugins of one deployment, their kinds, visit types and settings."""
 
@@ -48,7 +58,7 @@ class Registry:
                 objects[name] = available[name].load()
             except Exception as e:  # a broken third-party plugin must not crash the CLI
                 raise ConfigError(f"plugins: '{name}' failed to load ({type(e).__name__}: {e})") from None
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm = _PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, Any] = {}
         for name in names:

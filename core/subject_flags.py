@@ -35,7 +35,7 @@ def set_attributes(app: App, code: str, changes: dict[str, Any], actor: str = "c
             raise Refused(f"follow-up {fc} is not one of subject {code}'s")
         if fu.closed:
             continue
-        fu.close(status=Status.CANCELLED, reason=reason.strip(), actor=actor)
+        fu.close(status=Status.CANCELLED, reason=app.keyring.seal_reason(code, reason.strip()), actor=actor)
         changed.append(fu)
         cancelled.append(fu.code)
     app.commit(*changed)

@@ -21,12 +21,14 @@ Definitions (also in projections/README.md):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from huifang.core import clock, timekeeping
 from huifang.core.contract import SATISFACTION, SurveyTemplate
 from huifang.core.surveys import SECOND_FOLLOWUP_SURVEY
 
@@ -52,6 +54,24 @@ TICKET_DIMENSIONS = (*DIMENSIONS, "category")
 OPINION_KEYS = ("suggestion", "suggestions", "comment", "comments", "opinion", "opinions", "note", "shortcomings")
 
 
+def backfilled(ctx: ReportContext) -> dict[str, list[dict[str, Any]]]:
+    """Follow-ups that hold records entered late under an admin's grant (timekeeping.py): code -> the
+    backfill entries. Reports counting them add a `backfilled` column and a note naming them."""
+    find = getattr(ctx.app, "find_by_id", None)
+    return timekeeping.backfilled(ctx.app) if find is not None else {}
+
+
+def backfill_note(codes: list[str], found: dict[str, list[dict[str, Any]]]) -> list[str]:
+    named = []
+    for code in sorted(set(codes) & set(found)):
+        for e in found[code]:
+            events = ", ".join(ev for r in e["records"] if r["code"] == code for ev in r["events"])
+            named.append(f"{code} ({events} dated {clock.iso(e['claimed'])}, entered {clock.iso(e['at'])} by "
+                         f"{e['by']} under grant {e['grant']}: {e['reason']})")
+    return ["backfilled — entered late under an admin's grant, counted as dated (huifang clock show): "
+            + "; ".join(named)] if named else []
+
+
 class RatesReport(Report):
     name = "rates"
     title = "回访率 Callback, success and on-time rates"
@@ -61,10 +81,13 @@ class RatesReport(Report):
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
         out = []
         now = ctx.now_ts()
+        late = backfilled(ctx)
         for dims, items in ctx.group(followup_records(ctx), lambda r: r.dims):
             row = {**dims, **rate_figures([r.row for r in items], now)}
             if dims and not row["due"] and not row["exempt"]:
                 continue  # only work still ahead (pending) in this group: nothing to rate yet
+            if late:  # G8, G15: figures resting on backfilled records say so
+                row["backfilled"] = sum(1 for r in items if r.row.code in late)
             if "agent" in ctx.by:
                 plugins = [r.row.plugin for r in items] or ([ctx.plugin] if ctx.plugin else [])
                 target = ctx.strictest(plugins, "callback_target")
@@ -81,6 +104,9 @@ class RatesReport(Report):
         if docked:
             notes.append("G15 KPI deductions: " + ", ".join(
                 f"{r.get('agent') or '-'} −{r['kpi_deduction']}" for r in docked))
+        late = backfilled(ctx) if any(r.get("backfilled") for r in rows) else {}
+        if late:
+            notes += backfill_note([r.row.code for r in followup_records(ctx)], late)
         return notes
 
     def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
@@ -96,6 +122,7 @@ class SatisfactionReport(Report):
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
         recs = followup_records(ctx, extra=[followups.c.status == "completed", followups.c.satisfaction.is_not(None)])
         out = []
+        late = backfilled(ctx)
         for dims, items in ctx.group(recs, lambda r: r.dims):
             counts = {LEVEL_KEYS[level]: 0 for level in SATISFACTION}
             satisfied = 0
@@ -112,6 +139,8 @@ class SatisfactionReport(Report):
             out.append({**dims, "responses": n, **counts, "satisfied_share": share,
                         "dissatisfied_share": ratio(counts["dissatisfied"], n), "threshold": threshold,
                         "flagged": share is not None and share < threshold})
+            if late:
+                out[-1]["backfilled"] = sum(1 for r in items if r.row.code in late)
         return out
 
     def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
@@ -120,6 +149,9 @@ class SatisfactionReport(Report):
         if low:
             notes.append("below threshold — causes must be explained (G16/M8): " + ", ".join(
                 " / ".join(str(r.get(d) or "-") for d in ctx.by) or "all" for r in low))
+        if any(r.get("backfilled") for r in rows):
+            recs = followup_records(ctx, extra=[followups.c.status == "completed"])
+            notes += backfill_note([r.row.code for r in recs], backfilled(ctx))
         return notes
 
     def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
@@ -270,25 +302,119 @@ class QAReport(Report):
 class OpinionsReport(Report):
     name = "opinions"
     title = "意见建议 Opinions and suggestions"
-    rules = ["G19", "G4"]
+    rules = ["G19", "G4", "G8"]
 
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
         recs = followup_records(ctx, extra=[followups.c.status == "completed"])
-        out = []
+        found: list[tuple[dict[str, Any], Any, str]] = []
         for dims, items in ctx.group(recs, lambda r: r.dims):
             for r in sorted(items, key=lambda r: (r.row.completed_at or "", r.row.code)):
-                for key, text in _opinions(ctx, r.row):
-                    out.append({**dims, "followup": r.row.code, "date": str(ctx.local_date(r.row.completed_at)),
-                                "visit_type": r.row.visit_type, "department": r.row.department,
-                                "agent": r.row.owner, "satisfaction": r.row.satisfaction, "question": key,
-                                "text": text})
+                for key, stored in _opinions(ctx, r.row):
+                    found.append(({**dims, "followup": r.row.code, "date": str(ctx.local_date(r.row.completed_at)),
+                                   "visit_type": r.row.visit_type, "department": r.row.department,
+                                   "agent": r.row.owner, "satisfaction": r.row.satisfaction, "question": key},
+                                  stored, r.row.subject))
+        reader = FreeTextReads(ctx)
+        shown = reader.record({subject for _, _, subject in found})
+        out = []
+        for row, stored, subject in found:
+            text = str(reader.reveal(stored)).strip() if subject in shown else WITHHELD
+            out.append({**row, "text": text})
+        ctx.options["_opinions_withheld"] = reader.why_withheld(len([1 for *_, s in found if s not in shown]))
         return out
+
+    def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
+        why = ctx.options.get("_opinions_withheld")
+        return [why] if why else []
 
     def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
         return Chart("counts", self.title, key="department")
 
 
-def _opinions(ctx: ReportContext, row: Any) -> list[tuple[str, str]]:
+WITHHELD = "[withheld: G8]"
+
+
+class FreeTextReads:
+    """G8: opinions are the subjects' own words. Like `subject show`, the text is shown only to an
+    actor who may read that subject's personal data (role, ladder or department; a reason once
+    access control is on), and each subject's read is recorded (one `ReadLog.Read` per subject,
+    what=opinions) before any of it is shown. Other rows keep their place and counts, text withheld."""
+
+    def __init__(self, ctx: ReportContext):
+        self.app = ctx.app
+        self.actor = str(ctx.options.get("actor") or "cli")
+        self.reason = (str(ctx.options.get("reason") or "")).strip()
+        self.kind = ctx.kind or "opinions"
+        self.blocked: str | None = None
+
+    def _allowed(self, subjects: set[str]) -> set[str]:
+        from huifang.core.access import ACTIONS, ANONYMOUS
+        from huifang.core.errors import HuifangError
+
+        access = getattr(self.app, "access", None)
+        if access is None:
+            self.blocked = "no application to check who may read them"
+            return set()
+        staff = access.staff(self.actor)
+        enforced = access.enforced()
+        roles = ACTIONS["subject.read"][0]
+        refusal = None
+        if self.actor not in ANONYMOUS and staff is None:
+            refusal = f"'{self.actor}' is not registered staff"
+        elif enforced and staff is None:
+            self.blocked = "access control is on: run the report --as a staff member who may read them"
+        elif enforced and staff.role not in roles:
+            refusal = f"{self.actor} is {staff.role}: only {', '.join(sorted(roles))} may read personal data"
+        elif enforced and not self.reason:
+            self.blocked = "say why you read them: --reason TEXT"
+        if refusal is not None:
+            with contextlib.suppress(HuifangError):  # recorded once per report, like a refused `subject show`
+                access.deny(self.actor, "subject.read", f"report:{self.kind}", refusal)
+            self.blocked = refusal
+        if self.blocked is not None:
+            return set()
+        if not enforced or staff is None or staff.role == "auditor":
+            return set(subjects)
+        return {s for s in subjects if access.reaches_subject(staff, s)}
+
+    def record(self, subjects: set[str]) -> set[str]:
+        """The subjects whose free text may be shown, their reads recorded (one commit)."""
+        from huifang.core.audit.trail import ReadLog
+        from huifang.core.errors import HuifangError
+
+        if not subjects:
+            return set()
+        allowed = self._allowed(subjects)
+        if not allowed:
+            return set()
+        app, why = self.app, self.reason
+        for _ in range(4):
+            logs = []
+            for subject in sorted(allowed):
+                log = app.find_by_id(ReadLog.create_id(subject)) or ReadLog(subject=subject, actor=self.actor)
+                log.read(what="opinions", target=f"report:{self.kind}", actor=self.actor, approval=None,
+                         reason=app.keyring.seal_note(subject, why) if why else "(none given)")
+                logs.append(log)
+            try:
+                app.commit_trail(*logs)
+                self.blocked = None
+                return allowed
+            except HuifangError as e:  # a concurrent read of one of them, or the store is busy
+                self.blocked = f"the reads could not be recorded ({e})"
+        return set()
+
+    def reveal(self, stored: Any) -> Any:
+        return self.app.keyring.reveal(stored)
+
+    def why_withheld(self, n: int) -> str | None:
+        if not n:
+            return None
+        return (f"G8: the text of {n} opinion(s) is withheld: "
+                + (self.blocked or "outside the subjects you may read (your follow-ups, ladder or department)"))
+
+
+def _opinions(ctx: ReportContext, row: Any) -> list[tuple[str, Any]]:
+    """(question, stored answer) of the free-text answers: tokens (G8) until a recorded read reveals them."""
     answers = row.answers or {}
     keys: list[str] | None = None
     app = ctx.app
@@ -301,8 +427,7 @@ def _opinions(ctx: ReportContext, row: Any) -> list[tuple[str, str]]:
             keys = [q.key for q in survey.questions if q.kind == "text"]
     if keys is None:
         keys = [k for k in answers if k in OPINION_KEYS]
-    reveal = getattr(getattr(app, "keyring", None), "reveal", lambda v: v)  # G8: free text is stored encrypted
-    return [(k, str(reveal(answers[k])).strip()) for k in keys if str(answers.get(k) or "").strip()]
+    return [(k, answers[k]) for k in keys if str(answers.get(k) or "").strip()]
 
 
 class UnresolvedReport(Report):
@@ -359,7 +484,6 @@ class ManagementReport(Report):
 
                 raise HuifangError(f"report {self.name}: give both --from and --to (or --month / --quarter)")
             return
-        from huifang.core import clock
 
         today = ctx.local_date(ctx.now or clock.now())
         start = month_start(today)

@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from huifang.core.plugin_api.views import View, followups, metadata, tickets, triggers, ts
+from huifang.core.privacy import label
 
 P = "huifang:"
 # built once: the engine sends these with their rows as parameters, one executemany per batch (rebuild speed)
@@ -89,7 +90,7 @@ class CoreView(View):
                           "on_time": bool(row is not None and at <= row.due),
                           "satisfaction": (e.answers or {}).get("satisfaction")}
             elif name == "FollowUp.Closed":
-                values = {"status": e.status, "closed_at": at, "closed_reason": e.reason,
+                values = {"status": e.status, "closed_at": at, "closed_reason": label(e.reason),  # G8: no ciphertext
                           "next_attempt_at": None}
                 if e.status == "cancelled":
                     row = conn.execute(select(f.reached, f.refused).where(where)).first()
@@ -120,7 +121,7 @@ class CoreView(View):
         if name == "Ticket.Opened":
             conn.execute(INSERT_TICKET, dict(
                 code=e.code, oid=oid, followup=e.followup, subject=e.subject, plugin=e.plugin,
-                category=e.category, department=e.department, severity=e.severity, owner=e.owner,
+                category=label(e.category), department=e.department, severity=e.severity, owner=e.owner,
                 status="open", opened_at=at, deadline=ts(e.deadline), reopened=0))
             return
         t = tickets.c

@@ -17,9 +17,10 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.engine import Connection
 
 from huifang.core import clock
-from huifang.core.domain import FollowUp, Staff
+from huifang.core.domain import FollowUp
 from huifang.core.domain.qa import RESULTS, QualityCheck
 from huifang.core.errors import HuifangError, Refused
+from huifang.core.privacy import label
 
 from .core_views import followups, ts
 from .engine import View
@@ -50,12 +51,12 @@ class QualityView(View):
         name = type(e).__qualname__
         if name == "QualityCheck.Recorded":
             conn.execute(qa_checks.insert(), dict(
-                followup=e.code, oid=str(e.originator_id), agent=e.agent, plugin=e.plugin, month=e.month, result=e.result, note=e.note,
+                followup=e.code, oid=str(e.originator_id), agent=e.agent, plugin=e.plugin, month=e.month, result=e.result, note=label(e.note),
                 checked_by=e.actor, checked_at=ts(e.timestamp), checks=1))
         elif name == "QualityCheck.Amended":
             c = qa_checks.c
             conn.execute(qa_checks.update().where(c.oid == str(e.originator_id)).values(
-                result=e.result, note=e.note, checked_by=e.actor, checked_at=ts(e.timestamp),
+                result=e.result, note=label(e.note), checked_by=e.actor, checked_at=ts(e.timestamp),
                 checks=c.checks + 1))
 
 
@@ -65,6 +66,7 @@ def parse_month(text: str, field: str = "--month") -> tuple[date, date]:
         first = datetime.strptime(str(text).strip(), "%Y-%m").date()
     except ValueError:
         raise HuifangError(f"{field}: '{text}' is not a month (YYYY-MM, e.g. 2026-10)") from None
+    clock.in_range(first, field, text)
     nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return first, nxt - timedelta(days=1)
 
@@ -133,14 +135,18 @@ def record(app: Any, code: str, result: str, note: str | None, actor: str) -> Qu
     fu = app.load(FollowUp, code, "follow-up")
     if fu.status != "completed":
         raise Refused(f"G17: {code} is {fu.status}; only completed follow-ups are quality-checked")
+    staff = app.access.registered(actor, "qa.record", f"follow-up {code}")  # refusals recorded (G8)
     doers = {fu.owner} | {a.get("actor") for a in fu.attempts}
     if actor in doers and actor not in ("cli", "system"):
-        raise Refused(f"G17: {actor} worked on {code} and cannot check it; a supervisor checks it (--as)")
-    staff = app.find(Staff, actor) if actor not in ("cli", "system") else None
+        raise app.access.deny(actor, "qa.record", f"follow-up {code}",
+                              f"G17: {actor} worked on {code} and cannot check it; a supervisor checks it (--as)")
     if staff is not None and staff.role == "agent":
-        raise Refused(f"G17: {actor} is an agent; quality checks are recorded by a supervisor, manager or auditor")
+        raise app.access.deny(actor, "qa.record", f"follow-up {code}", f"G17: {actor} is an agent; quality checks "
+                                                                       f"are recorded by a supervisor or manager")
+    app.access.require(actor, "qa.record", fu=fu)  # the policy: supervisors of the ladder, the department's managers
     tz = app.config.huifang.timezone
     month = fu.completed_at.astimezone(clock.zone(tz)).strftime("%Y-%m")
+    note = app.keyring.seal_note(fu.subject, note) if note else note  # G8: a QA note is free text
     check = _find(app, code)
     if check is None:
         check = QualityCheck(code=code, agent=fu.owner, plugin=fu.plugin, month=month, result=result, note=note,
@@ -162,7 +168,9 @@ def _find(app: Any, code: str) -> QualityCheck | None:
         return None
 
 
-def check_json(check: QualityCheck, tz: str | None = None) -> dict[str, Any]:
+def check_json(check: QualityCheck, tz: str | None = None, keyring: Any = None) -> dict[str, Any]:
+    """A check as shown to the supervisor who recorded it (`keyring` reveals the sealed note)."""
+    note = keyring.reveal(check.note) if keyring is not None else label(check.note)
     return {"followup": check.code, "agent": check.agent, "plugin": check.plugin, "month": check.month,
-            "result": check.result, "note": check.note, "checked_by": check.checked_by, "checks": check.checks,
+            "result": check.result, "note": note, "checked_by": check.checked_by, "checks": check.checks,
             "checked_at": clock.iso(check.modified_on, tz)}

@@ -113,7 +113,7 @@ class ViewsReadSide(Projector):
         sql, params = queue_query(until, agent, due_before, limit)
         self.catch_up()  # a position read and the head: nothing to apply when the views are current
         with self.engine.connect() as conn:
-            return [QueueRow(*r[:-1], provisional=bool(r[-1])) for r in conn.execute(text(sql), params)]
+            return [QueueRow._make((*r[:-1], bool(r[-1]))) for r in conn.execute(text(sql), params)]
 
     # -- triggers and a subject's records ----------------------------------------------------------
     def trigger_records(self, subject: str) -> list[TriggerRecord]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from huifang.core import clock
 from huifang.core.errors import HuifangError
+from huifang.core.inputs import formula_safe, is_formula_like
 
 from .catalog import Entry, find
 from .reports import ReportContext, Section
@@ -167,8 +168,8 @@ def _csv(doc: Document) -> bytes:
             buf.write(f"# {s.name}: {s.title}\n")
         cols = columns(s.rows)
         w.writerow(cols)
-        for r in s.rows:
-            w.writerow(["" if r.get(c) is None else plain_cell(r.get(c)) for c in cols])
+        for r in s.rows:  # text a spreadsheet would run as a formula gets an apostrophe (OWASP)
+            w.writerow(["" if r.get(c) is None else formula_safe(plain_cell(r.get(c))) for c in cols])
     return buf.getvalue().encode()
 
 
@@ -187,7 +188,11 @@ def _xlsx(doc: Document) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for r in s.rows:
-            ws.append([plain_cell(r.get(c)) for c in cols])
+            ws.append([_xlsx_cell(plain_cell(r.get(c))) for c in cols])
+            for cell in ws[ws.max_row]:
+                if is_formula_like(cell.value):  # text, never a formula (OWASP): typed and flagged as text
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
         for j, c in enumerate(cols, start=1):
             if is_rate(c):
                 for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
@@ -203,6 +208,15 @@ def _xlsx(doc: Document) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return _fixed_zip(buf.getvalue(), when)
+
+
+def _xlsx_cell(v: Any) -> Any:
+    """Control characters cannot be stored in xlsx (openpyxl refuses them): shown as U+FFFD."""
+    if isinstance(v, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v)
+    return v
 
 
 def _sheet_name(name: str, used: set[str]) -> str:

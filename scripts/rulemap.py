@@ -186,7 +186,8 @@ def defining_module(package_dir: Path, name: str, constructor: str) -> Path | No
     files = sorted(package_dir.rglob("*.py")) if package_dir.is_dir() else [package_dir]
     spelling = [f for f in files if quoted.search(f.read_text(encoding="utf-8"))]
     building = [f for f in spelling if constructor + "(" in f.read_text(encoding="utf-8")]
-    return (building or spelling or [None])[0]
+    found = building or spelling
+    return found[0] if found else None
 
 
 def scan_metadata(rules: dict[str, Rule], project: dict) -> tuple[dict[str, Path], list[str]]:

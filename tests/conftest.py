@@ -52,7 +52,7 @@ def _cached_entry_points() -> None:
         return cache[key]
 
     entry_points.huifang_cached = True  # type: ignore[attr-defined]
-    importlib.metadata.entry_points = entry_points  # type: ignore[assignment]
+    importlib.metadata.entry_points = entry_points
     registry = sys.modules.get("huifang.core.registry")
     if registry is not None and getattr(registry, "entry_points", None) is original:
         registry.entry_points = entry_points  # type: ignore[attr-defined]
@@ -207,6 +207,16 @@ def hf_sqlite(tmp_path: Path, sqlite_template: Path) -> Huifang:
 
 
 os.environ.setdefault("HUIFANG_ACTOR", "cli")
+# the tests' stores run on the logical clock (`init` defaults to the system clock, which refuses --now)
+os.environ.setdefault("HUIFANG_CLOCK", "logical")
 # PostgreSQL stores keep their key and recordings directories under HUIFANG_HOME (SQLite ones sit
 # beside the file): a throwaway one for the test session, not the user's home
-os.environ.setdefault("HUIFANG_HOME", tempfile.mkdtemp(prefix="huifang-test-home-"))
+_OWN_HOME: str | None = None
+if "HUIFANG_HOME" not in os.environ:  # xdist workers inherit the controller's
+    _OWN_HOME = os.environ["HUIFANG_HOME"] = tempfile.mkdtemp(prefix="huifang-test-home-")
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """The process that made the throwaway HUIFANG_HOME removes it when its session ends."""
+    if _OWN_HOME:
+        shutil.rmtree(_OWN_HOME, ignore_errors=True)

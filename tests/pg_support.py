@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -61,14 +62,20 @@ def drop_schema(url: str) -> None:
 # -- a pool of initialised schemas (per pytest worker) ---------------------------------------------
 # `huifang init` on a fresh schema costs about 0.3 s of DDL (tables, indexes, the event store's
 # function and type) plus the key files. A store-backed test only needs a store *as init leaves it*,
-# so a schema is initialised once, and between tests put back to that state: rows deleted, the
-# post-init rows copied back, sequences and the key directory restored. A schema whose structure a
-# test changed (a catalog fingerprint differs) is dropped instead of reused.
+# so a schema is initialised once, and between tests put back to that state: tables truncated, the
+# post-init rows copied back, sequences and the key directory restored. A schema whose structure or
+# privileges a test changed (a catalog fingerprint: columns, indexes, constraints, functions, triggers
+# and their state, policies, rules, owners and ACLs) is dropped instead of reused.
 
 _FINGERPRINT = sql.SQL("""
+SELECT 'schema', n.nspname, coalesce(n.nspacl::text, ''), n.nspowner::regrole::text, '', '', ''
+  FROM pg_namespace n WHERE n.oid = {ns}::regnamespace
+UNION ALL
 SELECT 'rel', c.relname, c.relkind::text, coalesce(a.attname, ''),
-       coalesce(format_type(a.atttypid, a.atttypmod), ''), coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
-       coalesce(a.attnotnull::text, '')
+       coalesce(format_type(a.atttypid, a.atttypmod), '') || ' ' || coalesce(a.attnotnull::text, ''),
+       coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
+       concat_ws(' ', c.relowner::regrole::text, c.relacl::text, a.attacl::text, c.relrowsecurity,
+                 c.relforcerowsecurity)
   FROM pg_class c
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
@@ -80,14 +87,21 @@ UNION ALL
 SELECT 'con', conname, pg_get_constraintdef(oid), '', '', '', ''
   FROM pg_constraint WHERE connamespace = {ns}::regnamespace
 UNION ALL
-SELECT 'fn', p.oid::regprocedure::text, md5(p.prosrc), '', '', '', ''
+SELECT 'fn', p.oid::regprocedure::text, md5(p.prosrc), coalesce(p.proacl::text, ''), '', '', ''
   FROM pg_proc p WHERE p.pronamespace = {ns}::regnamespace
 UNION ALL
-SELECT 'trg', tgname, tgrelid::regclass::text, '', '', '', ''
+SELECT 'trg', tgname, tgrelid::regclass::text, tgenabled::text, '', '', ''
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relnamespace = {ns}::regnamespace AND NOT t.tgisinternal
 UNION ALL
-SELECT 'type', t.typname, t.typtype::text, '', '', '', ''
+SELECT 'pol', polname, polrelid::regclass::text, coalesce(pg_get_expr(polqual, polrelid), ''), '', '', ''
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = {ns}::regnamespace
+UNION ALL
+SELECT 'rule', rulename, ev_class::regclass::text, '', '', '', ''
+  FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+ WHERE c.relnamespace = {ns}::regnamespace AND c.relkind <> 'v'
+UNION ALL
+SELECT 'type', t.typname, t.typtype::text, coalesce(t.typacl::text, ''), '', '', ''
   FROM pg_type t WHERE t.typnamespace = {ns}::regnamespace AND t.typtype IN ('e', 'd', 'r', 'm')
 ORDER BY 1, 2, 3, 4
 """)
@@ -103,23 +117,29 @@ class _Pristine:
         self.rows: dict[str, bytes] = {}
         for table in self.tables:
             ident = sql.Identifier(schema, table)
-            if conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(ident)).fetchone()[0]:
+            if _one(conn, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(ident))[0]:
                 buf = bytearray()
                 with conn.cursor().copy(sql.SQL("COPY {} TO STDOUT (FORMAT binary)").format(ident)) as cp:
                     for chunk in cp:
                         buf += chunk
                 self.rows[table] = bytes(buf)
-        self.sequences = []
+        self.sequences: list[tuple[str, int, bool]] = []
         for (name,) in conn.execute(
                 "SELECT sequencename FROM pg_sequences WHERE schemaname = %s ORDER BY 1", (schema,)).fetchall():
-            last, called = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
-                sql.Identifier(schema, name))).fetchone()
+            last, called = _one(conn, sql.SQL("SELECT last_value, is_called FROM {}").format(
+                sql.Identifier(schema, name)))
             self.sequences.append((name, last, called))
         self.sidecar = sidecar
         self.sidecar_copy: Path | None = None
         if sidecar is not None and sidecar.is_dir():
             self.sidecar_copy = Path(tempfile.mkdtemp(prefix="huifang-pg-sidecar-")) / "copy"
             shutil.copytree(sidecar, self.sidecar_copy)
+
+
+def _one(conn: psycopg.Connection, query: sql.Composed) -> tuple[Any, ...]:
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return row
 
 
 def _fingerprint(conn: psycopg.Connection, schema: str) -> list[tuple]:
@@ -185,8 +205,10 @@ class SchemaPool:
             if _fingerprint(conn, schema) != p.fingerprint:
                 return False
             with conn.transaction():
-                conn.execute(sql.SQL("; ").join(
-                    sql.SQL("DELETE FROM {}").format(sql.Identifier(schema, t)) for t in p.tables))
+                # TRUNCATE, not DELETE: fresh files, so no earlier test's row versions stay readable
+                # in the pages (tests/attacks read raw pages to prove erasure)
+                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(
+                    sql.Identifier(schema, t) for t in p.tables)))
                 for table, data in p.rows.items():
                     with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN (FORMAT binary)").format(
                             sql.Identifier(schema, table))) as cp:

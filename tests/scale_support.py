@@ -129,6 +129,19 @@ def head(db: str) -> int:
         app.close()
 
 
+def topics_after(db: str, position: int) -> list[str]:
+    """Topics of the records stored after `position` (what a command wrote)."""
+    app = open_app(db)
+    try:
+        return [n.topic for n in app.recorder.select_notifications(start=position + 1, limit=1000)]
+    finally:
+        app.close()
+
+
+# What a refused command may write: the record of the refusal itself (G8), nothing else.
+REFUSAL_TOPICS = frozenset({"huifang:AccessLog.Opened", "huifang:AccessLog.Refused"})
+
+
 def view_rows(db: str, table: str, order: str = "code") -> list[tuple]:
     """A view's rows after catching up (what every reader sees)."""
     from sqlalchemy import text

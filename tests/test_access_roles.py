@@ -131,20 +131,21 @@ def test_g8_export_beyond_the_department_needs_the_data_owners_approval(org, tmp
                now=LATER)
     assert e["approval"] == 1 and NAME in out.read_text(encoding="utf-8")
     # valid for its days (7 by default), then it expires
-    assert org.ok("subject", "export", "P1", "--out", str(out), "--reason", "again", actor="aud",
+    assert org.ok("subject", "export", "P1", "--out", str(out), "--force", "--reason", "again", actor="aud",
                   now="2026-10-14T09:00+08:00")["approval"] == 1
-    r = org("subject", "export", "P1", "--out", str(out), "--reason", "later", actor="aud", now="2026-10-20T09:00+08:00")
+    r = org("subject", "export", "P1", "--out", str(out), "--force", "--reason", "later", actor="aud",
+            now="2026-10-20T09:00+08:00")
     assert r.code == 2 and "needs an approval" in r.err
     log = org.ok("audit", "reads", "--subject", "P1", actor="aud", now=LATER)
     assert [x["what"] for x in log["reads"]][-1] == "export" and log["approvals"][0]["by"] == "mgr"
     # within the own department no approval is needed
-    assert org.ok("subject", "export", "P1", "--out", str(out), "--reason", "care plan", actor="mgr",
-                  now=LATER)["approval"] is None
+    assert org.ok("subject", "export", "P1", "--out", str(out), "--force", "--reason", "care plan", actor="mgr",
+                  now="2026-10-20T09:00+08:00")["approval"] is None  # records never go back in time
 
 
 def test_admin_manages_staff_and_erasure_but_does_no_followup_work(org):
     refused(org, "attempt", "D2-1", "--channel", "phone", "--outcome", "busy", actor="adm",
-            match="only agent, manager, sales, supervisor may work")
+            match="only agent, manager, supervisor may work")  # sales work no follow-up (policy.py)
     refused(org, "subject", "erase", "P1", "--reason", "r", "--legal-order", "x", actor="mgr", match="only admin")
     assert org.ok("subject", "erase", "P1", "--reason", "request", "--legal-order", "order 1", actor="adm",
                   now=LATER)["erased"]

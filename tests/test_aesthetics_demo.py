@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Huifang
 
 
+@pytest.mark.slow  # scale: a full demo store
 def test_demo_a4_locks_and_a7_campaign_visible(db: str, tmp_path: Path) -> None:
     cfg = tmp_path / "huifang.toml"
     cfg.write_text('[huifang]\nplugins = ["aesthetics"]\n', encoding="utf-8")

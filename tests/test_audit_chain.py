@@ -15,6 +15,7 @@ from huifang.core.audit import chain
 from tests.audit_kit import NAME, PHONE, Raw, ward
 
 ATTEMPT = "huifang:FollowUp.AttemptRecorded"
+LATER = "2026-10-09T09:00+08:00"  # after the ward's last record: time never goes back in a store
 DOCS = Path(__file__).resolve().parents[1] / "README.md"  # section "For auditors"
 
 
@@ -125,9 +126,12 @@ def test_truncated_tail_is_caught_by_a_published_anchor(log):
     last = raw.query("SELECT last_position, first_position FROM huifang_chain ORDER BY last_position DESC")[0]
     raw.execute(f"DELETE FROM {raw.events} WHERE {raw.pos} >= {last[1]}",
                 f"DELETE FROM huifang_chain WHERE last_position = {last[0]}")
-    assert log.ok("audit", "verify")["ok"]  # without an anchor a cut tail looks like a shorter log
+    # the sealed high-water mark catches the cut even without an anchor (G8; tests/attacks/test_chain_*.py)
+    r = log("audit", "verify")
+    assert r.code == 1 and r.data["first_broken"]["kind"] == "truncated" and r.data["first_broken"]["position"] == last[1]
     r = log("audit", "verify", "--anchor", anchor)
-    assert r.code == 1 and r.data["first_broken"]["kind"] == "anchor" and "truncated" in r.err
+    assert r.code == 1 and "truncated" in r.err
+    assert any(p["kind"] == "anchor" and "truncated" in p["message"] for p in r.data["problems"])
     r = log("audit", "verify", "--anchor", "12:nothex")
     assert r.code == 2 and "--anchor" in r.err
 
@@ -137,7 +141,7 @@ def test_missing_seal_key_is_a_clear_error_and_blocks_writes(log, tmp_path, monk
     r = log("audit", "verify")
     assert r.code == 2 and "HUIFANG_SEAL_KEY" in r.err and r.err.count("\n") == 1
     before = len(Raw(log.db).records())
-    r = log("staff", "add", "x9", "--name", "X", "--role", "agent")
+    r = log("staff", "add", "x9", "--name", "X", "--role", "agent", now=LATER)
     assert r.code == 2 and "HUIFANG_SEAL_KEY" in r.err and "nothing was written" in r.err
     assert len(Raw(log.db).records()) == before
     assert not (tmp_path / "elsewhere" / "seal.key").exists()  # never silently replaced
@@ -155,7 +159,7 @@ def test_export_is_checked_by_the_standalone_verifier_from_the_docs(log, tmp_pat
     assert len(snippet.strip().splitlines()) <= 20 and "huifang" not in snippet
     out = tmp_path / "log.jsonl"
     info = log.ok("audit", "export", "--from", "2026-10-08", "--to", "2026-10-08", "--out", str(out),
-                  "--reason", "regulator request 2026-31")
+                  "--reason", "regulator request 2026-31", now=LATER)
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == info["records"] > 0 and info["first_position"] > 1  # only the period's run
     text = out.read_text(encoding="utf-8")
@@ -184,8 +188,8 @@ def _attempts(db: str, code: str, barrier, n: int) -> None:
     app = open_app(db)
     barrier.wait(timeout=30)
     try:
-        for i in range(n):
-            with clock.at(clock.parse_instant(f"2026-10-08T10:{10 + i:02d}+08:00")):
+        for _ in range(n):
+            with clock.at(clock.parse_instant("2026-10-16T10:10+08:00")):  # one instant: never back in time
                 app.record_attempt(code, "phone", "busy", actor="n1")
     finally:
         app.close()
@@ -193,9 +197,9 @@ def _attempts(db: str, code: str, barrier, n: int) -> None:
 
 @pytest.mark.slow  # two real writer processes
 def test_concurrent_writers_keep_the_chain_whole(log):
-    log.ok("subject", "add", "P2", "--name", "李四")
+    log.ok("subject", "add", "P2", "--name", "李四", now=LATER)
     log.ok("trigger", "discharge", "--subject", "P2", "--id", "D2", *["--attr", "department=cardiology",
-           "--attr", "diagnosis=CHD", "--attr", "responsible_nurse=n1", "--attr", "attending_doctor=dr1"])
+           "--attr", "diagnosis=CHD", "--attr", "responsible_nurse=n1", "--attr", "attending_doctor=dr1"], now=LATER)
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(2)
     procs = [ctx.Process(target=_attempts, args=(log.db, code, barrier, 8)) for code in ("D2-1", "D2-1")]

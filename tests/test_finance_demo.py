@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from huifang.core import clock
 from huifang.core.config import load_config
 from huifang.core.plugin_api.reports import ReportContext
@@ -12,6 +14,7 @@ from tests.conftest import Huifang
 NOW = "2026-11-23T16:00:00+08:00"
 
 
+@pytest.mark.slow  # scale: a full demo store
 def test_f8_demo_builds_the_finance_vertical_and_its_reports(db, tmp_path):
     cfg = tmp_path / "huifang.toml"
     cfg.write_text('[huifang]\nplugins = ["finance"]\n', encoding="utf-8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +100,11 @@ def hook_calls(monkeypatch: pytest.MonkeyPatch) -> Counter:
     calls: Counter = Counter()
     original = pluggy.PluginManager.add_hookspecs
 
-    def before(name: str, impls: list, kwargs: dict) -> None:
+    def before(name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         if impls:
             calls[name] += 1
 
-    def after(outcome: Any, name: str, impls: list, kwargs: dict) -> None:
+    def after(outcome: Any, name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         pass
 
     def add_hookspecs(self: pluggy.PluginManager, module_or_class: Any) -> None:

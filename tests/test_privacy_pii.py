@@ -96,9 +96,12 @@ def test_g10_erasure_inside_retention_needs_a_legal_order_and_changes_no_count(p
     assert before["opinions"]["rows"] and len(after["opinions"]["rows"]) == len(before["opinions"]["rows"])
     assert p1.ok("audit", "verify")["ok"]  # nothing in the log was edited
     erased = [x for x in p1.ok("history", "P1")["events"] if x["event"] == "Erased"]
-    assert erased[0]["data"]["legal_order"] == "(2026)京0108民初17号"
-    assert erased[0]["data"]["reason"] == "request 2026-044"
+    # G8: the reason and the order may name the person: sealed under the key destroyed with them
+    assert erased[0]["data"]["legal_order"] == "[erased]" and erased[0]["data"]["reason"] == "[erased]"
+    assert erased[0]["data"]["retention_until"].startswith("2029-10-08")  # inside retention: visible
     raw = Raw(p1.db)
+    for secret in ("(2026)京0108民初17号", "request 2026-044"):
+        assert not any(form in raw.dump() for form in forms(secret))
     assert raw.query("SELECT wrapped, erased FROM huifang_keys WHERE subject = 'P1'") == [(None, 1)]
     r = p1("subject", "erase", "P1", "--reason", "again", "--legal-order", "x")
     assert r.code == 2 and "already erased" in r.err

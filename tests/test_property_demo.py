@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from huifang.core import clock
@@ -12,6 +13,7 @@ from huifang.projections.core_views import followups, triggers
 from huifang.projections.reports import ReportContext
 
 
+@pytest.mark.slow  # scale: a full demo store
 def test_property_demo_covers_every_kind_with_realistic_outcomes(hf_sqlite):
     app = open_app(hf_sqlite.db)
     end = datetime.fromisoformat("2026-11-23T16:00:00+08:00")

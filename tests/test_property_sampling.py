@@ -72,6 +72,7 @@ def _fresh(hf) -> HuifangApp:
 
 
 @pytest.mark.parametrize("rule", ["P2", "P1", "P6"])
+@pytest.mark.slow  # scale: 1000 triggers through the store per rule
 def test_sample_share_over_1000_triggers_is_within_tolerance_and_identical_on_rerun(hf, tmp_path, rule):
     _, _, purpose, rate, _ = CASES[rule]
     app = _fresh(hf)

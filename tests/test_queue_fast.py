@@ -5,7 +5,6 @@ views lag, the store is PostgreSQL or the config needs validating."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import sqlite3
@@ -13,7 +12,7 @@ import string
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,59 +21,69 @@ import pytest
 from huifang.cli import queue as cli_queue
 from tests.conftest import STORE, Huifang, Result, copy_store
 
-NOW = "2026-11-26T09:00:00+08:00"
+T0, T1, T2 = "2026-11-20T09:00:00+08:00", "2026-11-23T11:00:00+08:00", "2026-11-25T09:00:00+08:00"
+NOW = "2026-11-26T09:00:00+08:00"  # the operator's wall clock
 LATER = "2026-12-05T16:30:00+08:00"  # windows have opened and deadlines passed since the views were written
 HEAVY = {"sqlalchemy", "eventsourcing", "psycopg", "psycopg_binary", "cryptography", "pydantic", "pydantic_core",
          "rich", "pluggy", "matplotlib", "openpyxl"}
-
-
 NEWEST = "LAGD1-1"  # the follow-up of the newest trigger (`lagging`), opening on 2026-12-03
 
 
-def combos(agent: str) -> list[list[str]]:
+def combos() -> list[list[str]]:
     return [[], ["--limit", "0"], ["--limit", "3"], ["--overdue"], ["--overdue", "--limit", "0"],
-            ["--on", "2026-12-03", "--limit", "0"], ["--on", "2027-03-01", "--limit", "5"], ["--on", "2026-01-01"],
-            ["--on", "2027-12-31", "--limit", "0"], ["--agent", agent], ["--agent", agent, "--overdue"], ["--agent", agent, "--on", "2026-12-10", "--limit", "2"],
+            ["--on", "2026-12-03", "--limit", "0"], ["--on", "2026-12-03", "--limit", "5"], ["--on", "2026-01-01"],
+            ["--on", "2027-12-31", "--limit", "0"], ["--agent", "n1"], ["--agent", "n2", "--overdue"],
+            ["--agent", "n2", "--on", "2026-12-10", "--limit", "2"], ["--agent", "n1", "--on", "2026-12-03"],
             ["--agent", "nobody", "--limit", "0"]]
 
 
+def discharge(h: Huifang, subject: str, tid: str, nurse: str, **kw: Any) -> Any:
+    return h.ok("trigger", "discharge", "--subject", subject, "--id", tid, "--attr", "department=cardiology",
+                "--attr", "diagnosis=CHD", "--attr", "attending_doctor=dr1", "--attr", f"responsible_nurse={nurse}",
+                **kw)
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: Any) -> Path:
-    """A directory holding a small demo store (all four plugins; open, overdue, provisional rows),
-    its views current."""
-    d = tmp_path_factory.mktemp("queue-demo")
-    h = Huifang(str(d / STORE), now=NOW)
-    h.ok("demo", "--subjects", "20")
-    h.ok("queue", "--limit", "0")  # the full path catches the views up if the demo left them behind
-    assert lag(str(d / STORE)) == 0
+def store(sqlite_template: Path, tmp_path_factory: Any) -> Path:
+    """A directory holding a store with open follow-ups of two plugins and three owners (and none):
+    stored as overdue by `tick`, overdue or due only at a later instant, planned, provisional (next
+    years' calendars are not official yet), with a retry time, and one cancelled; its views current."""
+    d = tmp_path_factory.mktemp("queue-store")
+    h = Huifang(copy(sqlite_template, d), now=T0)
+    h.ok("staff", "add", "hn", "--name", "HN", "--role", "supervisor", "--dept", "cardiology")
+    for n in ("n1", "n2"):
+        h.ok("staff", "add", n, "--name", n, "--role", "agent", "--dept", "cardiology", "--reports-to", "hn")
+    for i in range(1, 9):
+        h.ok("subject", "add", f"P{i}", "--name", f"X{i}", "--phone", f"1380000000{i}")
+    for subject, tid, nurse in (("P1", "D1", "n1"), ("P2", "D2", "n2"), ("P4", "D4", "n1"), ("P5", "D5", "hn")):
+        discharge(h, subject, tid, nurse)
+    for subject, tid, nurse in (("P3", "C1", "n2"), ("P6", "C2", "n1")):
+        h.ok("trigger", "chronic_enrolment", "--subject", subject, "--id", tid, "--attr", "condition=hypertension",
+             "--attr", "phase=early", "--attr", "department=cardiology", "--attr", f"responsible_nurse={nurse}",
+             "--attr", "attending_doctor=dr1")
+    h.ok("attempt", "C1-c1", "--channel", "phone", "--outcome", "no_answer", now=T1, actor="n2")
+    h.ok("tick", now=T2)
+    h.now = T2
+    discharge(h, "P7", "D7", "n2")
+    h.ok("close", "D4-1", "--cancel", "moved away")
+    h.ok("staff", "add", "s1", "--name", "S1", "--role", "agent", "--dept", "sales")
+    h.ok("subject", "add", "F1", "--name", "F1", "--phone", "13900000001")
+    made = h.ok("trigger", "contract_signed", "--subject", "F1", "--id", "HT1", "--attr", "advisor=s1",
+                "--attr", "product=养老目标2035", "--attr", "branch=gz", "--attr", "contract=HT1")
+    assert any(f["provisional"] and f["owner"] is None for f in made["followups"])
+    h.ok("queue", "--limit", "0")  # the full path catches the views up
+    assert lag(h.db) == 0
     return d
 
 
 @pytest.fixture(scope="module")
-def lagging(demo: Path, tmp_path_factory: Any) -> tuple[Path, str]:
-    """The demo store after one more discharge (trigger LAGD1, its nurse): the core view is behind the log."""
+def lagging(store: Path, tmp_path_factory: Any) -> Path:
+    """The store after one more discharge (trigger LAGD1, nurse n1): the core view is behind the log."""
     d = tmp_path_factory.mktemp("queue-lagging")
-    db = copy(demo, d)
-    with sqlite3.connect(db) as con:
-        subject, attributes = con.execute("SELECT subject, attributes FROM triggers WHERE kind = 'medical.discharge' "
-                                          "ORDER BY code LIMIT 1").fetchone()
-    attrs = json.loads(attributes)
-    keys = ("department", "diagnosis", "responsible_nurse", "attending_doctor")
-    made = Huifang(db, now=NOW).ok("trigger", "discharge", "--subject", subject, "--id", "LAGD1",
-                                   *[a for k in keys for a in ("--attr", f"{k}={attrs[k]}")])
+    made = discharge(Huifang(copy(store, d), now=NOW), "P8", "LAGD1", "n1")
     assert [f["id"] for f in made["followups"]] == [NEWEST] and made["followups"][0]["window_open"][:10] == "2026-12-03"
-    assert lag(db) > 0
-    return d, attrs["responsible_nurse"]
-
-
-@pytest.fixture(scope="module")
-def agent(demo: Path) -> str:
-    """The owner with the most open follow-ups whose window opens by 2026-12-10."""
-    with sqlite3.connect(demo / STORE) as con:
-        row = con.execute("SELECT owner FROM followups WHERE status IN ('planned', 'due', 'overdue') AND owner IS "
-                          "NOT NULL AND window_open < '2026-12-10' GROUP BY owner ORDER BY count(*) DESC, owner "
-                          "LIMIT 1").fetchone()
-    return str(row[0])
+    assert lag(str(d / STORE)) > 0
+    return d
 
 
 def copy(template: Path, directory: Path) -> str:
@@ -92,11 +101,21 @@ def lag(db: str) -> int:
 
 @pytest.fixture
 def paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[Result, str]]]:
-    """queue(h, *args, fast=..., json_out=...) -> (result, path taken: fast | fallback | full)."""
+    """queue(db, *args, fast=..., json_out=..., wall=..., config=..., before=...) -> (result, path taken:
+    fast | fallback | full). `huifang queue` runs in-process as an operator types it: no --now (the wall
+    clock, fixed at `wall`), no --as; `before` adds global options."""
+    from click.testing import CliRunner
+
+    from huifang.cli.main import main
+    from huifang.core import clock
+
     original = cli_queue.fast_queue
     taken: list[str] = []
+    monkeypatch.delenv("HUIFANG_NOW", raising=False)
+    monkeypatch.delenv("HUIFANG_CONFIG", raising=False)
 
-    def run(h: Huifang, *args: str, fast: bool = True, json_out: bool = True, **kw: Any) -> tuple[Result, str]:
+    def run(db: str, *args: str, fast: bool = True, json_out: bool = True, wall: str = NOW,
+            config: str | None = None, before: tuple[str, ...] = ()) -> tuple[Result, str]:
         def spy(*a: Any) -> Any:
             if not fast:
                 taken.append("full")
@@ -106,8 +125,17 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[Resul
             return rows
 
         monkeypatch.setattr(cli_queue, "fast_queue", spy)
+        monkeypatch.setattr(clock, "wall_clock", lambda: datetime.fromisoformat(wall))
         taken.clear()
-        r = h("queue", *args, json_out=json_out, **kw)
+        argv = ["--db", db, *(["--config", config] if config else []), *before, "queue", *args,
+                *(["--json"] if json_out else [])]
+        with CliRunner().isolation() as (out, err, *_):
+            try:
+                main(argv)
+                code = 0
+            except SystemExit as e:
+                code = int(e.code or 0)
+            r = Result(code, out.getvalue().decode(), err.getvalue().decode())
         return r, (taken[0] if taken else "none")
 
     yield run
@@ -118,63 +146,75 @@ def digest(path: Path) -> str:
 
 
 # -- identical output ----------------------------------------------------------------------------------
-def test_current_views_fast_path_prints_what_the_full_path_prints(demo: Path, agent: str, paths: Any,
-                                                                   tmp_path: Path) -> None:
-    h = Huifang(copy(demo, tmp_path), now=NOW)
+def test_current_views_fast_path_prints_what_the_full_path_prints(store: Path, paths: Any, tmp_path: Path) -> None:
+    db = copy(store, tmp_path)
     before = digest(tmp_path / STORE)
     seen = 0
-    for now in (NOW, LATER):
-        for args in combos(agent):
+    for wall in (NOW, LATER):
+        for args in combos():
             for json_out in (True, False):
-                fast, how = paths(h, *args, json_out=json_out, now=now)
+                fast, how = paths(db, *args, json_out=json_out, wall=wall)
                 assert how == "fast" and fast.code == 0, (args, fast.err)
-                full, how = paths(h, *args, json_out=json_out, now=now, fast=False)
+                full, how = paths(db, *args, json_out=json_out, wall=wall, fast=False)
                 assert how == "full" and full.code == 0
-                assert fast.out == full.out and fast.err == full.err == "", (now, args)
+                assert fast.out == full.out and fast.err == full.err == "", (wall, args)
                 seen += len(fast.data) if json_out else 0
-    assert seen > 120  # the filters select something: rows of every kind were compared
+    assert seen > 60  # the filters select something: rows of every kind were compared
     assert digest(tmp_path / STORE) == before  # nothing was written (views current, read-only connection)
 
 
-def test_statuses_and_provisional_rows_are_compared(demo: Path, paths: Any, tmp_path: Path) -> None:
-    h = Huifang(copy(demo, tmp_path), now=NOW)
-    rows = paths(h, "--on", "2027-03-01", "--limit", "0", now=LATER)[0].data
+def test_statuses_and_provisional_rows_are_compared(store: Path, paths: Any, tmp_path: Path) -> None:
+    db = copy(store, tmp_path)
+    rows = paths(db, "--on", "2027-12-31", "--limit", "0", wall=LATER)[0].data
     assert {"overdue", "due", "planned"} <= {r["status"] for r in rows}
-    assert any(r["provisional"] for r in rows) and any(r["next_attempt_at"] is None for r in rows)
-    text, how = paths(h, "--on", "2027-03-01", "--limit", "0", json_out=False, now=LATER)
+    assert any(r["provisional"] for r in rows) and {None, "n1", "n2", "hn"} == {r["owner"] for r in rows}
+    assert any(r["next_attempt_at"] for r in rows) and "D4-1" not in {r["id"] for r in rows}
+    text, how = paths(db, "--on", "2027-12-31", "--limit", "0", json_out=False, wall=LATER)
     assert how == "fast" and "(provisional)" in text.out and text.out.endswith(f"\n{len(rows)} follow-up(s)\n")
-    assert "(the first 3: --limit to see more)" in paths(h, "--limit", "3", json_out=False)[0].out
+    assert "(the first 3: --limit to see more)" in paths(db, "--limit", "3", json_out=False)[0].out
 
 
-def test_a_lagging_view_falls_back_and_shows_the_newest_trigger(lagging: tuple[Path, str], agent: str, paths: Any,
-                                                                 tmp_path: Path) -> None:
-    store, nurse = lagging
-    for i, args in enumerate([["--on", "2026-12-03", "--limit", "0"], ["--agent", nurse, "--on", "2026-12-03"],
-                              ["--agent", agent, "--overdue"], []]):
+def test_a_lagging_view_falls_back_and_shows_the_newest_trigger(lagging: Path, paths: Any, tmp_path: Path) -> None:
+    for i, args in enumerate([["--on", "2026-12-03", "--limit", "0"], ["--agent", "n1", "--on", "2026-12-03"],
+                              ["--agent", "n2", "--overdue"], []]):
         for json_out in (True, False):
-            one = Huifang(copy(store, tmp_path / f"a{i}{json_out}"), now=NOW)
-            two = Huifang(copy(store, tmp_path / f"b{i}{json_out}"), now=NOW)
+            one = copy(lagging, tmp_path / f"a{i}{json_out}")
+            two = copy(lagging, tmp_path / f"b{i}{json_out}")
             fast, how = paths(one, *args, json_out=json_out)
             assert how == "fallback" and fast.code == 0
             full, how = paths(two, *args, json_out=json_out, fast=False)
             assert how == "full" and fast.out == full.out, args
             if "2026-12-03" in args:
                 assert NEWEST in fast.out
-            assert lag(one.db) == 0  # the full path caught the views up: the next queue is fast
+            assert lag(one) == 0  # the full path caught the views up: the next queue is fast
             assert paths(one, *args, json_out=json_out)[1] == "fast"
 
 
-def test_the_config_time_zone_comes_from_the_same_sources(demo: Path, paths: Any, tmp_path: Path,
+def test_what_the_store_may_refuse_takes_the_full_path(store: Path, paths: Any, tmp_path: Path) -> None:
+    """--now and --backfill are checked against the store's clock mode, --as against the platform
+    identity, when the store is opened: the queue then takes the full path and prints what it prints."""
+    from huifang.core import identity
+
+    assert identity.ANONYMOUS_CLAIMS == cli_queue.ANONYMOUS_CLAIMS
+    db = copy(store, tmp_path)
+    for before in (("--now", LATER), ("--as", "n1"), ("--as", "ghost"), ("--now", NOW, "--backfill", "x")):
+        given, how = paths(db, "--limit", "0", before=before)
+        assert how == "fallback", before
+        full, _ = paths(db, "--limit", "0", before=before, fast=False)
+        assert (given.code, given.out, given.err) == (full.code, full.out, full.err)
+    assert paths(db, before=("--as", "cli"))[1] == "fast"
+
+
+def test_the_config_time_zone_comes_from_the_same_sources(store: Path, paths: Any, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    db = copy(demo, tmp_path)
+    db = copy(store, tmp_path)
     cfg = tmp_path / "london.toml"
     cfg.write_text('[huifang]\ntimezone = "Europe/London"\norganisation = "clinic"\nplugins = ["aesthetics", '
                    '"finance", "medical", "property"]\n[huifang.lock_ladder]\nenabled = false\nlevel1_days = 2\n',
                    encoding="utf-8")
-    expected = paths(Huifang(db, now=NOW, config=str(cfg)), "--limit", "0", fast=False)[0]
+    expected = paths(db, "--limit", "0", config=str(cfg), fast=False)[0]
     assert expected.code == 0 and expected.data and not any(r["due"].endswith("+08:00") for r in expected.data)
     for how_given in ("--config", "HUIFANG_CONFIG", "./huifang.toml"):
-        h = Huifang(db, now=NOW, config=str(cfg) if how_given == "--config" else None)
         with monkeypatch.context() as m:
             if how_given == "HUIFANG_CONFIG":
                 m.setenv("HUIFANG_CONFIG", str(cfg))
@@ -182,7 +222,7 @@ def test_the_config_time_zone_comes_from_the_same_sources(demo: Path, paths: Any
                 (tmp_path / "cwd").mkdir()
                 (tmp_path / "cwd" / "huifang.toml").write_text(cfg.read_text(encoding="utf-8"), encoding="utf-8")
                 m.chdir(tmp_path / "cwd")
-            r, how = paths(h, "--limit", "0")
+            r, how = paths(db, "--limit", "0", config=str(cfg) if how_given == "--config" else None)
         assert how == "fast" and r.out == expected.out, how_given
 
 
@@ -196,44 +236,46 @@ def test_the_config_time_zone_comes_from_the_same_sources(demo: Path, paths: Any
     ('[huifang.lock_ladder]\nlevel1_days = "1"\n', None),
     ('[huifang\n', "not valid TOML"),
 ])
-def test_a_config_it_cannot_vouch_for_takes_the_full_path(demo: Path, paths: Any, tmp_path: Path, toml: str,
+def test_a_config_it_cannot_vouch_for_takes_the_full_path(store: Path, paths: Any, tmp_path: Path, toml: str,
                                                           error: str | None) -> None:
     cfg = tmp_path / "huifang.toml"
     cfg.write_text(toml, encoding="utf-8")
-    r, how = paths(Huifang(copy(demo, tmp_path), now=NOW, config=str(cfg)))
+    r, how = paths(copy(store, tmp_path), config=str(cfg))
     assert how == "fallback"
     if error is not None:
         assert r.code == 2 and error in r.err and r.err.count("\n") == 1
 
 
 def test_postgres_takes_the_full_path(hf: Huifang, backend: str, paths: Any) -> None:
-    r, how = paths(hf)
+    r, how = paths(hf.db)
     assert r.code == 0 and r.data == []
     if backend == "postgres":
         assert how == "fallback"
 
 
 def test_a_missing_store_is_still_refused(tmp_path: Path, paths: Any) -> None:
-    r, how = paths(Huifang(str(tmp_path / "nothing.db"), now=NOW))
+    r, how = paths(str(tmp_path / "nothing.db"))
     assert how == "fallback" and r.code == 2 and "does not exist" in r.err
     assert not (tmp_path / "nothing.db").exists()
 
 
 # -- what the fast path loads ---------------------------------------------------------------------------
-def test_the_fast_path_imports_no_heavy_module(demo: Path, tmp_path: Path, paths: Any) -> None:
-    db = copy(demo, tmp_path / "store")
-    code = ("import sys\nfrom huifang.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+def test_the_fast_path_imports_no_heavy_module(store: Path, tmp_path: Path, paths: Any) -> None:
+    db = copy(store, tmp_path / "store")
+    code = ("import sys\nfrom datetime import datetime\nfrom huifang.core import clock\n"
+            "wall = datetime.fromisoformat(sys.argv.pop(1))\nclock.wall_clock = lambda: wall\n"
+            "from huifang.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
             "    pass\nprint('\\n' + '\\n'.join(sorted(sys.modules)), file=sys.stderr)")
-    env = {k: v for k, v in os.environ.items() if k != "HUIFANG_CONFIG"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HUIFANG_CONFIG", "HUIFANG_NOW")}
     for extra in ([], ["--json"]):
-        argv = ["--db", db, "--now", NOW, "queue", "--limit", "0", *extra]
+        argv = [NOW, "--db", db, "queue", "--limit", "0", *extra]
         p = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120,
                            cwd=tmp_path, env=env)
         modules = set(p.stderr.split("\n"))
-        assert p.returncode == 0 and "huifang.projections.queue_fast" in modules
+        assert p.returncode == 0 and "huifang.projections.queue_fast" in modules, p.stderr[-500:]
         assert not {m.split(".")[0] for m in modules} & HEAVY
         assert not {m for m in modules if m.startswith(("huifang.plugins", "huifang_", "huifang.core.plugin_api"))}
-        full = paths(Huifang(db, now=NOW), "--limit", "0", json_out=bool(extra), fast=False)[0]
+        full = paths(db, "--limit", "0", json_out=bool(extra), fast=False)[0]
         assert p.stdout == full.out  # a real process prints the same bytes as the full path
 
 
@@ -244,10 +286,10 @@ def test_the_fast_path_constants_match_the_views() -> None:
     from huifang.projections import queue_fast
     from huifang.projections.core_views import CoreView
 
-    assert queue_fast.CORE_VIEW == CoreView.name and queue_fast.CORE_VIEW_VERSION == CoreView.version
-    assert queue_fast.QUEUE_COLUMNS == QueueRow._fields
+    assert (CoreView.name, CoreView.version) == (queue_fast.CORE_VIEW, queue_fast.CORE_VIEW_VERSION)
+    assert QueueRow._fields == queue_fast.QUEUE_COLUMNS
     for dt in (datetime(2026, 11, 26, 9, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8))),
-               datetime(2026, 1, 1, tzinfo=timezone.utc)):
+               datetime(2026, 1, 1, tzinfo=UTC)):
         assert queue_fast.utc_text(dt) == ts(dt)
 
 
@@ -273,24 +315,24 @@ def test_the_plain_table_is_richs_table() -> None:
     rnd = random.Random(12)
     alphabet = string.ascii_letters + string.digits + " -_.+/():"
     compared = 0
-    for _ in range(600):
+    for _ in range(100):
         rows = [[rnd.choice([None, 0, 17, "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, rnd.choice(
             [3, 12, 30]))))]) for _ in h] for _ in range(rnd.choice([0, 1, 3, 12]))]
         plain = cli_queue.plain_table(h, rows)
         if plain is not None:
             compared += 1
             assert plain == table(h, rows), rows
-    assert compared > 300
+    assert compared > 50
     times = [["A-1", "S1", "care", "due", "2026-11-26T17:59:59+08:00", "-", 2, "2026-11-27T10:00:00+08:00"]]
     assert cli_queue.plain_table(h, times) == table(h, times)
     for cell in ("客户", "[bold]x", "a:100:b", ":+1:", "tab\there", "x" * 190):
         assert cli_queue.plain_table(h, [[cell] * len(h)]) is None  # left to rich
 
 
-def test_the_demo_queue_uses_the_plain_table(demo: Path, paths: Any, tmp_path: Path) -> None:
+def test_the_queue_uses_the_plain_table(store: Path, paths: Any, tmp_path: Path) -> None:
     from huifang.core.plugin_api.cli import table
 
-    rows = paths(Huifang(copy(demo, tmp_path), now=NOW), "--on", "2027-03-01", "--limit", "0")[0].data
+    rows = paths(copy(store, tmp_path), "--on", "2027-12-31", "--limit", "0", wall=LATER)[0].data
     cells = [[r["id"], r["subject"], r["visit_type"], r["status"],
               r["due"] + (" (provisional)" if r["provisional"] else ""), r["owner"] or "-", r["attempts"],
               r["next_attempt_at"] or "-"] for r in rows]

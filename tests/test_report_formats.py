@@ -20,7 +20,7 @@ def _json(scn, *args):
 
 def _file(scn, tmp_path: Path, name: str, *args: str) -> bytes:
     out = tmp_path / name
-    scn.ok("report", *args, "--out", str(out))
+    scn.ok("report", *args, "--out", str(out), "--force")  # the helper reuses file names
     return out.read_bytes()
 
 

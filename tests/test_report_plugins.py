@@ -120,6 +120,7 @@ def one(rows: list[dict[str, Any]], agent: str) -> dict[str, Any]:
     return r
 
 
+@pytest.mark.slow  # scale: a full demo, every report in every format
 def test_demo_every_listed_report_runs_in_every_format(sqlite_db, tmp_path):
     """Integration: the installed verticals' reports on `huifang demo` data, by name, every format."""
     h = Huifang(sqlite_db, now="2026-11-23T16:00:00+08:00")

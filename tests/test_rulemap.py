@@ -5,13 +5,15 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "rulemap.py"
 
 
-def _load() -> object:
+def _load() -> Any:  # the script's module (not a package: loaded from its path)
     spec = importlib.util.spec_from_file_location("huifang_rulemap", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -20,7 +22,7 @@ def _load() -> object:
     return module
 
 
-rulemap = _load()
+rulemap: ModuleType = _load()
 
 
 @pytest.fixture(scope="module")

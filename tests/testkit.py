@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from huifang.core.contract import PlannedVisit, Question, Settings, SurveyTemplate, TriggerKind, VisitType, \
-    satisfaction_question
+from huifang.core.contract import (
+    PlannedVisit,
+    Question,
+    Settings,
+    SurveyTemplate,
+    TriggerKind,
+    VisitType,
+    satisfaction_question,
+)
 from huifang.core.plugin_api import hookimpl
 
 

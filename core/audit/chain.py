@@ -16,18 +16,30 @@ every record's (position, originator, version, hash) and is *sealed*: HMAC-SHA25
 (HUIFANG_SEAL_KEY or a key file, never in the database) over the block's last position and head
 hash. Someone with write access to the database but not the key can recompute the hashes, but not
 the seals.
+
+Two more things are sealed, so that nothing can be taken away without the key either (G8, G10):
+- the block's *key changes*: the subject data keys the transaction created or destroyed
+  (`huifang_keys`), as `key_ops` below; a v2 seal covers them (SHA-256 of the ops), so a key row
+  deleted, swapped or restored (un-erased) no longer matches the sealed history of that subject;
+- the *high-water mark* (`huifang_head`, one row): last position, head hash, number of chained records
+  and whether access control is on, sealed and rewritten by every writer in the same transaction,
+  so cutting the newest records together with their blocks no longer leaves a consistent log.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 GENESIS = bytes(32)
 ENTRY = struct.Struct(">Q16sQ32s")  # position, originator id, version, hash = 64 bytes
-SEAL_CONTEXT = b"huifang-seal-v1\x00"
+SEAL_CONTEXT = b"huifang-seal-v1\x00"  # blocks written before key changes were sealed (keys IS NULL)
+SEAL_CONTEXT_V2 = b"huifang-seal-v2\x00"
+HEAD_CONTEXT = b"huifang-head-v1\x00"
+KEY_CREATED, KEY_DESTROYED = b"K", b"E"
 
 
 def canonical(position: int, originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
@@ -40,12 +52,92 @@ def link(prev: bytes, position: int, originator_id: UUID, version: int, topic: s
     return hashlib.sha256(prev + canonical(position, originator_id, version, topic, state)).digest()
 
 
-def seal(key: bytes, position: int, head: bytes) -> bytes:
-    return hmac.new(key, SEAL_CONTEXT + struct.pack(">Q", position) + head, hashlib.sha256).digest()
+_MACS: dict[bytes, hmac.HMAC] = {}
 
 
-def seal_ok(key: bytes, position: int, head: bytes, mac: bytes | None) -> bool:
-    return mac is not None and hmac.compare_digest(seal(key, position, head), bytes(mac))
+def _hmac(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256, the keyed state made once per key (OpenSSL 3 makes a fresh one slowly)."""
+    base = _MACS.get(key)
+    if base is None:
+        base = _MACS[key] = hmac.new(key, digestmod=hashlib.sha256)
+    m = base.copy()
+    m.update(message)
+    return m.digest()
+
+
+def seal(key: bytes, position: int, head: bytes, keys: bytes | None = None) -> bytes:
+    """A block's seal: v2 (with its key changes, possibly none) for every block written now; v1
+    (`keys` None) only to check blocks of stores written before key changes were sealed."""
+    if keys is None:
+        return _hmac(key, SEAL_CONTEXT + struct.pack(">Q", position) + head)
+    return _hmac(key, SEAL_CONTEXT_V2 + struct.pack(">Q", position) + head + hashlib.sha256(keys).digest())
+
+
+def seal_ok(key: bytes, position: int, head: bytes, mac: bytes | None, keys: bytes | None = None) -> bool:
+    return bool(mac) and hmac.compare_digest(seal(key, position, head, keys), bytes(mac or b""))
+
+
+def key_ops(created: dict[str, bytes], destroyed: set[str] | frozenset[str]) -> bytes:
+    """One block's key changes, canonical: per subject (sorted) `K` || len (2 bytes BE) || subject
+    (UTF-8) || SHA-256(wrapped key) for a data key created, `E` || len || subject for one destroyed."""
+    out = bytearray()
+    for subject in sorted(created):
+        s = subject.encode("utf-8")
+        out += KEY_CREATED + struct.pack(">H", len(s)) + s + hashlib.sha256(created[subject]).digest()
+    for subject in sorted(destroyed):
+        s = subject.encode("utf-8")
+        out += KEY_DESTROYED + struct.pack(">H", len(s)) + s
+    return bytes(out)
+
+
+def parse_key_ops(ops: bytes) -> list[tuple[bytes, str, bytes | None]]:
+    """(KEY_CREATED | KEY_DESTROYED, subject, SHA-256 of the wrapped key or None); ValueError if malformed."""
+    out: list[tuple[bytes, str, bytes | None]] = []
+    i = 0
+    try:
+        while i < len(ops):
+            op = ops[i:i + 1]
+            (n,) = struct.unpack_from(">H", ops, i + 1)
+            subject = ops[i + 3:i + 3 + n].decode("utf-8")
+            i += 3 + n
+            if op == KEY_CREATED:
+                digest = ops[i:i + 32]
+                if len(digest) != 32:
+                    raise ValueError("short key digest")
+                out.append((op, subject, digest))
+                i += 32
+            elif op == KEY_DESTROYED:
+                out.append((op, subject, None))
+            else:
+                raise ValueError(f"unknown key change {op!r}")
+    except (struct.error, UnicodeDecodeError) as e:
+        raise ValueError(str(e)) from None
+    return out
+
+
+def key_digest(wrapped: bytes) -> bytes:
+    return hashlib.sha256(wrapped).digest()
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The sealed high-water mark: where the chain ends, how many records it holds, and whether
+    access control was ever switched on (it cannot be switched off by cutting records)."""
+    last_position: int
+    head: bytes
+    records: int
+    enforced: bool
+    seal: bytes | None
+
+    def sealed_by(self, key: bytes) -> bytes:
+        return head_seal(key, self.last_position, self.head, self.records, self.enforced)
+
+    def seal_ok(self, key: bytes) -> bool:
+        return bool(self.seal) and hmac.compare_digest(self.sealed_by(key), bytes(self.seal or b""))
+
+
+def head_seal(key: bytes, position: int, head: bytes, records: int, enforced: bool) -> bytes:
+    return _hmac(key, HEAD_CONTEXT + struct.pack(">QQB", position, records, int(enforced)) + head)
 
 
 def as_bytes(value: object) -> bytes:
@@ -75,6 +167,7 @@ class Block:
     entries: bytes
     head: bytes
     seal: bytes | None
+    keys: bytes | None = None  # key_ops (v2 seal); None only in blocks sealed before (v1)
 
     def items(self) -> list[Entry]:
         out = []
@@ -84,8 +177,9 @@ class Block:
         return out
 
 
-def build_block(prev_head: bytes, records: list[tuple[int, object, int, str, bytes]], key: bytes | None) -> Block:
-    """records: (position, originator_id, version, topic, state) in position order."""
+def build_block(prev_head: bytes, records: Sequence[tuple[int, object, int, str, bytes]], key: bytes | None,
+                keys: bytes = b"") -> Block:
+    """records: (position, originator_id, version, topic, state) in position order; keys: key_ops."""
     h = prev_head
     entries = bytearray()
     for position, oid, version, topic, state in records:
@@ -94,4 +188,4 @@ def build_block(prev_head: bytes, records: list[tuple[int, object, int, str, byt
         entries += ENTRY.pack(position, u.bytes, version, h)
     last = records[-1][0]
     return Block(last_position=last, first_position=records[0][0], prev_hash=prev_head, entries=bytes(entries),
-                 head=h, seal=seal(key, last, h) if key else None)
+                 head=h, seal=seal(key, last, h, keys) if key else None, keys=keys)

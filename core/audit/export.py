@@ -24,17 +24,7 @@ from typing import Any
 
 from ..errors import HuifangError
 from .chain import GENESIS
-from .verify import _records
-
-
-def _timestamp(state: bytes) -> str | None:
-    try:
-        ts = json.loads(state).get("timestamp")
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        return None
-    if isinstance(ts, dict):
-        ts = ts.get("_data_")
-    return ts if isinstance(ts, str) else None
+from .verify import _records, _timestamp
 
 
 def export_log(app: Any, out: str, date_from: datetime | None, date_to: datetime | None) -> dict[str, Any]:

@@ -37,7 +37,8 @@ def record_read(app: Any, actor: str, subject: str, what: str, target: str, reas
     """Check the actor may read the subject's personal data, then record the read (G8)."""
     app.access.require(actor, "subject.read", subject=subject, target=target)
     why = check_reason(reason, app.access.enforced())
-    _append(app, subject, actor, lambda log: log.read(what=what, target=target, reason=why or "(none given)",
+    sealed = app.keyring.seal_note(subject, why) if why else "(none given)"  # G8: a read reason is free text
+    _append(app, subject, actor, lambda log: log.read(what=what, target=target, reason=sealed,
                                                       approval=None, actor=actor))
 
 
@@ -59,8 +60,9 @@ def record_export(app: Any, actor: str, subject: str, reason: str | None) -> int
                                       f"(huifang --as MANAGER audit approve-export {subject} --for {actor} "
                                       f"--reason ...)")
             approval = live[-1]["n"]
+    sealed = app.keyring.seal_note(subject, why) if why else "(none given)"
     _append(app, subject, actor, lambda log: log.read(what="export", target=f"subject:{subject}",
-                                                      reason=why or "(none given)", approval=approval, actor=actor))
+                                                      reason=sealed, approval=approval, actor=actor))
     return approval
 
 
@@ -81,7 +83,8 @@ def approve_export(app: Any, actor: str, subject: str, grantee: str, reason: str
                                   f"G8: only a manager of the data-owning department ({', '.join(sorted(depts))}) "
                                   f"may approve exporting {subject}'s personal data")
     until = clock.now() + timedelta(days=days)
-    _append(app, subject, actor, lambda log: log.approve_export(grantee=grantee, reason=reason.strip(), until=until,
+    sealed = app.keyring.seal_note(subject, reason.strip())  # G8: free text, gone with the subject's key
+    _append(app, subject, actor, lambda log: log.approve_export(grantee=grantee, reason=sealed, until=until,
                                                                 actor=actor))
     return {"subject": subject, "grantee": grantee, "until": clock.iso(until), "by": actor, "reason": reason.strip()}
 
@@ -95,9 +98,10 @@ def list_reads(app: Any, actor: str, subject: str | None = None, who: str | None
         app.load(Subject, subject, "subject")
         log = app.find_by_id(ReadLog.create_id(subject))
         out["subject"] = subject
-        out["reads"] = [{**r, "at": clock.iso(r["at"])} for r in (log.reads if log else [])]
-        out["approvals"] = [{**a, "at": clock.iso(a["at"]), "until": clock.iso(a["until"])}
-                            for a in (log.approvals if log else [])]
+        reveal = app.keyring.reveal_all  # reasons are stored encrypted (G8)
+        out["reads"] = reveal([{**r, "at": clock.iso(r["at"])} for r in (log.reads if log else [])])
+        out["approvals"] = reveal([{**a, "at": clock.iso(a["at"]), "until": clock.iso(a["until"])}
+                                   for a in (log.approvals if log else [])])
     if who is not None:
         log = app.find_by_id(AccessLog.create_id(who))
         out["actor"] = who

@@ -3,10 +3,17 @@
 eventsourcing's recorders insert a command's events in one transaction (SQLite: the single writer
 lock; PostgreSQL: `LOCK TABLE stored_events IN EXCLUSIVE MODE`, which serialises every writer). These
 subclasses add, inside that same transaction and after the insert, one block to `huifang_chain`
-(chain.py), and write the subject data keys created or destroyed by the command to `huifang_keys`
-(privacy.py), so the log, its chain and the keys can never disagree after a crash or a conflict:
-either all of it commits or none of it. Selected with APPLICATION_RECORDER_TOPIC (HuifangApp); the
-PostgreSQL recorder lives in postgres_recorder.py, so SQLite stores never import psycopg.
+(chain.py), write the subject data keys created or destroyed by the command to `huifang_keys`
+(privacy.py) with those key changes sealed into the block, and rewrite the sealed high-water mark
+`huifang_head`, so the log, its chain, the keys and the mark can never disagree after a crash or a
+conflict: either all of it commits or none of it. Selected with APPLICATION_RECORDER_TOPIC
+(HuifangApp); the PostgreSQL recorder lives in postgres_recorder.py, so SQLite stores never import
+psycopg.
+
+A writer only ever chains its own records onto a chain that ends exactly where the sealed
+high-water mark says (G8): a chain that was deleted, shortened or extended by something else, or a
+mark that does not match its seal, is a hard error for every writer ("the audit chain is damaged"),
+never something the next write adopts and seals.
 """
 from __future__ import annotations
 
@@ -17,24 +24,61 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from ..errors import HuifangError
-from .chain import GENESIS, Block, as_bytes, build_block
+from .chain import GENESIS, Block, Mark, build_block, head_seal, key_ops
 
 CHAIN = "huifang_chain"
 KEYS = "huifang_keys"
+HEAD = "huifang_head"
+POLICY_TOPIC = "huifang:AccessPolicy.Enforced"  # trail.AccessPolicy.Enforced: access control switched on
+
+
+class ChainDamaged(HuifangError):
+    """A writer found the chain not where its sealed high-water mark says: it writes nothing."""
+
+
+def damaged(detail: str) -> ChainDamaged:
+    return ChainDamaged(f"the audit chain is damaged: run `huifang audit verify` ({detail}); nothing was written")
+
+
+def table_statements(dialect: str) -> list[str]:
+    """The chain, key and high-water-mark tables, with {chain}/{keys}/{head} for the recorder's `q`
+    (a chain table made before key changes were sealed gets its `key_ops` column: PostgreSQL here,
+    SQLite in ChainedSQLiteRecorder._create_table)."""
+    big, blob = ("INTEGER", "BLOB") if dialect == "sqlite" else ("bigint", "bytea")
+    upgrade = [] if dialect == "sqlite" else [  # catalog check first: no table lock when nothing to do
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '{chain}'::regclass AND attname = "
+        "'key_ops' AND NOT attisdropped) THEN ALTER TABLE {chain} ADD COLUMN key_ops bytea; END IF; END $$"]
+    return [
+        f"CREATE TABLE IF NOT EXISTS {{chain}} (last_position {big} PRIMARY KEY, first_position {big} NOT NULL, "
+        f"prev_hash {blob} NOT NULL, entries {blob} NOT NULL, head {blob} NOT NULL, seal {blob}, key_ops {blob})",
+        f"CREATE TABLE IF NOT EXISTS {{keys}} (subject text PRIMARY KEY, wrapped {blob}, "
+        f"erased integer NOT NULL DEFAULT 0)",
+        f"CREATE TABLE IF NOT EXISTS {{head}} (id integer PRIMARY KEY CHECK (id = 1), last_position {big} NOT NULL, "
+        f"head {blob} NOT NULL, records {big} NOT NULL, enforced integer NOT NULL, seal {blob})",
+        *upgrade,
+    ]
 
 
 class ChainMixin:
     """Shared logic; subclasses give the SQL dialect (`q`) and the position column (`POS`)."""
 
     POS = "rowid"
+    COMBINED_WRITE = False  # the block and the mark in one statement (PostgreSQL: a data-modifying WITH)
     seal_key_source: Callable[[bool], bytes | None] | None = None  # set by HuifangApp (create allowed?)
     on_abort: Callable[[dict[str, bytes]], None] | None = None
 
     def _init_chain(self) -> None:
         self.key_writes: dict[str, bytes] = {}
         self.erasures: set[str] = set()
+        self._flushed: tuple[dict[str, bytes], set[str]] = ({}, set())
         self._seal_key: bytes | None = None
         self._seal_key_known = False
+        self._written: Mark | None = None  # the mark this process wrote last (committed or not)
+        self._token: Any = None  # the store's change counter seen by the current write (SQLite)
+        self._pending: tuple[Any, Mark] | None = None
+        self._committed: tuple[Any, Mark] | None = None  # (change counter, mark) of our last committed write
+        self._check_key: bytes | None = None
+        self._check_key_known = False
         self.chaining = True
 
     # -- dialect ------------------------------------------------------------------------------
@@ -43,76 +87,145 @@ class ChainMixin:
 
     # -- the write path -------------------------------------------------------------------------
     def _around_insert(self, fn: Callable[[], Any]) -> Any:
-        keys, erased = dict(self.key_writes), set(self.erasures)
+        keys = dict(self.key_writes)
+        self._flushed = ({}, set())
+        self._pending = None
         try:
             result = fn()
         except BaseException:
+            self._pending = None
             self.key_writes.clear()
             self.erasures.clear()
             if self.on_abort is not None:
                 self.on_abort(keys)
             raise
-        for k in keys:
+        if self._pending is not None:
+            self._committed, self._pending = self._pending, None
+        written, destroyed = self._flushed
+        for k in written:
             self.key_writes.pop(k, None)
-        self.erasures -= erased
+        self.erasures -= destroyed
         return result
 
     def _after_insert(self, c: Any, ids: Sequence[int] | None, stored: Sequence[StoredEvent]) -> None:
-        if stored and ids and self.chaining:
-            self._append_block(c, list(ids), stored)
-        self._write_keys(c)
+        created, destroyed = dict(self.key_writes), set(self.erasures)
+        if self.chaining:
+            if not (stored and ids):
+                return  # no record, no block: key changes wait for the next block, which seals them
+            self._append_block(c, list(ids), stored, created, destroyed)
+        self._write_keys(c, created, destroyed)
+        self._flushed = (created, destroyed)
 
     def _resolve_seal_key(self, c: Any) -> bytes | None:
         if not self._seal_key_known:
             if self.seal_key_source is not None:
-                c.execute(self.q("SELECT last_position FROM {chain} WHERE seal IS NOT NULL LIMIT 1"))
-                sealed_before = c.fetchone() is not None
-                self._seal_key = self.seal_key_source(not sealed_before)
-                if self._seal_key is None and sealed_before:
+                c.execute(self.q("SELECT id FROM {head}"))
+                started = c.fetchone() is not None
+                if not started:
+                    c.execute(self.q("SELECT last_position FROM {chain} LIMIT 1"))
+                    started = c.fetchone() is not None
+                self._seal_key = self.seal_key_source(not started)
+                if self._seal_key is None and started:
                     raise HuifangError("HUIFANG_SEAL_KEY: the seal key is missing but the log is sealed; set "
                                        "HUIFANG_SEAL_KEY or restore the key file (nothing was written)")
             self._seal_key_known = True
         return self._seal_key
 
-    def _append_block(self, c: Any, ids: list[int], stored: Sequence[StoredEvent]) -> None:
-        c.execute(self.q("SELECT last_position, head FROM {chain} ORDER BY last_position DESC LIMIT 1"))
-        row = c.fetchone()
-        records: list[tuple[int, Any, int, str, bytes]] = []
-        if row is None:
-            # the first block ever adopts records written before the chain existed (an older store)
-            c.execute(self.q(f"SELECT {self.POS} AS position, originator_id, originator_version, topic, state "
-                             f"FROM {{events}} WHERE {self.POS} < ? ORDER BY {self.POS}"), (min(ids),))
-            records += [(r["position"], r["originator_id"], r["originator_version"], r["topic"], as_bytes(r["state"]))
-                        for r in c.fetchall()]
-            prev = GENESIS
-        else:
-            prev = bytes(row["head"])
-        records += sorted(((nid, s.originator_id, s.originator_version, s.topic, s.state)
-                           for nid, s in zip(ids, stored, strict=False)), key=lambda r: r[0])
-        b = build_block(prev, records, self._resolve_seal_key(c))
-        c.execute(self.q("INSERT INTO {chain} (last_position, first_position, prev_hash, entries, head, seal) "
-                         "VALUES (?, ?, ?, ?, ?, ?)"),
-                  (b.last_position, b.first_position, b.prev_hash, b.entries, b.head, b.seal))
+    def _chain_end(self, c: Any, key: bytes | None, first: int) -> Mark | None:
+        """The sealed high-water mark the new block follows (None: the first block of an empty log),
+        after checking its seal and that no record follows it; that the chain block it names is still
+        there is checked by the statement that moves the mark (`_append_block`)."""
+        self._token = self._change_token(c)
+        if self._token is not None and self._committed is not None and self._committed[0] == self._token:
+            ours = self._committed[1]  # nobody else has committed since our last write: the mark is ours
+            if first != ours.last_position + 1:
+                self._gap(c, ours, first)
+            return ours
+        mark = self._read_mark(c)
+        if mark is None:
+            c.execute(self.q("SELECT last_position FROM {chain} ORDER BY last_position DESC LIMIT 1"))
+            row = c.fetchone()
+            if row is not None:
+                raise damaged(f"the sealed high-water mark is missing; the chain ends at position "
+                              f"{row['last_position']}")
+            c.execute(self.q(f"SELECT {self.POS} FROM {{events}} WHERE {self.POS} < ? LIMIT 1"), (first,))
+            if c.fetchone() is not None:
+                raise damaged(f"records before position {first} are in no chain block")
+            return None
+        if key is not None and mark != self._written and not mark.seal_ok(key):  # ours: sealed by us
+            raise damaged("the high-water mark does not match its seal")
+        if first != mark.last_position + 1:
+            self._gap(c, mark, first)
+        return mark
 
-    def _write_keys(self, c: Any) -> None:
-        for subject, wrapped in self.key_writes.items():
+    def _gap(self, c: Any, mark: Mark, first: int) -> None:
+        """Positions skipped between the mark and our records (PostgreSQL sequences skip rolled-back
+        ids) must hold no record."""
+        c.execute(self.q(f"SELECT {self.POS} FROM {{events}} WHERE {self.POS} > ? AND {self.POS} < ? LIMIT 1"),
+                  (mark.last_position, first))
+        if c.fetchone() is not None:
+            raise damaged(f"records after position {mark.last_position} are in no chain block")
+
+    def _change_token(self, c: Any) -> Any:
+        """Something equal between two writes only if nobody else committed to the store in between
+        (None: unknown, always read the mark)."""
+        return None
+
+    def _append_block(self, c: Any, ids: list[int], stored: Sequence[StoredEvent], created: dict[str, bytes],
+                      destroyed: set[str]) -> None:
+        key = self._resolve_seal_key(c)
+        records = sorted(((nid, s.originator_id, s.originator_version, s.topic, s.state)
+                          for nid, s in zip(ids, stored, strict=False)), key=lambda r: r[0])
+        old = self._chain_end(c, key, records[0][0])
+        b = build_block(old.head if old else GENESIS, records, key, key_ops(created, destroyed))
+        enforced = (old is not None and old.enforced) or any(r[3] == POLICY_TOPIC for r in records)
+        count = (old.records if old else 0) + len(records)
+        mark = Mark(b.last_position, b.head, count, enforced,
+                    head_seal(key, b.last_position, b.head, count, enforced) if key else None)
+        insert_block = ("INSERT INTO {chain} (last_position, first_position, prev_hash, entries, head, seal, key_ops) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)")
+        mark_row: tuple[Any, ...] = (mark.last_position, mark.head, mark.records, int(mark.enforced), mark.seal)
+        if old is None:
+            write_mark = ("INSERT INTO {head} (last_position, head, records, enforced, seal, id) "
+                          "VALUES (?, ?, ?, ?, ?, 1)")
+        else:  # moves only if the block the old mark names is still there: a missing or shortened chain fails
+            write_mark = ("UPDATE {head} SET last_position = ?, head = ?, records = ?, enforced = ?, seal = ? "
+                          "WHERE id = 1 AND EXISTS (SELECT 1 FROM {chain} WHERE last_position = ? AND head = ?)")
+            mark_row += (old.last_position, old.head)
+        block_row = (b.last_position, b.first_position, b.prev_hash, b.entries, b.head, b.seal, b.keys)
+        if self.COMBINED_WRITE:  # one round trip to the server for both rows
+            c.execute(self.q(f"WITH block AS ({insert_block}) {write_mark}"), block_row + mark_row)
+        else:
+            c.execute(self.q(insert_block), block_row)
+            c.execute(self.q(write_mark), mark_row)
+        if old is not None and getattr(c, "sqlite_cursor", c).rowcount != 1:
+            raise damaged(f"the chain block ending at position {old.last_position}, where its sealed high-water "
+                          f"mark says the chain ends, is gone or changed ({old.records} records were chained)")
+        self._written = mark  # a later write of this process that reads exactly this mark skips its HMAC
+        self._pending = (self._token, mark) if self._token is not None else None
+
+    def _write_keys(self, c: Any, created: dict[str, bytes], destroyed: set[str]) -> None:
+        for subject, wrapped in created.items():
             c.execute(self.q("INSERT INTO {keys} (subject, wrapped, erased) VALUES (?, ?, 0) "
                              "ON CONFLICT (subject) DO NOTHING"), (subject, wrapped))
             c.execute(self.q("SELECT wrapped FROM {keys} WHERE subject = ?"), (subject,))
             row = c.fetchone()
             if row is None or row["wrapped"] is None or bytes(row["wrapped"]) != wrapped:
                 raise IntegrityError(f"the data key of subject {subject} was written by another command")
-        if self.erasures:
+        if destroyed:
             self._secure_delete(c)
-        for subject in sorted(self.erasures):
+        for subject in sorted(destroyed):
             c.execute(self.q("INSERT INTO {keys} (subject, wrapped, erased) VALUES (?, NULL, 1) "
                              "ON CONFLICT (subject) DO NOTHING"), (subject,))
+            # overwrite in place (same length: the cell is rewritten where it is), then delete (G10)
+            c.execute(self.q("UPDATE {keys} SET wrapped = ? WHERE subject = ? AND wrapped IS NOT NULL"),
+                      (bytes(60), subject))
             c.execute(self.q("UPDATE {keys} SET wrapped = NULL, erased = 1 WHERE subject = ?"), (subject,))
 
     def _secure_delete(self, c: Any) -> None:
         pass
 
-    # -- reads (keys, chain) ----------------------------------------------------------------------
+    # -- reads (keys, chain, the high-water mark) --------------------------------------------------
     def fetch_key(self, subject: str) -> tuple[bytes | None, bool] | None:
         with self._read() as c:
             c.execute(self.q("SELECT wrapped, erased FROM {keys} WHERE subject = ?"), (subject,))
@@ -131,12 +244,54 @@ class ChainMixin:
             c.execute(self.q("SELECT subject FROM {keys} WHERE erased = 1"))
             return {r["subject"] for r in c.fetchall()}
 
+    def key_rows(self, batch: int = 1000) -> Iterator[tuple[str, bytes | None, bool]]:
+        """Every row of the key table as stored: (subject, wrapped key or None, erased)."""
+        after = ""
+        while True:
+            with self._read() as c:
+                c.execute(self.q("SELECT subject, wrapped, erased FROM {keys} WHERE subject > ? ORDER BY subject "
+                                 "LIMIT ?"), (after, batch))
+                rows = c.fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield r["subject"], (bytes(r["wrapped"]) if r["wrapped"] is not None else None), bool(r["erased"])
+            after = rows[-1]["subject"]
+
+    def _read_mark(self, c: Any) -> Mark | None:
+        c.execute(self.q("SELECT last_position, head, records, enforced, seal FROM {head} WHERE id = 1"))
+        r = c.fetchone()
+        if r is None:
+            return None
+        return Mark(int(r["last_position"]), bytes(r["head"]), int(r["records"]), bool(r["enforced"]),
+                    bytes(r["seal"]) if r["seal"] is not None else None)
+
+    def mark(self) -> Mark | None:
+        """The sealed high-water mark as stored (not checked)."""
+        with self._read() as c:
+            return self._read_mark(c)
+
+    def sealed_enforced(self) -> bool:
+        """Access control as the sealed high-water mark says (G8): on once it was switched on, whatever
+        records were cut since; a mark that is missing under a chain or does not match its seal counts
+        as on (fail closed)."""
+        m = self.mark()
+        if m is None:
+            return bool(self.blocks(0, 1))
+        if m.enforced:
+            return True
+        if not self._check_key_known:
+            self._check_key = self.seal_key_source(False) if self.seal_key_source is not None else None
+            self._check_key_known = True
+        return self._check_key is not None and not m.seal_ok(self._check_key)
+
     def blocks(self, after: int = 0, limit: int = 500) -> list[Block]:
         with self._read() as c:
-            c.execute(self.q("SELECT last_position, first_position, prev_hash, entries, head, seal FROM {chain} "
-                             "WHERE last_position > ? ORDER BY last_position LIMIT ?"), (after, limit))
+            c.execute(self.q("SELECT last_position, first_position, prev_hash, entries, head, seal, key_ops "
+                             "FROM {chain} WHERE last_position > ? ORDER BY last_position LIMIT ?"), (after, limit))
             return [Block(r["last_position"], r["first_position"], bytes(r["prev_hash"]), bytes(r["entries"]),
-                          bytes(r["head"]), bytes(r["seal"]) if r["seal"] is not None else None)
+                          bytes(r["head"]), bytes(r["seal"]) if r["seal"] is not None else None,
+                          bytes(r["key_ops"]) if r["key_ops"] is not None else None)
                     for r in c.fetchall()]
 
     def iter_blocks(self) -> Iterator[Block]:
@@ -160,16 +315,16 @@ class ChainedSQLiteRecorder(ChainMixin, SQLiteApplicationRecorder):
         self._init_chain()
 
     def q(self, sql: str) -> str:
-        return sql.format(chain=CHAIN, keys=KEYS, events=self.events_table_name)
+        return sql.format(chain=CHAIN, keys=KEYS, head=HEAD, events=self.events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [
-            *super().construct_create_table_statements(),
-            f"CREATE TABLE IF NOT EXISTS {CHAIN} (last_position INTEGER PRIMARY KEY, first_position INTEGER NOT "
-            f"NULL, prev_hash BLOB NOT NULL, entries BLOB NOT NULL, head BLOB NOT NULL, seal BLOB)",
-            f"CREATE TABLE IF NOT EXISTS {KEYS} (subject TEXT PRIMARY KEY, wrapped BLOB, "
-            f"erased INTEGER NOT NULL DEFAULT 0)",
-        ]
+        return [*super().construct_create_table_statements(), *(self.q(s) for s in table_statements("sqlite"))]
+
+    def _create_table(self, c: Any) -> None:
+        super()._create_table(c)
+        c.execute(self.q("PRAGMA table_info({chain})"))
+        if "key_ops" not in {r["name"] for r in c.fetchall()}:
+            c.execute(self.q("ALTER TABLE {chain} ADD COLUMN key_ops BLOB"))
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         return self._around_insert(lambda: super(ChainedSQLiteRecorder, self).insert_events(stored_events,
@@ -179,6 +334,13 @@ class ChainedSQLiteRecorder(ChainMixin, SQLiteApplicationRecorder):
         ids = super()._insert_events(c, stored_events, **kwargs)
         self._after_insert(c, ids, stored_events)
         return ids
+
+    def _change_token(self, c: Any) -> Any:
+        """(connection, PRAGMA data_version): the counter changes when any other connection — another
+        process, a sqlite3 shell, another connection of this process — commits to the file."""
+        conn = c.sqlite_cursor.connection
+        c.execute("PRAGMA data_version")
+        return conn, c.fetchone()[0]
 
     def _secure_delete(self, c: Any) -> None:
         c.execute("PRAGMA secure_delete = ON")  # the destroyed key's bytes are overwritten, not just unlinked

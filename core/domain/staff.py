@@ -9,6 +9,11 @@ from .base import Base, aggregate_uuid
 
 
 class Staff(Base):
+    # the platform identities that authenticate this staff member (G8); class defaults keep staff
+    # registered before identities existed (and their snapshots) readable
+    db_role: str | None = None
+    os_user: str | None = None
+
     class Registered(Base.Created):
         code: str
         name: str
@@ -76,3 +81,48 @@ class Staff(Base):
     def change(self, changes: dict, actor: str) -> None:
         for k, v in changes.items():
             setattr(self, k, v)
+
+    class IdentityBound(Base.Event):
+        """G8: the PostgreSQL login role and/or operating-system user that authenticate this staff
+        member; the CLI then acts as them without `--as` and refuses `--as` naming anyone else."""
+
+        db_role: str | None
+        os_user: str | None
+        actor: str
+
+    @event(IdentityBound)
+    def bind_identity(self, db_role: str | None, os_user: str | None, actor: str) -> None:
+        self.db_role = db_role
+        self.os_user = os_user
+
+
+class Login(Base):
+    """One platform identity (kind `db_role` or `os_user`) and the staff member it authenticates.
+
+    An aggregate per identity (the id is derived from kind and name) makes the lookup at every
+    command one read, and makes binding one identity to two staff members impossible: a second,
+    concurrent binding conflicts on commit."""
+
+    class Bound(Base.Created):
+        kind: str
+        name: str
+        staff: str | None
+        actor: str
+
+    @event(Bound)
+    def __init__(self, kind: str, name: str, staff: str | None, actor: str):
+        self.kind = kind
+        self.name = name
+        self.staff = staff
+
+    @staticmethod
+    def create_id(kind: str, name: str) -> Any:
+        return aggregate_uuid("login", f"{kind}:{name}")
+
+    class Rebound(Base.Event):
+        staff: str | None  # None: released (the staff member was bound to another identity)
+        actor: str
+
+    @event(Rebound)
+    def rebind(self, staff: str | None, actor: str) -> None:
+        self.staff = staff

@@ -31,6 +31,7 @@ class Trigger(Base):
         self.attributes = dict(attributes)
         self.followups = list(followups)
         self.skipped = list(skipped)  # [{"key", "reason", "meta"}]: e.g. P2 sampling decisions
+        self.recorded_by = actor  # G8: a follow-up of one's own trigger grants no read (access.py)
 
     @staticmethod
     def create_id(code: str) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from .. import clock
 from ..contract import (
     CHANNELS,
+    CODE_SHAPED,
     OUTCOMES,
     ROLES,
     SATISFACTION,
@@ -79,7 +80,7 @@ def plan_by_kind(plans: Mapping[str, PlanFunction], trigger: TriggerInfo, subjec
 
 
 __all__ = [
-    "CHANNELS", "CLOSED", "OPEN", "OUTCOMES", "ROLES", "SATISFACTION", "SATISFACTION_ALIASES", "CloseFollowUp",
+    "CHANNELS", "CLOSED", "CODE_SHAPED", "OPEN", "OUTCOMES", "ROLES", "SATISFACTION", "SATISFACTION_ALIASES", "CloseFollowUp",
     "DemoApp", "Escalate", "FollowUpInfo", "History", "HuifangError", "NotFound", "Notify", "OpenTicket",
     "PlanContext", "PlanFunction", "PlanItem", "PlanVisit", "PlannedVisit", "PluginError", "Question", "Reaction",
     "Refused", "Scheduler", "Settings", "Skip", "StaffInfo", "Status", "SubjectInfo", "SurveyTemplate",

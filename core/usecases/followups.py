@@ -11,6 +11,7 @@ from ..audit.recordings import store_recording
 from ..contract import CHANNELS, OUTCOMES
 from ..domain import FollowUp, Staff, Subject
 from ..errors import HuifangError, Refused
+from ..paths import check_recording
 from ..retry import retry_on_conflict
 from ..status import Status
 from ..surveys import seal_answers, validate_answers
@@ -29,7 +30,7 @@ LOST_WITHOUT_RETRIES = ("refused", "deceased")
 def check_actor(app: App, fu: FollowUp, actor: str, action: str) -> Staff | None:
     """G9 (conflict of interest, for every plugin), the A4 lock and the actor's role; every refusal
     is recorded in the actor's access log before it is raised."""
-    staff = app.actor_staff(actor)
+    staff = app.access.registered(actor, f"followup.{action}", f"follow-up {fu.code}")  # G8: ghosts recorded
     deny = app.access.deny
     if actor in fu.excluded_staff:
         raise deny(actor, f"followup.{action}", f"follow-up {fu.code}",
@@ -62,7 +63,8 @@ def record_attempt(app: App, code: str, channel: str, outcome: str, note: str | 
     if channel in subj.optouts:
         raise Refused(f"G7: subject {subj.code} opted out of {channel}: use "
                       f"{', '.join(c for c in FALLBACK_CHANNELS if c not in subj.optouts)}")
-    rec = store_recording(app, recording) if recording else None  # G11: copied, hashed
+    # G11: copied, hashed; never the store or a key (paths.py)
+    rec = store_recording(app, str(check_recording(app, recording))) if recording else None
     if rec is None and recording_failed_line:
         rec = {"failed_system": True, "line": recording_failed_line}
     attempt = {"channel": channel, "outcome": outcome, "note": note, "recording": rec, "actor": actor}
@@ -124,9 +126,10 @@ def close_followup(app: App, code: str, status: str, reason: str, actor: str = "
     fu = app.load(FollowUp, code, "follow-up")
     if fu.closed:
         raise Refused(f"follow-up {code} is already {fu.status}: cannot close it as {status}")
-    staff = app.actor_staff(actor)
-    if staff is not None and staff.lock:
-        raise Refused(f"A4: {actor} is locked: {unlockers(app, staff)}")
+    staff = app.access.registered(actor, "followup.close", f"follow-up {code}")
+    if staff is not None and staff.lock:  # A4, recorded like every refusal (G8)
+        raise app.access.deny(actor, "followup.close", f"follow-up {code}",
+                              f"A4: {actor} is locked: {unlockers(app, staff)}")
     app.access.require(actor, "followup.work", fu=fu)  # owner, ladder or department
     reason = (reason or "").strip()
     if status == Status.LOST:
@@ -138,13 +141,18 @@ def close_followup(app: App, code: str, status: str, reason: str, actor: str = "
             raise HuifangError("a reason is required", field="cancel")
     elif status == Status.EXEMPT:
         subj = app.load(Subject, fu.subject, "subject")
+        if reason and not subj.exempt:  # F6: a statement not on file yet is recorded by the department's supervisor
+            app.access.require(actor, "subject.exempt", subject=fu.subject)
         if not reason and not subj.exempt:
             raise Refused(f"F6: {fu.subject} has no signed no-follow-up statement: pass --statement TEXT "
                           f"or record it with 'huifang subject exempt {fu.subject} --statement TEXT'")
-        reason = reason or f"signed statement: {subj.exemption_note}"
+        reason = reason or f"signed statement: {app.keyring.reveal(subj.exemption_note)}"
     else:
         raise HuifangError(f"close: status '{status}' is not one of lost, cancelled, exempt")
-    fu.close(status=status, reason=reason, actor=actor)
+    # G8: a reason shaped like a code (no_answer, wrong_number) stays plain for the G14 report; text is sealed
+    sealed = app.keyring.seal(fu.subject, reason) if status == Status.EXEMPT else \
+        app.keyring.seal_reason(fu.subject, reason)
+    fu.close(status=status, reason=sealed, actor=actor)
     app.commit(fu)
     return fu
 
@@ -168,11 +176,12 @@ def check_g5(app: App, fu: FollowUp, reason: str) -> None:
 
 def reassign(app: App, code: str, to: str, reason: str, actor: str = "cli") -> FollowUp:
     fu = app.load(FollowUp, code, "follow-up")
+    app.access.registered(actor, "followup.reassign", f"follow-up {code}")  # G8: in setup mode too
     target = app.load(Staff, to, "staff", field="to")
     if to in fu.excluded_staff or target.role in fu.excluded_roles:
         raise app.access.deny(actor, "followup.reassign", f"follow-up {code}",
                               f"G9: {to} has an interest in {code} and cannot own it")
     app.access.require(actor, "followup.reassign", fu=fu, target_staff=target)  # within the ladder
-    fu.reassign(to_owner=to, reason=reason or "reassigned", actor=actor)
+    fu.reassign(to_owner=to, reason=app.keyring.seal(fu.subject, reason or "reassigned"), actor=actor)  # G8: free text
     app.commit(fu)
     return fu

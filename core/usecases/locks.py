@@ -15,13 +15,15 @@ if TYPE_CHECKING:
 
 
 def unlock(app: App, code: str, report: str | None = None, actor: str = "cli") -> Staff:
+    app.access.registered(actor, "staff.unlock", f"staff {code}")  # G8: an unregistered name, recorded
     staff = app.load(Staff, code, "staff")
     if not staff.lock:
         raise Refused(f"{code} is not locked")
     level = staff.lock["level"]
     app.access.require(actor, "staff.unlock", target_staff=staff, target=f"staff {code}")
-    if actor not in unlock_ladder(app, staff):
-        raise Refused(f"A4: {actor} cannot unlock {code} (level {level}): {unlockers(app, staff)}")
+    if actor not in unlock_ladder(app, staff):  # A4's ladder, recorded like every refusal (G8)
+        raise app.access.deny(actor, "staff.unlock", f"staff {code}",
+                              f"A4: {actor} cannot unlock {code} (level {level}): {unlockers(app, staff)}")
     report_doc = None
     if level >= 3:
         report_doc = rectification_report(staff, report, actor)

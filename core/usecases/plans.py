@@ -66,8 +66,10 @@ def plan_trigger(app: App, kind: str, subject: str, attributes: dict[str, Any], 
     visits = [p for p in planned if isinstance(p, PlannedVisit)]
     skips = [p for p in planned if isinstance(p, Skip)]
     fus = [new_followup(app, info, v, subj, actor) for v in visits]
+    # G8: every attribute the kind does not declare a code is stored encrypted under the subject's key
+    stored = app.keyring.seal_trigger_attributes(subject, jsonable(attrs), k.spec)
     trigger = Trigger(code=code, kind=k.qualified, plugin=k.plugin, subject=subject, occurred_at=at.isoformat(),
-                      attributes=jsonable(attrs), followups=[f.code for f in fus],
+                      attributes=stored, followups=[f.code for f in fus],
                       skipped=[s.model_dump(mode="json") for s in skips], actor=actor)
     closed = close_from_plan(app, info, [p for p in planned if isinstance(p, CloseFollowUp)], actor)
     return trigger, fus, closed, True
@@ -82,7 +84,7 @@ def close_from_plan(app: App, info: TriggerInfo, items: list[CloseFollowUp], act
             raise Refused(f"{info.kind}: plan may not close {fu.code} (another subject or plugin)")
         if fu.closed or any(f.code == fu.code for f in out):
             continue
-        fu.close(status=c.status, reason=f"{c.reason} (trigger {info.id})", actor=actor)
+        fu.close(status=c.status, reason=plugin_text(app, info, f"{c.reason} (trigger {info.id})"), actor=actor)
         out.append(fu)
     return out
 
@@ -116,20 +118,43 @@ def new_followup(app: App, trigger: TriggerInfo, v: PlannedVisit, subj: Subject,
     if v.window_rule:
         meta["window_rule"] = v.window_rule
     meta.update(extra_meta or {})
+    meta = sealed_meta(app, trigger, subj.code, meta)
     fu = FollowUp(code=code, subject=subj.code, trigger=trigger.id, trigger_kind=trigger.kind,
                   plugin=trigger.plugin, visit_type=v.visit_type, key=v.key, window_open=v.window_open,
                   due=v.due, owner=v.owner, owner_role=v.owner_role, channel=channel,
                   provisional=v.provisional, excluded_staff=v.excluded_staff, excluded_roles=v.excluded_roles,
                   department=v.department, branch=v.branch, meta=jsonable(meta), actor=actor)
     if subj.exempt:
-        fu.close(status=Status.EXEMPT, reason=f"signed statement: {subj.exemption_note}", actor=actor)
+        fu.close(status=Status.EXEMPT, actor=actor, reason=app.keyring.seal(
+            subj.code, f"signed statement: {app.keyring.reveal(subj.exemption_note)}"))
     return fu
 
 
-def trigger_info(trigger: Trigger) -> TriggerInfo:
-    """A stored trigger as plugins see it."""
+def plugin_text(app: App, trigger: TriggerInfo, text: str) -> str:
+    """G8: a plugin's text that quotes an attribute stored encrypted is stored encrypted too."""
+    try:
+        spec = app.registry.resolve_kind(trigger.kind).spec
+    except HuifangError:
+        return text
+    return app.keyring.seal_plugin_text(trigger.subject, text, app.keyring.reveal_all(trigger.attributes), spec)
+
+
+def sealed_meta(app: App, trigger: TriggerInfo, subject: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """G8: a plan may copy trigger attributes into a follow-up's meta; what is encrypted on the
+    trigger is encrypted there too (same key, or the same text)."""
+    try:
+        spec = app.registry.resolve_kind(trigger.kind).spec
+    except HuifangError:
+        return meta
+    attrs = app.keyring.reveal_all(trigger.attributes)
+    return app.keyring.seal_meta(subject, meta, attrs, spec)
+
+
+def trigger_info(trigger: Trigger, keyring: KeyRing | None = None) -> TriggerInfo:
+    """A stored trigger as plugins see it (attributes revealed when given the key ring)."""
+    attributes = keyring.reveal_all(trigger.attributes) if keyring is not None else trigger.attributes
     return TriggerInfo(id=trigger.code, kind=trigger.kind, plugin=trigger.plugin, subject=trigger.subject,
-                       at=datetime.fromisoformat(trigger.occurred_at), attributes=trigger.attributes)
+                       at=datetime.fromisoformat(trigger.occurred_at), attributes=attributes)
 
 
 def subject_info(s: Subject, keyring: KeyRing | None = None) -> SubjectInfo:

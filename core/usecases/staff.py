@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import ROLES
 from ..domain import Staff
+from ..domain.staff import Login
 from ..errors import HuifangError, Refused
 from . import need_code
 
@@ -13,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def add_staff(app: App, code: str, name: str, role: str, dept: str | None = None,
-              reports_to: str | None = None, actor: str = "cli") -> Staff:
+              reports_to: str | None = None, actor: str = "cli", db_role: str | None = None,
+              os_user: str | None = None) -> Staff:
     need_code(code, "staff ID")
     if role not in ROLES:
         raise HuifangError(f"'{role}' is not one of {', '.join(ROLES)}", field="role")
@@ -25,13 +27,58 @@ def add_staff(app: App, code: str, name: str, role: str, dept: str | None = None
         app.load(Staff, reports_to, "staff", field="reports_to")
     app.access.require(actor, "staff.add", target=f"staff {code}")
     staff = Staff(code=code, name=name, role=role, dept=dept, reports_to=reports_to, actor=actor)
-    changed: list[Any] = [staff]
+    changed: list[Any] = [staff, *_bind(app, staff, db_role, os_user, actor)]  # the staff member, then logins
     if role == "admin" and not app.access.enforced():  # G8: the first admin turns access control on
         from ..audit.trail import AccessPolicy
 
         changed.append(AccessPolicy(admin=code, actor=actor))
     app.commit(*changed)
     return staff
+
+
+def bind_identity(app: App, code: str, db_role: str | None, os_user: str | None, actor: str = "cli") -> Staff:
+    """G8: bind a staff member to the PostgreSQL login role and/or OS user that authenticate them
+    (an admin's act once access control is on); a value of "" removes that binding."""
+    if db_role is None and os_user is None:
+        raise HuifangError("name the identity to bind: --db-role ROLE and/or --os-user USER", field="db_role")
+    staff = app.load(Staff, code, "staff")
+    app.access.require(actor, "staff.add", target=f"staff {code}")
+    logins = _bind(app, staff, db_role, os_user, actor)
+    if logins:
+        app.commit(staff, *logins)
+    return staff
+
+
+def _bind(app: App, staff: Staff, db_role: str | None, os_user: str | None, actor: str) -> list[Any]:
+    """Record the given bindings (None: unchanged, "": unbound) as the staff member's IdentityBound
+    event; returns the Login records (one per identity) to save with it, [] if nothing changes."""
+    want = {"db_role": staff.db_role if db_role is None else (db_role.strip() or None),
+            "os_user": staff.os_user if os_user is None else (os_user.strip() or None)}
+    changed: list[Any] = []
+    for kind, name in want.items():
+        old = getattr(staff, kind)
+        if name == old:
+            continue
+        if name is not None:
+            need_code(name, field=kind)
+            login = app.find_by_id(Login.create_id(kind, name))
+            if login is not None and login.staff not in (None, staff.code):
+                label = "database role" if kind == "db_role" else "OS user"
+                raise Refused(f"{label} '{name}' already authenticates staff {login.staff}; "
+                              f"unbind it there first (huifang staff bind {login.staff} --{kind.replace('_', '-')} '')")
+            if login is None:
+                login = Login(kind=kind, name=name, staff=staff.code, actor=actor)
+            else:
+                login.rebind(staff=staff.code, actor=actor)
+            changed.append(login)
+        if old is not None:
+            previous = app.find_by_id(Login.create_id(kind, old))
+            if previous is not None and previous.staff == staff.code:
+                previous.rebind(staff=None, actor=actor)
+                changed.append(previous)
+    if changed:
+        staff.bind_identity(db_role=want["db_role"], os_user=want["os_user"], actor=actor)
+    return changed
 
 
 def ladder(app: App, code: str) -> list[str]:

@@ -70,7 +70,7 @@ def opt_out(app: App, code: str, channel: str, actor: str = "cli") -> Subject:
     if channel not in CHANNELS:
         raise HuifangError(f"'{channel}' is not one of {', '.join(CHANNELS)}", field="channel")
     subject = app.load(Subject, code, "subject")
-    app.access.require(actor, "subject.change", subject=code)
+    app.access.require(actor, "subject.change", subject=code)  # scoped like every change of the file (G8)
     if channel in subject.optouts:
         return subject
     subject.opt_out(channel=channel, actor=actor)
@@ -91,12 +91,12 @@ def sign_exemption(app: App, code: str, statement: str, actor: str = "cli") -> S
     if not statement.strip():
         raise HuifangError("describe the signed statement (e.g. its document number)", field="statement")
     subject = app.load(Subject, code, "subject")
-    app.access.require(actor, "subject.change", subject=code)
-    subject.sign_exemption(statement=statement, actor=actor)
+    app.access.require(actor, "subject.exempt", subject=code)  # F6: a supervisor of the subject's department
+    subject.sign_exemption(statement=app.keyring.seal(code, statement), actor=actor)  # G8: free text
     changed: list[Any] = [subject]
     for row in app.read_side.open_followups_of(code):
         fu = app.load(FollowUp, row, "follow-up")
-        fu.close(status=Status.EXEMPT, reason=f"signed statement: {statement}", actor=actor)
+        fu.close(status=Status.EXEMPT, reason=app.keyring.seal(code, f"signed statement: {statement}"), actor=actor)
         changed.append(fu)
     app.commit(*changed)
     return subject

@@ -30,7 +30,9 @@ def open_ticket_for(app: App, fu: FollowUp, r: OpenTicket, actor: str) -> Ticket
         deadline = sched.end_of(sched.workday_after(now, r.deadline_workdays))
     else:
         deadline = now + timedelta(hours=r.deadline_hours or settings.ticket_deadline_hours)
-    ticket = Ticket(code=code, followup=fu.code, subject=fu.subject, plugin=fu.plugin, category=r.category,
+    # G8: a category shaped like a code stays plain for the G12/G19 reports; typed text is sealed
+    ticket = Ticket(code=code, followup=fu.code, subject=fu.subject, plugin=fu.plugin,
+                    category=app.keyring.seal_reason(fu.subject, r.category),
                     department=r.department, severity=r.severity, owner=r.owner, deadline=deadline,
                     note=app.keyring.seal(fu.subject, r.note), actor=actor)
     fu.link_ticket(ticket=code, actor=actor)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from huifang.core.plugin_api import TriggerKind
+from huifang.core.plugin_api import CODE_SHAPED, TriggerKind
 
 DEPARTMENTS = ("surgery", "skin", "injectables", "dental", "tcm", "noninvasive")
 
@@ -110,24 +110,33 @@ class CampaignTarget(BaseModel):
 
 KINDS = [
     TriggerKind(name="consultation", attributes=Consultation, rules=["A1", "A3", "A5"],
+                codes=["consultant", "came", "purchased", "channel", "member_specialist", "department"],
+                code_patterns={"item": CODE_SHAPED},
                 description="consulted: not came -> 未上门 (online consultant), came not bought -> 未成交",
                 example={"consultant": "ae-con1", "came": True, "purchased": False, "channel": "onsite",
                          "department": "skin", "item": "光子嫩肤"}),
     TriggerKind(name="procedure", attributes=Procedure, rules=["A2", "A3", "A5", "A6", "A9"],
+                codes=["department", "assistant", "consultant", "stitch_removal_day", "scab_days", "package_sessions", "session", "interval_days", "nurse", "member_specialist", "doctor", "amount"],
+                code_patterns={"item": CODE_SHAPED},
                 description="treatment: department curve (A2), package cycle then marketing (A6)",
                 example={"department": "surgery", "assistant": "ae-surg-as1", "consultant": "ae-con1",
                          "stitch_removal_day": 7, "nurse": "ae-nurse1", "doctor": "dr-surg-1", "item": "双眼皮",
                          "amount": 12800}),
     TriggerKind(name="experience", attributes=Experience, rules=["A3", "A10"],
+                codes=["grade", "specialist"],
+                code_patterns={"item": CODE_SHAPED},
                 description="experience customer: day 3 (grade window 7/15 d), then day 8-15",
                 example={"grade": 1, "specialist": "ae-mem1", "item": "水光"}),
     TriggerKind(name="membership_granted", attributes=MembershipGranted, rules=["A3"],
+                codes=["member_specialist"],
                 description="membership rights follow-up within 15 days",
                 example={"member_specialist": "ae-mem1", "card": "年卡"}),
     TriggerKind(name="activity", attributes=Activity, rules=["A1", "A3", "A7", "A9"],
+                codes=["activity", "owner", "department"],
                 description="activity/promotion notice (5-day marketing window); more than 50 -> campaign",
                 example={"activity": "专家坐诊 10-15", "owner": "ae-con1", "department": "skin"}),
     TriggerKind(name="campaign", attributes=CampaignTarget, rules=["A7"],
+                codes=["campaign"],
                 description="batch campaign target: planned only by 'huifang campaign approve'",
                 example={"campaign": "AE-CAMP-AUTUMN"}),
 ]

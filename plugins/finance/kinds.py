@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from huifang.core.plugin_api import TriggerKind
+from huifang.core.plugin_api import CODE_SHAPED, TriggerKind
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -83,39 +83,50 @@ class AgentDeparted(_Attrs):
 
 KINDS = [
     TriggerKind(name="contract_signed", attributes=ContractSigned, rules=["F1", "F2", "G9"],
+                codes=["advisor", "product", "branch", "contract", "term_years"],
                 description="wealth-management contract signed: F1 check within 5 working days (≤ 1 month), "
                             "then F2 yearly follow-ups",
                 example={"advisor": "fin-sh-s1", "product": "稳健理财1号", "branch": "sh-pudong",
                          "contract": "HT000001", "term_years": 3}),
     TriggerKind(name="agreement_changed", attributes=AgreementChanged, rules=["F3"],
+                codes=["contract", "advisor", "branch"],
+                code_patterns={"change": CODE_SHAPED},
                 description="agreement changed (commission rate, validity, …): F3 confirmation",
                 example={"change": "commission_rate", "contract": "HT000001", "advisor": "fin-sh-s1",
                          "branch": "sh-pudong"}),
     TriggerKind(name="contract_terminated", attributes=ContractTerminated, rules=["F3"],
+                codes=["contract", "advisor", "branch"],
                 description="contract terminated: F3 follow-up asking the reason",
                 example={"reason": "资金另有用途", "contract": "HT000001", "advisor": "fin-sh-s1",
                          "branch": "sh-pudong"}),
     TriggerKind(name="complaint_handled", attributes=ComplaintHandled, rules=["F3", "G12"],
+                codes=["contract", "policy", "advisor", "branch"],
+                code_patterns={"category": CODE_SHAPED},
                 description="complaint handled: F3 check that the solution was carried out",
                 example={"category": "收费争议", "contract": "HT000001", "advisor": "fin-sh-s1",
                          "branch": "sh-pudong"}),
     TriggerKind(name="policy_issued", attributes=PolicyIssued, rules=["F4", "F6", "G9"],
+                codes=["agent", "branch", "sales_channel", "cooling_off_days", "policy", "product"],
                 description="insurance policy issued: F4 follow-up inside the cooling-off period (default 15 days)",
                 example={"agent": "fin-bj-s2", "branch": "bj-chaoyang", "sales_channel": "bancassurance",
                          "policy": "BD000001", "product": "年金险"}),
     TriggerKind(name="policy_changed", attributes=PolicyEvent, rules=["F7"],
+                codes=["policy", "agent", "branch"],
                 description="policy service change (保全): F7 follow-up",
                 example={"policy": "BD000001", "agent": "fin-bj-s2", "branch": "bj-chaoyang",
                          "detail": "变更受益人"}),
     TriggerKind(name="policy_lapsed", attributes=PolicyEvent, rules=["F7"],
+                codes=["policy", "agent", "branch"],
                 description="renewal lapsed (续期停效): F7 follow-up",
                 example={"policy": "BD000001", "agent": "fin-bj-s2", "branch": "bj-chaoyang",
                          "detail": "第二期保费未缴"}),
     TriggerKind(name="claim_settled", attributes=PolicyEvent, rules=["F7"],
+                codes=["policy", "agent", "branch"],
                 description="claim settled (理赔): F7 follow-up",
                 example={"policy": "BD000001", "agent": "fin-bj-s2", "branch": "bj-chaoyang",
                          "detail": "住院医疗理赔 8600 元"}),
     TriggerKind(name="agent_departed", attributes=AgentDeparted, rules=["F7", "G9"],
+                codes=["agent", "policies", "branch"],
                 description="agent left: F7 follow-up of the policies they sold",
                 example={"agent": "fin-bj-s2", "policies": ["BD000001", "BD000002"], "branch": "bj-chaoyang"}),
 ]

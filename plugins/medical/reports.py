@@ -4,13 +4,14 @@ responsible nurse (M9), department satisfaction with flags (M8), followed-up vs 
 (None when nothing is due); every figure comes from the views, never from the wall clock."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
 
-from huifang.core.plugin_api import CLOSED, OPEN, SATISFACTION, Status
+from huifang.core.plugin_api import CLOSED, CODE_SHAPED, OPEN, SATISFACTION, Status
 from huifang.core.plugin_api.reports import (
     LEVEL_KEYS,
     Record,
@@ -27,6 +28,16 @@ from .settings import MedicalSettings
 from .views import answers
 
 PLUGIN = "medical"
+
+
+UNCODED = "(uncoded)"
+
+
+def _diagnosis_code(value: Any) -> str:
+    """G20 groups by coded diagnoses; one written out as text is stored encrypted (G8)."""
+    if not value:
+        return "-"
+    return value if isinstance(value, str) and re.fullmatch(CODE_SHAPED, value) else UNCODED
 
 
 def mean(values: list[float]) -> float | None:
@@ -216,7 +227,7 @@ class EffectReport(_Medical):
             if group is None:
                 continue  # pending, cancelled or exempt: not part of either cohort
             attrs = r.attributes or {}
-            key = (attrs.get("diagnosis") or "-", group) + \
+            key = (_diagnosis_code(attrs.get("diagnosis")), group) + \
                 ((attrs.get("department") or "-",) if "department" in ctx.by else ())
             g = groups.setdefault(key, {"discharges": 0, "readmitted": 0, "reviews": [], "followup": []})
             g["discharges"] += 1

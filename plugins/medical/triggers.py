@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from huifang.core.plugin_api import TriggerKind
+from huifang.core.plugin_api import CODE_SHAPED, TriggerKind
 
 Condition = Literal["diabetes", "hypertension"]
 FINDINGS = ("lipids", "glucose", "blood_pressure", "liver", "nodule", "kidney", "uric_acid", "thyroid", "ecg",
@@ -66,22 +66,32 @@ class HealthCheck(_Attrs):
         return v
 
 
+# G8: what stays plain is what plans' history look-ups and reports need, all of it codes: departments,
+# staff ids, flags, the chronic condition and health-check findings (closed vocabularies). The diagnosis
+# is health data: it stays plain only while it is a coded value (CODE_SHAPED: an ICD-10 code such as
+# I25.1 or the hospital's code such as CHD, the keys of recovery_templates), which the G20 effect study
+# groups by; a diagnosis written out as text is encrypted under the subject's key (G20: "(uncoded)").
 KINDS = [
     TriggerKind(name="discharge", attributes=Discharge, rules=["M1", "M6", "M7", "M9", "M3", "M4"],
+                codes=["department", "responsible_nurse", "attending_doctor", "surgery", "condition"],
+                code_patterns={"diagnosis": CODE_SHAPED},
                 description="inpatient discharged: first follow-up 7–10 days after, by the responsible nurse; "
                             "condition=diabetes|hypertension also starts the chronic curve",
                 example={"department": "心内科", "diagnosis": "CHD", "responsible_nurse": "n-wangfang",
                          "attending_doctor": "dr-lijun", "surgery": False, "condition": "hypertension"}),
     TriggerKind(name="outpatient_visit", attributes=OutpatientVisit, rules=["M2", "M5", "G20"],
+                codes=["department", "specialist", "first_visit", "attending_doctor", "recovery_score"],
                 description="clinic visit: first visit followed up after 7 days (specialist) or 10 days (basic); "
                             "counts as re-examination after a health check",
                 example={"department": "内分泌科", "specialist": True, "first_visit": True,
                          "attending_doctor": "dr-zhaomin"}),
     TriggerKind(name="chronic_enrolment", attributes=ChronicEnrolment, rules=["M3", "M4"],
+                codes=["condition", "phase", "department", "responsible_nurse", "attending_doctor"],
                 description="enrol in the hypertension (M3) or diabetes (M4) curve; adaptive intervals",
                 example={"condition": "diabetes", "phase": "early", "department": "慢病管理中心",
                          "responsible_nurse": "n-chenjing", "attending_doctor": "dr-zhaomin"}),
     TriggerKind(name="health_check", attributes=HealthCheck, rules=["M5"],
+                codes=["findings", "department", "responsible_nurse"],
                 description="health check: abnormal findings -> targeted recall call and re-examination reminder",
                 example={"findings": ["lipids", "nodule"], "department": "健康管理中心",
                          "responsible_nurse": "n-liuyan"}),

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from huifang.core.plugin_api import TriggerKind
+from huifang.core.plugin_api import CODE_SHAPED, TriggerKind
 
 
 class _Attrs(BaseModel):
@@ -128,35 +128,47 @@ class RenovationCompleted(_Attrs):
 
 KINDS = [
     TriggerKind(name="complaint_handled", attributes=ComplaintHandled, rules=["P1", "P8", "P9"],
+                codes=["severity", "dept", "unit", "owner", "manager", "renovation", "against"],
+                code_patterns={"category": CODE_SHAPED},
                 description="complaint handled: 100% callback within 3 days; major -> manager; "
                             "30% supervisor re-check",
                 example={"category": "noise", "severity": "general", "dept": "security", "unit": "3-1502"}),
     TriggerKind(name="repair_completed", attributes=RepairCompleted, rules=["P2", "P8"],
+                codes=["worker", "unit", "owner"],
+                code_patterns={"category": CODE_SHAPED},
                 description="repair done: 90% sampled callback within 3 days; failed -> re-dispatch",
                 example={"category": "plumbing", "worker": "w07", "unit": "3-1502"}),
     TriggerKind(name="household_registered", attributes=HouseholdRegistered, rules=["P3", "P10"],
+                codes=["unit", "owner"],
                 description="household registered: two home visits a year until it leaves",
                 example={"unit": "3-1502"}),
     TriggerKind(name="household_left", attributes=HouseholdLeft, rules=["P3"],
+                codes=["unit"],
                 description="household left: its open home visits are cancelled",
                 example={"unit": "3-1502", "reason": "房屋已出售"}),
     TriggerKind(name="satisfaction_survey", attributes=SatisfactionSurvey, rules=["P4"],
+                codes=["year", "unit", "owner"],
                 description="yearly survey returned: every problem raised is followed up within a week",
                 example={"year": 2026, "problems": ["楼道灯不亮", "停车秩序乱"], "unit": "3-1502"}),
     TriggerKind(name="service_contract", attributes=ServiceContract, rules=["P5"],
+                codes=["start", "end", "service", "unit", "owner"],
                 description="contracted service: follow-ups mid-term and after the end",
                 example={"start": "2026-10-08", "end": "2027-01-06", "service": "家政保洁", "unit": "3-1502"}),
     TriggerKind(name="activity_held", attributes=ActivityHeld, rules=["P6"],
+                codes=["name", "kind", "owner"],
                 description="activity or publication: 10% of participants within one month",
                 example={"name": "中秋游园会", "kind": "activity"}),
     TriggerKind(name="emergency_aid", attributes=EmergencyAid, rules=["P7"],
+                codes=["unit", "owner"],
                 description="emergency help: follow-up within one week",
                 example={"description": "住户在大堂摔倒，已叫救护车", "unit": "3-1502"}),
     TriggerKind(name="renovation_started", attributes=RenovationStarted, rules=["P9"],
+                codes=["expected_end", "designer", "inspector", "crew", "unit", "owner"],
                 description="renovation works: ~10 days after start, mid-term, at completion",
                 example={"expected_end": "2027-03-31", "designer": "des-li", "inspector": "insp-wang",
                          "crew": "crew-a", "unit": "3-1502"}),
     TriggerKind(name="renovation_completed", attributes=RenovationCompleted, rules=["P9"],
+                codes=["project", "owner"],
                 description="renovation completed: completion visit from the actual date; warranty spot checks",
                 example={"project": "RN1"}),
 ]
