@@ -34,7 +34,7 @@ def clock_show(ctx: click.Context) -> None:
         latest = timekeeping.latest(app)
         log = app.find_by_id(timekeeping.BackfillLog.create_id())
         grants = [_plain(g) for g in (log.grants if log else [])]
-        entries = [_plain(e) for e in (log.entries if log else [])]
+        entries = [_plain(e) for e in timekeeping.entries(app)]  # G8: reasons revealed
         data = {"mode": timekeeping.mode(app), "recorded": timekeeping.recorded(app) is not None,
                 "tolerance_minutes": None if tol is None else int(tol.total_seconds() // 60),
                 "latest_record": clk.iso(latest), "grants": grants, "backfills": entries}
@@ -52,7 +52,7 @@ def clock_show(ctx: click.Context) -> None:
 
 @clock.command("backfill-grant")
 @click.argument("staff")
-@click.option("--reason", required=True, help="Why records are entered late (recorded).")
+@click.option("--reason", required=True, help="Why records are entered late (recorded; no personal data: it is stored in plain text).")
 @click.option("--hours", type=float, default=8, show_default=True, help="How long the grant stays open.")
 @json_option
 @click.pass_context

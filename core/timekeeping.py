@@ -261,7 +261,12 @@ def before_save(app: Any, aggregates: tuple[Any, ...]) -> tuple[Any, ...]:
     if log is None:
         log = app.find_by_id(BackfillLog.create_id()) or BackfillLog(actor=entry.actor)
         extra = (log,)
-    log.enter(claimed=clock.now(), grant=entry.grant, reason=entry.reason, records=list(records.values()),
+    # G8: the entry's reason is free text about the records it entered: sealed under the subject of the
+    # first record naming one (an entry touching several subjects is erased with that first one); an entry
+    # naming no subject keeps it plain. seal_note: an erased subject's reason is not kept at all.
+    subject = next((s for a, _ in pending if isinstance(s := getattr(a, "subject", None), str) and s), None)
+    reason = entry.reason if subject is None else app.keyring.seal_note(subject, entry.reason)
+    log.enter(claimed=clock.now(), grant=entry.grant, reason=reason, records=list(records.values()),
               actor=entry.actor)
     return extra
 
@@ -280,11 +285,19 @@ def latest(app: Any) -> datetime | None:
 
 
 def backfilled(app: Any, kind: str = "FollowUp") -> dict[str, list[dict]]:
-    """Records of `kind` written by backfills: code -> the entries (for reports' flags)."""
-    log = app.find_by_id(BackfillLog.create_id())
+    """Records of `kind` written by backfills: code -> the entries (for reports' flags), reasons revealed."""
     out: dict[str, list[dict]] = {}
-    for entry in log.entries if log is not None else []:
+    for entry in entries(app):
         for r in entry["records"]:
             if r["kind"] == kind:
                 out.setdefault(r["code"], []).append(entry)
     return out
+
+
+def entries(app: Any) -> list[dict]:
+    """The backfill entries with their reasons revealed (G8: sealed under the subject; older plain
+    reasons pass through; an erased subject's reads "[erased]")."""
+    log = app.find_by_id(BackfillLog.create_id())
+    keyring = getattr(app, "keyring", None)
+    return [{**e, "reason": keyring.reveal(e["reason"]) if keyring is not None else e["reason"]}
+            for e in (log.entries if log is not None else [])]

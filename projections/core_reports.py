@@ -72,6 +72,29 @@ def backfill_note(codes: list[str], found: dict[str, list[dict[str, Any]]]) -> l
             + "; ".join(named)] if named else []
 
 
+def period_followups(ctx: ReportContext) -> set[str]:
+    """Codes of the follow-ups a report of this period can count: due or completed in it, or the
+    follow-up behind a ticket opened in it."""
+    codes = {r.row.code for r in followup_records(ctx)}
+    codes |= {r.row.code for r in followup_records(ctx, anchor="completed_at")}
+    codes |= {r.row.followup for r in ticket_records(ctx) if r.row.followup}
+    return codes
+
+
+def flag_backfills(sections: list[Section], ctx: ReportContext) -> None:
+    """G8, G15: every section of a report document (engine's or plugin's) whose period holds backfilled
+    follow-ups gets the note naming them; rates and satisfaction already flag theirs row by row. On a
+    store without backfills nothing changes."""
+    late = backfilled(ctx)
+    if not late:
+        return
+    for s in sections:
+        if isinstance(s.report, RatesReport | SatisfactionReport):
+            continue
+        c = s.ctx if s.ctx is not None else ctx
+        s.notes = [*s.notes, *backfill_note(sorted(period_followups(c)), late)]
+
+
 class RatesReport(Report):
     name = "rates"
     title = "回访率 Callback, success and on-time rates"

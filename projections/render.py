@@ -21,6 +21,7 @@ from huifang.core.errors import HuifangError
 from huifang.core.inputs import formula_safe, is_formula_like
 
 from .catalog import Entry, find
+from .core_reports import flag_backfills
 from .reports import ReportContext, Section
 
 FORMATS = ("table", "json", "csv", "xlsx", "png", "html")
@@ -74,6 +75,7 @@ def build(app: Any, conn: Any, kind: str, *, plugin: str | None = None, by: list
                         now=now, tz=tz, kind=kind, options=dict(options or {}))
     report.prepare(ctx)
     sections = report.sections(ctx)
+    flag_backfills(sections, ctx)
     return Document(kind=kind, title=report.title or report.name, entry=entry, ctx=ctx, sections=sections,
                     generated_at=clock.iso(now, tz))
 

@@ -237,6 +237,56 @@ def test_g8_admin_backfill_is_recorded_and_flagged_in_rates(clinic: SystemCli, w
     refused(clinic("--backfill", "paper form 13", *attempt, actor="n1", now=ON_TIME), "no open backfill grant")
 
 
+def test_g10_backfill_reason_is_encrypted_and_erased(clinic: SystemCli) -> None:
+    """A backfill entry's reason is free text about the subject's records: sealed under the subject's key
+    (never in the store's bytes), revealed by `clock show` and the reports, erased with the subject. The
+    admin's grant reason names no subject and stays plain."""
+    from tests.attacks.privacy_kit import leaks
+
+    reason = "张三的纸质表"
+    clinic.ok("clock", "backfill-grant", "n1", "--reason", "network outage on 8 Oct", actor="a1")
+    clinic.ok("--backfill", reason, "attempt", "D1-1", "--channel", "phone", "--outcome", "reached",
+              actor="n1", now=ON_TIME)
+    clinic.ok("--backfill", reason, "complete", "D1-1", "--answer", "recovery=8", "--answer", "satisfaction=满意",
+              actor="n1", now=DONE)  # closed: the subject may be erased
+    assert leaks(clinic.db, reason) == []
+    assert leaks(clinic.db, "network outage on 8 Oct") == ["network outage on 8 Oct"]
+    assert [e["reason"] for e in clinic.ok("clock", "show", actor="a1")["backfills"]] == [reason] * 2
+    assert reason in clinic.ok("report", "rates", *OCTOBER, actor="a1", json_out=False)
+
+    clinic.ok("subject", "erase", "P1", "--reason", "request", "--legal-order", "order 1", actor="a1")
+    assert [e["reason"] for e in clinic.ok("clock", "show", actor="a1")["backfills"]] == ["[erased]"] * 2
+    assert clinic.ok("clock", "show", actor="a1")["grants"][0]["reason"] == "network outage on 8 Oct"
+
+
+def test_g8_backfill_is_flagged_in_every_report(clinic: SystemCli) -> None:
+    """G8/G15: not only rates — every report counting the period (engine's, plugin's, and each section of
+    the monthly report) names the backfilled follow-up in its notes."""
+    clinic.ok("clock", "backfill-grant", "n1", "--reason", "network outage on 8 Oct: paper forms", actor="a1")
+    clinic.ok("--backfill", "paper form 12", "attempt", "D1-1", "--channel", "phone", "--outcome", "reached",
+              actor="n1", now=ON_TIME)
+    clinic.ok("--backfill", "paper form 12", "complete", "D1-1", "--answer", "recovery=8",
+              "--answer", "satisfaction=满意", actor="n1", now=DONE)
+    flag = "D1-1 (AttemptRecorded dated 2026-10-08T10:20:00+08:00"
+
+    def flagged(text: str) -> bool:  # notes are in the table output (the JSON holds rows only)
+        return any(line.startswith("note: backfilled — ") and flag in line and "paper form 12" in line
+                   for line in text.splitlines())
+
+    for kind in ("lost", "tickets", "pareto", "opinions", "unresolved", "qa", "medical.nurses"):
+        assert flagged(clinic.ok("report", kind, *OCTOBER, actor="a1", json_out=False)), kind
+    monthly = clinic.ok("report", "monthly", "--from", "2026-10-01", "--to", "2026-10-31", actor="a1",
+                        json_out=False)
+    sections = monthly.split("\n## ")[1:]
+    assert len(sections) > 11
+    for s in sections:
+        if s.startswith(("回访概况", "分行业", "趋势", "坐席考核", "满意度")):
+            continue  # rates and satisfaction flag row by row, with their own note when a row counts one
+        assert flagged(s), s.splitlines()[0]
+    rates_text = clinic.ok("report", "rates", *OCTOBER, actor="a1", json_out=False)
+    assert rates_text.count("note: backfilled — ") == 1  # not flagged twice
+
+
 def test_g15_init_defaults_to_the_system_clock_and_refuses_now(db: str, wall: Wall) -> None:
     """A production store is set up on the host's clock unless logical is asked for; --now with it is
     refused (nothing to backdate from the first record on)."""
