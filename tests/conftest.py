@@ -111,7 +111,8 @@ class Huifang:
     """Drives the real CLI entry point in-process (click's CliRunner isolation): exit code,
     stdout and stderr exactly as an operator sees them."""
 
-    def __init__(self, db: str, now: str = "2026-09-28T09:00:00+08:00", config: str | None = None):
+    def __init__(self, db: str, now: str | None = "2026-09-28T09:00:00+08:00", config: str | None = None):
+        """`now=None`: no --now (a system-clock store runs at the host's clock)."""
         self.db = db
         self.now = now
         self.config = config
@@ -120,7 +121,8 @@ class Huifang:
                  json_out: bool = True, config: str | None = None) -> Result:
         from huifang.cli.main import main
 
-        argv = ["--db", self.db, "--now", now or self.now]
+        when = now or self.now
+        argv = ["--db", self.db] + (["--now", when] if when else [])
         if actor:
             argv += ["--as", actor]
         cfg = config or self.config

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from huifang.core import clock
 from tests.audit_kit import DISCHARGE
@@ -121,26 +120,8 @@ class Wall:
 class SystemCli(Huifang):
     """The CLI without --now: commands run at the (test's) host clock, unless a test passes now=."""
 
-    def __call__(self, *args: str, now: str | None = None, actor: str | None = None,  # type: ignore[override]
-                 json_out: bool = True, config: str | None = None) -> Result:
-        from huifang.cli.main import main
-
-        argv = ["--db", self.db] + (["--now", now] if now else [])
-        if actor:
-            argv += ["--as", actor]
-        if config or self.config:
-            argv += ["--config", config or self.config or ""]
-        argv += list(args)
-        if json_out and "--json" not in argv:
-            argv.append("--json")
-        runner = CliRunner()
-        with runner.isolation() as (out, err, *_):
-            try:
-                main(argv)
-                code = 0
-            except SystemExit as e:
-                code = int(e.code or 0)
-            return Result(code, out.getvalue().decode(), err.getvalue().decode())
+    def __init__(self, db: str, config: str | None = None) -> None:
+        super().__init__(db, now=None, config=config)
 
 
 @pytest.fixture
