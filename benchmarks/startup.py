@@ -89,11 +89,13 @@ def main() -> None:
         queue = [*hf, "--db", db, "queue", "--limit", "0"]  # at the wall clock, as operators run it
         settings = Path(tmp) / "settings.toml"
         settings.write_text("[plugins.medical]\n", encoding="utf-8")  # valid, but only the plugin can say so
-        full = [*hf, "--db", db, "--config", str(settings), "queue", "--limit", "0"]
+        full = [*hf, "--db", db, "--config", str(settings), "queue", "--codes", "--limit", "0"]
         base = cpu_seconds([sys.executable, "-c", "pass"], env, tmp, args.runs)
         rows: list[tuple[str, float, str, bool | None]] = [("python -c pass", base, "", None)]
+        codes = [*hf, "--db", db, "queue", "--codes", "--limit", "0"]
         for label, cmd in (("huifang --version", [*hf, "--version"]), ("huifang --help", [*hf, "--help"]),
                            ("huifang queue --limit 0 (demo store)", queue),
+                           ("huifang queue --codes --limit 0", codes),
                            ("  the same, full path", full)):
             t = cpu_seconds(cmd, env, tmp, args.runs)
             if label == "huifang --version":

@@ -20,7 +20,8 @@ from .state import State, run
 @click.command(cls=TriggerCommand)  # also `trigger import FILE` (cli/importing.py)
 @click.argument("kind")
 @click.option("--subject", "subject_id", required=True)
-@click.option("--id", "trigger_id", default=None, help="Trigger ID; re-sending it is a no-op.")
+@click.option("--id", "trigger_id", default=None, help="Trigger ID; re-sending it with the same data is a no-op (other data is refused: "
+                   "correct it with `trigger amend ID`).")
 @click.option("--at", "at_text", default=None, metavar="ISO", help="When the event happened (default --now).")
 @click.option("--attr", multiple=True, metavar="K=V")
 @json_option
@@ -43,25 +44,42 @@ def trigger(ctx: click.Context, kind: str, subject_id: str, trigger_id: str | No
                  f["owner"] or "-", f["status"]] for f in data["followups"]]
         head = f"trigger {t.code} ({t.kind}) {'planned' if created else 'already received; nothing changed'}"
         skipped = "".join(f"\nnot followed up: {x['key']}: {x['reason']}" for x in t.skipped)
+        # told at entry (A2 defaults assumed, G6/A4 windows already passed: catch-up calls)
+        data["warnings"] = [f"{f['id']}: {w}" for f in data["followups"] for w in f["warnings"]] if created else []
         emit(s, data, head + "\n" + table(["follow-up", "visit type", "window opens", "due", "owner", "status"],
-                                          rows) + skipped)
+                                          rows) + skipped + "".join(f"\n! {w}" for w in data["warnings"]))
     run(ctx, go)
 
 
 @click.command()
 @click.argument("followup_id")
+@click.option("--reason", default=None, help="Why you read this personal data (G8; default: the call sheet).")
 @json_option
 @click.pass_context
-def show(ctx: click.Context, followup_id: str) -> None:
-    """One follow-up: window, owner, attempts, survey."""
+def show(ctx: click.Context, followup_id: str, reason: str | None) -> None:
+    """The call sheet of one follow-up: who and why, earlier answers, the script (the read is recorded, G8)."""
     from huifang.core.domain import FollowUp
     from huifang.core.queries import followup_json
+    from huifang.projections.callsheet import build_call_sheet, render_call_sheet
 
     def go(s: State) -> None:
         app = s.app()
-        data = followup_json(app, app.load(FollowUp, followup_id, "follow-up"))
-        emit(s, data, render_followup(data))
+        sheet = build_call_sheet(app, followup_id, actor=s.actor, reason=reason)
+        data = {**followup_json(app, app.load(FollowUp, followup_id, "follow-up")), "sheet": sheet.model_dump()}
+        if sheet.personal:
+            app.read_side.catch_up()  # past the read just recorded: `queue --json` stays on the fast path
+        emit(s, data, render_call_sheet(sheet))
     run(ctx, go)
+
+
+def _uncounted(a: dict[str, Any]) -> str:
+    """G5/G6: why an attempt does not count toward the attempts needed before lost."""
+    from huifang.core.usecases.followups import counts_for_lost
+
+    if counts_for_lost(a):
+        return ""
+    return "  [before the window opened: not counted]" if a.get("before_window") else \
+        "  [outside the calling windows: not counted]"
 
 
 def render_followup(d: dict[str, Any]) -> str:
@@ -69,8 +87,14 @@ def render_followup(d: dict[str, Any]) -> str:
              f"subject {d['subject']}  owner {d['owner'] or '-'}  channel {d['channel']}",
              f"window {d['window_open']} .. due {d['due']}" + ("  PROVISIONAL (no official calendar yet)"
                                                               if d["provisional"] else "")]
+    if d.get("calendar_assumption"):  # G6: what the provisional deadline rests on
+        lines.append(f"  calendar: {d['calendar_assumption']['text']}")
+    if d.get("clinical_exception"):
+        lines.append(f"  clinical day (G6 exception): {d['clinical_exception']}")
+    lines += [f"! {w}" for w in d.get("warnings") or []]
     for a in d["attempts"]:
-        lines.append(f"  attempt {a['n']}: {a['at']} {a['channel']} {a['outcome']}" + (f" — {a['note']}" if a.get("note") else ""))
+        lines.append(f"  attempt {a['n']}: {a['at']} {a['channel']} {a['outcome']}" + (f" — {a['note']}" if a.get("note") else "")
+                     + _uncounted(a))
     if d["next_attempt_at"]:
         lines.append(f"next attempt from {d['next_attempt_at']}")
     if d["answers"]:
@@ -79,8 +103,13 @@ def render_followup(d: dict[str, Any]) -> str:
         lines.append("survey:")
         lines += [f"  {q['key']}: {q['text']}" + (f" [{' | '.join(q['choices'])}]" if q["choices"] else "")
                   for q in d["survey"]]
+    if not d["answers"] and d.get("record_fields"):  # G4: recorded by the agent, not asked
+        lines.append("record: " + ", ".join(f"{q['key']} ({q['text']})" for q in d["record_fields"]))
+    for g in d.get("guides") or []:  # M6 recovery-score template, scripts of merged steps
+        lines.append(f"{g['title']}:")
+        lines += [f"  - {x}" for x in g["lines"]]
     if d["closed_reason"]:
-        lines.append(f"closed: {d['closed_reason']}")
+        lines.append(f"closed: {d['closed_reason']}" + (f" — {d['closed_note']}" if d.get("closed_note") else ""))
     if d["tickets"]:
         lines.append("tickets: " + ", ".join(d["tickets"]))
     return "\n".join(lines)
@@ -89,23 +118,34 @@ def render_followup(d: dict[str, Any]) -> str:
 @click.command()
 @click.argument("followup_id")
 @click.option("--channel", required=True)
-@click.option("--outcome", required=True,
-              help="reached|no_answer|busy|wrong_number|suspended|powered_off|refused|call_later")
+@click.option("--outcome", default=None,
+              help="reached|no_answer|busy|wrong_number|suspended|powered_off|call_later, refused (拒绝回访: "
+                   "the follow-up itself) or refused_channel (拒绝此渠道: only this channel, G7), or the Chinese "
+                   "label (on a terminal, asked from a numbered list when left out)")
 @click.option("--recording", default=None, metavar="FILE")
 @click.option("--recording-failed-line", default=None, metavar="LINE",
               help="Recording system failed: the other recorded line used (F9).")
+@click.option("--language", default=None, metavar="LANG",
+              help="The call's language (F9): mandarin (普通话) or dialect (本地话, at the client's request).")
 @click.option("--note", default=None)
 @json_option
 @click.pass_context
-def attempt(ctx: click.Context, followup_id: str, channel: str, outcome: str, recording: str | None,
-            recording_failed_line: str | None, note: str | None) -> None:
+def attempt(ctx: click.Context, followup_id: str, channel: str, outcome: str | None, recording: str | None,
+            recording_failed_line: str | None, language: str | None, note: str | None) -> None:
     """Record one contact attempt (G4, G5)."""
     from huifang.core.queries import followup_json
 
+    from . import prompts
+
+    if outcome is None and not prompts.on_terminal():  # scripts: as when --outcome was required
+        raise click.MissingParameter(ctx=ctx, param=next(p for p in ctx.command.params if p.name == "outcome"))
+
     def go(s: State) -> None:
         app = s.app()
-        fu, messages = app.record_attempt(followup_id, channel, outcome, note, recording, actor=s.actor,
-                                          recording_failed_line=recording_failed_line)
+        chosen = outcome if outcome is not None else prompts.outcome(s)
+        with prompts.saving(s, prompted=outcome is None):
+            fu, messages = app.record_attempt(followup_id, channel, chosen, note, recording, actor=s.actor,
+                                              recording_failed_line=recording_failed_line, language=language)
         data = {**followup_json(app, fu), "messages": messages}
         emit(s, data, render_followup(data) + "".join(f"\n! {m}" for m in messages))
     run(ctx, go)
@@ -115,18 +155,31 @@ def attempt(ctx: click.Context, followup_id: str, channel: str, outcome: str, re
 @click.argument("followup_id")
 @click.option("--answer", multiple=True, metavar="KEY=VALUE")
 @click.option("--answers", "answers_file", default=None, metavar="FILE.json")
+@click.option("--reason-code", default=None, metavar="CODE",
+              help="With satisfaction=不满意: why (G16), e.g. attitude|waiting|result|fees|other or its label.")
+@click.option("--reason", default=None, metavar="TEXT", help="With satisfaction=不满意: the subject's words.")
 @json_option
 @click.pass_context
-def complete(ctx: click.Context, followup_id: str, answer: tuple[str, ...], answers_file: str | None) -> None:
+def complete(ctx: click.Context, followup_id: str, answer: tuple[str, ...], answers_file: str | None,
+             reason_code: str | None, reason: str | None) -> None:
     """Complete a follow-up with the survey answers."""
+    from huifang.core.contract import DISSATISFACTION_CODE, DISSATISFACTION_REASON
     from huifang.core.queries import followup_json
+
+    from . import prompts
 
     def go(s: State) -> None:
         answers = parse_pairs(answer, "--answer")
         if answers_file:
             answers = {**load_answers(answers_file), **answers}
+        given = {k: v for k, v in ((DISSATISFACTION_CODE, reason_code), (DISSATISFACTION_REASON, reason)) if v}
+        answers = {**answers, **given}  # G16: the reason for 不满意 travels with the answers
+        asked = not answers and not answers_file and prompts.on_terminal()  # an operator: ask the survey
+        if asked:
+            answers = prompts.survey_answers(s, followup_id)
         app = s.app()
-        fu, messages = app.complete(followup_id, answers, actor=s.actor)
+        with prompts.saving(s, prompted=asked):
+            fu, messages = app.complete(followup_id, answers, actor=s.actor)
         data = {**followup_json(app, fu), "messages": messages}
         emit(s, data, render_followup(data) + "".join(f"\n! {m}" for m in messages))
     run(ctx, go)
@@ -134,14 +187,17 @@ def complete(ctx: click.Context, followup_id: str, answer: tuple[str, ...], answ
 
 @click.command()
 @click.argument("followup_id")
-@click.option("--lost", "lost", default=None, metavar="REASON", help="Close as lost (G14; needs 3 attempts, G5).")
+@click.option("--lost", "lost", default=None, metavar="REASON",
+              help="Close as lost (G14): no_answer|wrong_number|suspended|powered_off|refused|deceased|moved|other "
+                   "or its Chinese label; needs 3 attempts in the calling windows, G5.")
+@click.option("--note", default=None, help="With --lost: the details (required for 'other').")
 @click.option("--cancel", "cancel", default=None, metavar="REASON")
 @click.option("--exempt", is_flag=True, help="Close as exempt (signed statement, F6).")
 @click.option("--statement", default=None, help="With --exempt: the signed statement.")
 @json_option
 @click.pass_context
-def close(ctx: click.Context, followup_id: str, lost: str | None, cancel: str | None, exempt: bool,
-          statement: str | None) -> None:
+def close(ctx: click.Context, followup_id: str, lost: str | None, note: str | None, cancel: str | None,
+          exempt: bool, statement: str | None) -> None:
     """Close a follow-up as lost, cancelled or exempt."""
     from huifang.core.queries import followup_json
 
@@ -156,7 +212,7 @@ def close(ctx: click.Context, followup_id: str, lost: str | None, cancel: str | 
         else:
             status, reason = "exempt", statement or ""
         app = s.app()
-        fu = app.close_followup(followup_id, status, reason, actor=s.actor)
+        fu = app.close_followup(followup_id, status, reason, actor=s.actor, note=note)
         data = followup_json(app, fu)
         emit(s, data, render_followup(data))
     run(ctx, go)
@@ -190,8 +246,12 @@ def tick(ctx: click.Context) -> None:
         result = do_tick(s.app(), actor="system")
         text = (f"tick at {result['now']}: opened {result['opened']}, reminded {result['reminded']}, "
                 f"overdue {result['overdue']}, escalated {result['escalated']}, locked {result['locked']}")
+        if result["tickets_escalated"]:  # G12
+            text += f", overdue tickets escalated {result['tickets_escalated']}"
         text += "".join(f"\nreminder: {r['followup']} to {r['to'] or '-'} (due {r['due']})"
                         for r in result["reminders"][:50])
+        text += "".join(f"\nsample floor {r['rule']} {r['period']}: {', '.join(r['followups'])} planned "
+                        f"({r['required']} of {r['population']} required)" for r in result.get("top_ups", [])[:50])
         emit(s, result, text)
     run(ctx, go)
 
@@ -228,12 +288,14 @@ def history(ctx: click.Context, ident: str, as_of: str | None, reason: str | Non
 @json_option
 @click.pass_context
 def greetings(ctx: click.Context, occasion: str, name: str, channel: str) -> None:
-    """Send today's birthday or holiday greetings as one recorded batch (G21)."""
+    """Record today's birthday or holiday greetings as one batch for the messaging channel (G21)."""
     from huifang.core.greetings import send
 
     def go(s: State) -> None:
         b = send(s.app(), occasion, name, channel, actor=s.actor)
         data = {"batch": b.code, "day": b.day, "recipients": b.recipients, "skipped": b.skipped}
-        emit(s, data, f"{b.code}: {len(b.recipients)} greeting(s) sent, {len(b.skipped)} left out"
-             + "".join(f"\n  not sent to {x['subject']}: {x['reason']}" for x in b.skipped))
+        # huifang sends nothing itself: the batch is recorded for the SMS/WeChat gateway to deliver
+        emit(s, data, f"{b.code}: {len(b.recipients)} greeting(s) recorded for sending by {channel} (queued, not yet "
+                      f"sent), {len(b.skipped)} left out"
+             + "".join(f"\n  left out {x['subject']}: {x['reason']}" for x in b.skipped))
     run(ctx, go)

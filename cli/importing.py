@@ -114,13 +114,17 @@ import_group.add_command(trigger_import, "triggers")
 
 
 class TriggerCommand(click.Command):
-    """`huifang trigger KIND ...` records one event; `huifang trigger import FILE ...` imports many
-    (no trigger kind is called `import`)."""
+    """`huifang trigger KIND ...` records one event; `huifang trigger import FILE ...` imports many and
+    `huifang trigger amend ID ...` corrects one (no trigger kind is called `import` or `amend`)."""
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
         if args[:1] == ["import"]:
             return trigger_import.make_context(f"{info_name} import", args[1:], parent=parent, **extra)
+        if args[:1] == ["amend"]:
+            from .triggers import trigger_amend
+
+            return trigger_amend.make_context(f"{info_name} amend", args[1:], parent=parent, **extra)
         return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -132,3 +136,5 @@ class TriggerCommand(click.Command):
         formatter.write_paragraph()
         formatter.write_text("Bulk: huifang trigger import FILE [--kind KIND] [--map FILE.toml] [--skip-bad] "
                              "(see huifang trigger import --help).")
+        formatter.write_text("Correct: huifang trigger amend ID --attr KEY=VALUE [--at ISO] [--reason TEXT] "
+                             "(re-plans its open follow-ups).")

@@ -1,6 +1,6 @@
 """The `huifang` command line (click).
 
-Global options come before the command: --db, --now, --as, --config. Every command takes
+Global options come before the command: --db, --now, --as, --config, --lang. Every command takes
 --json and then prints only JSON on stdout. Errors are one line on stderr with exit code 2
 and nothing written; an unexpected failure is one line with exit code 1 (HUIFANG_DEBUG=1
 shows the traceback).
@@ -40,8 +40,10 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
     "unlock": ("people", "unlock", "Unlock an agent locked for overdue follow-ups (A4); run --as their supervisor."),
     "subject": ("people", "subject", "Subjects (客户/患者): the people followed up."),
     "trigger": ("followups", "trigger", "Record a service event and plan its follow-ups."),
-    "queue": ("queue", "queue", "Today's follow-ups (open windows), soonest deadline first."),
-    "show": ("followups", "show", "One follow-up: window, owner, attempts, survey."),
+    "queue": ("queue", "queue",
+              "Your follow-ups to call (open windows), soonest deadline first; --team, --agent, --all for others'."),
+    "show": ("followups", "show",
+             "The call sheet of one follow-up: who and why, earlier answers, the script (the read is recorded, G8)."),
     "attempt": ("followups", "attempt", "Record one contact attempt (G4, G5)."),
     "complete": ("followups", "complete", "Complete a follow-up with the survey answers."),
     "close": ("followups", "close", "Close a follow-up as lost, cancelled or exempt."),
@@ -50,7 +52,8 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
              "Advance to --now: open windows, reminders (G3), overdue and escalation, locks (A4)."),
     "history": ("followups", "history", "Every event of a subject, follow-up, ticket, trigger or staff member, "
                                         "with actor and time (reading a subject's records is itself recorded, G8)."),
-    "greetings": ("followups", "greetings", "Send today's birthday or holiday greetings as one recorded batch (G21)."),
+    "greetings": ("followups", "greetings",
+                  "Record today's birthday or holiday greetings as one batch for the messaging channel (G21)."),
     "campaign": ("campaign", "campaign", "Batch campaigns (批量回访, A7): request, review, approve, list."),
     "ticket": ("tickets", "ticket", "Tickets (问题件, G12): problems found during follow-ups."),
     "calendar": ("calendar", "calendar", "The business calendar (G6): official holidays and make-up workdays."),
@@ -64,12 +67,19 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
     "privacy": ("privacy", "privacy", "Privacy settings (G8): what is encrypted; fixed at init, only widened."),
     "import": ("importing", "import_group",
                "Bulk import from HIS/CRM exports (CSV/XLSX, UTF-8 or GB18030); re-runs add nothing."),
+    "config": ("config", "config", "The deployment's settings (huifang.toml): which file, each value and its source; "
+                                   "check them."),
+    "work": ("work", "work", "The operator's workspace on a terminal: queue, call sheet, attempts, survey, tickets."),
+    "serve": ("serve", "serve", "Run the HTTP service: the integration API (/api/v1, API tokens) on one worker."),
+    "token": ("tokens", "token", "API tokens of the HTTP service (huifang serve): issue, revoke, list."),
 }
 
 _PLUGINS = "huifang.plugin_commands"  # ctx.meta keys of the root context (one invocation)
 _LOADED = "huifang.plugin_registry"
 _CONFIG_ARG = "huifang.config_arg"
-_VALUE_OPTIONS = ("--db", "--now", "--backfill", "--as", "--config")
+_DB_ARG = "huifang.db_arg"
+_CONFIG_HOW = "huifang.config_how"
+_VALUE_OPTIONS = ("--db", "--now", "--backfill", "--as", "--config", "--lang")
 
 
 def _config_arg(args: list[str]) -> str | None:
@@ -87,7 +97,18 @@ def _config_arg(args: list[str]) -> str | None:
     return os.environ.get("HUIFANG_CONFIG")
 
 
-def load_plugin_commands(config_path: str | None, quiet: bool = False,
+def _db_arg(args: list[str]) -> str | None:
+    """--db among the global options (the store may name the config recorded at init)."""
+    for i, a in enumerate(args):
+        if a == "--db":
+            return args[i + 1] if i + 1 < len(args) else None
+        if a.startswith("--db="):
+            return a.split("=", 1)[1]
+    return os.environ.get("HUIFANG_DB")
+
+
+def load_plugin_commands(config_path: str | None, quiet: bool = False, db: str | None = None,
+                         how: str | None = None,
                          ) -> tuple[dict[str, click.Command], Config | None, Registry | None]:
     """The commands of the deployment's enabled plugins (hook `huifang_register_commands`).
 
@@ -98,7 +119,7 @@ def load_plugin_commands(config_path: str | None, quiet: bool = False,
     from huifang.core.registry import Registry
 
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, how, db)
         registry = Registry(config.huifang.plugins, config.plugins)
     except HuifangError as e:
         if not quiet:
@@ -132,13 +153,20 @@ class HuifangGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_CONFIG_ARG] = _config_arg(args)
+        ctx.meta[_DB_ARG] = _db_arg(args)
+        given = _config_arg(args)  # --config beats HUIFANG_CONFIG (click's envvar): say which was used
+        ctx.meta[_CONFIG_HOW] = None if given is None else (
+            "HUIFANG_CONFIG" if given == os.environ.get("HUIFANG_CONFIG") and "--config" not in args
+            and not any(a.startswith("--config=") for a in args) else "--config")
         return super().parse_args(ctx, args)
 
     def _plugin_commands(self, ctx: click.Context, quiet: bool) -> dict[str, click.Command]:
         root = ctx.find_root()
         if _PLUGINS not in root.meta:
             config_path = root.params["config_path"] if "config_path" in root.params else root.meta.get(_CONFIG_ARG)
-            found, config, registry = load_plugin_commands(config_path, quiet=quiet)
+            db = root.params["db"] if "db" in root.params else root.meta.get(_DB_ARG)
+            found, config, registry = load_plugin_commands(config_path, quiet=quiet, db=db,
+                                                           how=root.meta.get(_CONFIG_HOW))
             root.meta[_PLUGINS] = found
             root.meta[_LOADED] = (config, registry)
         commands: dict[str, click.Command] = root.meta[_PLUGINS]
@@ -190,13 +218,20 @@ class HuifangGroup(click.Group):
                    "staff member (staff add --db-role/--os-user): free only in setup mode and for the store's "
                    "owner.")
 @click.option("--config", "config_path", envvar="HUIFANG_CONFIG", default=None, metavar="FILE",
-              help="huifang.toml (default ./huifang.toml if present).")
+              help="huifang.toml (env HUIFANG_CONFIG; default: the file recorded in the store at init, else "
+                   "./huifang.toml if present). `config show` says which is in effect.")
+@click.option("--lang", "lang", envvar="HUIFANG_LANG", default=None, metavar="zh_CN|en",
+              help="Language of labels in tables and reports (env HUIFANG_LANG; default: `lang` in huifang.toml, "
+                   "else zh_CN). JSON and CSV keep the codes.")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, now_text: str | None, backfill: str | None, actor: str,
-        config_path: str | None, as_json: bool) -> None:
+        config_path: str | None, lang: str | None, as_json: bool) -> None:
     """huifang (回访): plan, run and audit follow-up contacts."""
-    from huifang.core import clock
+    from huifang.core import clock, labels
+
+    labels.reset()  # one invocation's language: --lang/HUIFANG_LANG, then the config's (State.app)
+    labels.set_lang(lang)
 
     from .state import State, os_login
 
@@ -205,13 +240,15 @@ def cli(ctx: click.Context, db: str | None, now_text: str | None, backfill: str 
     config, registry = ctx.meta.get(_LOADED, (None, None))
     ctx.obj = State(db, now, actor, config_path, as_json, config=config, registry=registry,
                     now_given=bool(now_text), backfill=backfill, wall=wall, login=os_login())
+    ctx.obj.config_how = ctx.meta.get(_CONFIG_HOW)
 
 
 # options whose values are free text: a tab or line feed is allowed there (core/inputs.py); every
 # other argument (ids, names, codes, times, paths) is one line
 FREE_TEXT_OPTIONS = frozenset({"--note", "--reason", "--lost", "--cancel", "--statement", "--answer", "--attr",
                                "--return", "--backfill"})
-_ENV_OPTIONS = {"HUIFANG_DB": "--db", "HUIFANG_NOW": "--now", "HUIFANG_ACTOR": "--as", "HUIFANG_CONFIG": "--config"}
+_ENV_OPTIONS = {"HUIFANG_DB": "--db", "HUIFANG_NOW": "--now", "HUIFANG_ACTOR": "--as", "HUIFANG_CONFIG": "--config",
+                "HUIFANG_LANG": "--lang"}
 
 
 def check_args(argv: list[str]) -> None:

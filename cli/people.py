@@ -5,11 +5,12 @@ from typing import Any
 
 import click
 
+from huifang.core.phones import mask_phone
 from huifang.core.plugin_api.cli import json_option
 
 from .audit import subject_erase_cmd, subject_export_cmd
 from .importing import subject_import
-from .output import emit
+from .output import emit, table
 from .params import parse_pairs
 from .state import State, run
 
@@ -29,16 +30,19 @@ def staff() -> None:
               help="The PostgreSQL login role that authenticates them: connected as it, huifang acts as them (G8).")
 @click.option("--os-user", default=None, metavar="USER",
               help="The operating-system user that authenticates them (SQLite, single machine; sudo deployments).")
+@click.option("--head-of", multiple=True, metavar="DEPT",
+              help="They head this department: its tickets are theirs (G12). Repeatable.")
 @json_option
 @click.pass_context
 def staff_add(ctx: click.Context, staff_id: str, name: str, role: str, dept: str | None,
-              reports_to: str | None, db_role: str | None, os_user: str | None) -> None:
+              reports_to: str | None, db_role: str | None, os_user: str | None, head_of: tuple[str, ...]) -> None:
     """Register a staff member."""
     from huifang.core.usecases.staff import add_staff
 
     def go(s: State) -> None:
         app = s.app()
-        add_staff(app, staff_id, name, role, dept, reports_to, actor=s.actor, db_role=db_role, os_user=os_user)
+        add_staff(app, staff_id, name, role, dept, reports_to, actor=s.actor, db_role=db_role, os_user=os_user,
+                  head_of=list(head_of))
         emit(s, _staff_data(app, staff_id), f"staff {staff_id} added ({role})")
     run(ctx, go)
 
@@ -61,6 +65,22 @@ def staff_bind(ctx: click.Context, staff_id: str, db_role: str | None, os_user: 
     run(ctx, go)
 
 
+@staff.command("head")
+@click.argument("dept")
+@click.argument("staff_id")
+@json_option
+@click.pass_context
+def staff_head(ctx: click.Context, dept: str, staff_id: str) -> None:
+    """Make STAFF_ID the head of DEPT: tickets routed to the department are theirs (G12)."""
+    from huifang.core.usecases.staff import set_head
+
+    def go(s: State) -> None:
+        app = s.app()
+        set_head(app, dept, staff_id, actor=s.actor)
+        emit(s, {"department": dept, "head": staff_id}, f"{staff_id} now heads {dept}")
+    run(ctx, go)
+
+
 @staff.command("grants")
 @click.option("--schema", default=None, help="The store's schema (default: the --db URL's, else public).")
 @click.option("--staff-role", default="huifang_staff", show_default=True,
@@ -77,6 +97,27 @@ def staff_grants(ctx: click.Context, schema: str | None, staff_role: str, erasur
     store = Store.parse(s.db) if s.db else None
     chosen = schema or (store.schema if store is not None and store.kind == "postgres" else None) or "public"
     click.echo("\n".join(grant_statements(chosen, staff_role, erasure_role)))
+
+
+@staff.command("list")
+@click.option("--dept", default=None, help="Only this department.")
+@click.option("--role", default=None, help="Only this role.")
+@json_option
+@click.pass_context
+def staff_list(ctx: click.Context, dept: str | None, role: str | None) -> None:
+    """The staff directory: id, name, role, department, who they report to, locked (A4)."""
+    from huifang.core import labels
+    from huifang.projections.people import staff_rows
+
+    def go(s: State) -> None:
+        rows = staff_rows(s.app(), dept=dept, role=role)
+        zh = labels.current_lang() != "en"
+        headers = ["工号", "姓名", "角色", "部门", "上级", "锁定"] if zh else \
+            ["id", "name", "role", "department", "reports to", "locked"]
+        cells = [[r["id"], r["name"], labels.label("role", r["role"]), r["dept"] or "-", r["reports_to"] or "-",
+                  labels.label("choice", "yes" if r["locked"] else "no")] for r in rows]
+        emit(s, rows, table(headers, cells) + (f"\n共 {len(rows)} 人" if zh else f"\n{len(rows)} staff"))
+    run(ctx, go)
 
 
 @staff.command("show")
@@ -167,7 +208,51 @@ def subject_show(ctx: click.Context, subject_id: str, reason: str | None) -> Non
         app.load(Subject, subject_id, "subject")
         record_read(app, s.actor, subject_id, "subject", f"subject:{subject_id}", reason)
         data = subject_json(app, subject_id)
-        emit(s, data, "\n".join(f"{k}: {v}" for k, v in data.items()))
+        emit(s, data, "\n".join(f"{k}: {_text(v)}" for k, v in data.items()))
+    run(ctx, go)
+
+
+@subject.command("edit")
+@click.argument("subject_id")
+@click.option("--phone", default=None, help="The re-determined number: replaces the numbers on file (F5).")
+@click.option("--add-phone", multiple=True, help="Another number (repeatable).")
+@click.option("--address", default=None)
+@json_option
+@click.pass_context
+def subject_edit(ctx: click.Context, subject_id: str, phone: str | None, add_phone: tuple[str, ...],
+                 address: str | None) -> None:
+    """Correct a subject's numbers or address (an event; the old values stay in the history, encrypted)."""
+    from huifang.core.usecases.subjects import edit_subject
+
+    def go(s: State) -> None:
+        app = s.app()
+        edit_subject(app, subject_id, phone, list(add_phone), address, actor=s.actor)
+        data = masked_subject(app, subject_id)
+        emit(s, data, f"{subject_id} updated: phones {', '.join(data['phones']) or '-'}"
+             + (" ; address recorded" if address is not None else ""))
+    run(ctx, go)
+
+
+@subject.command("find")
+@click.option("--phone", default=None, help="The number, its last 4+ digits, or as masked in a list (138****0001).")
+@click.option("--name", default=None, help="All or part of the name.")
+@json_option
+@click.pass_context
+def subject_find(ctx: click.Context, phone: str | None, name: str | None) -> None:
+    """Find subjects by phone or name among those you may read (each shown is a recorded read, G8)."""
+    from huifang.core import labels
+    from huifang.projections.people import find_subjects
+
+    def go(s: State) -> None:
+        rows, hidden = find_subjects(s.app(), s.actor, phone, name)
+        zh = labels.current_lang() != "en"
+        headers = ["客户", "姓名", "电话", "未完成回访"] if zh else ["subject", "name", "phones", "open follow-ups"]
+        cells = [[r["id"], r["name"], ", ".join(r["phones"]) or "-", ", ".join(r["open_followups"]) or "-"]
+                 for r in rows]
+        more = (f"\n另有 {hidden} 位不在你的权限范围内（未显示）" if zh else
+                f"\n{hidden} more outside your scope (not shown)") if hidden else ""
+        emit(s, {"subjects": rows, "outside_scope": hidden},
+             (table(headers, cells) if rows else ("没有找到" if zh else "no subject found")) + more)
     run(ctx, go)
 
 
@@ -195,15 +280,20 @@ def subject_exempt(ctx: click.Context, subject_id: str, statement: str) -> None:
     def go(s: State) -> None:
         app = s.app()
         app.sign_exemption(subject_id, statement, actor=s.actor)
-        emit(s, masked_subject(app, subject_id), f"{subject_id}: exemption recorded; open follow-ups closed as exempt")
+        emit(s, masked_subject(app, subject_id),
+             f"{subject_id}: exemption recorded; the open follow-ups it exempts (F6) closed as exempt")
     run(ctx, go)
 
 
-def mask_phone(phone: str) -> str:
-    """138****0001: enough to confirm the number on the phone, not to dial it."""
-    if len(phone) >= 8:
-        return phone[:3] + "****" + phone[-4:]
-    return "*" * (len(phone) - 2) + phone[-2:] if len(phone) > 2 else "*" * len(phone)
+def _text(value: Any) -> str:
+    """A field of the file as a person reads it (no Python reprs: lists joined, None as -)."""
+    if value is None or value == [] or value == {}:
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_text(v)}" for k, v in value.items())
+    return str(value)
 
 
 def mask_name(name: str) -> str:

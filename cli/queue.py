@@ -1,15 +1,19 @@
-"""`huifang queue`: today's follow-ups, soonest deadline first — the command operators run most.
+"""`huifang queue`: the operator's work list — their own follow-ups by default, soonest deadline first:
+due in words (今天 15:00 / 明天 23:59 / 逾期2天), name, masked number, visit type, status (in colour on
+a terminal: overdue red, provisional marked), tries and the next try. `--team`, `--agent ID`, `--all`
+widen it. Names and numbers are personal data (G8): they are shown for the subjects the actor's
+scope reaches, each read recorded, so that table always opens the application.
 
-It answers without opening the application when it safely can (projections/queue_fast.py): an
-anonymous command at the wall clock (no --as, --now or --backfill: nothing the store's identity and
-clock rules could refuse, cli/state.py), a SQLite store whose core view is current, and a config this
-module can read with tomllib alone. Then only click, sqlite3 and the stdlib are loaded (no
-SQLAlchemy, eventsourcing, psycopg, pydantic, rich or plugin). In every other case — PostgreSQL,
-views behind the log, a config holding plugin settings or anything else not vouched for here, any
-error — the full path answers, as every other command does: it checks the identity and the clock,
-validates the config, catches the views up and reports the errors. Both paths select and
-format rows with the same code (queue_fast.queue_query, core/queue_rows.py), and print the same
-bytes (tests/test_queue_fast.py).
+`--json` (machines) and `--codes` print codes only — no personal data, nothing recorded — and may
+answer without opening the application (projections/queue_fast.py): an anonymous command at the
+wall clock (no --as, --now or --backfill: nothing the store's identity and clock rules could
+refuse, cli/state.py), a SQLite store whose core view is current, and a config this module can read
+with tomllib alone. Then only click, sqlite3 and the stdlib are loaded (no SQLAlchemy, eventsourcing,
+psycopg, pydantic, rich or plugin). In every other case — PostgreSQL, views behind the log, a config
+holding plugin settings or anything else not vouched for here, any error — the full path answers, as
+every other command does: it checks the identity and the clock, validates the config, catches the
+views up and reports the errors. Both paths select and format rows with the same code
+(queue_fast.queue_query, core/queue_rows.py), and print the same bytes (tests/test_queue_fast.py).
 """
 from __future__ import annotations
 
@@ -29,7 +33,6 @@ from .state import State, run
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADERS = ["follow-up", "subject", "visit type", "status", "due", "owner", "tries", "next try"]
-DEFAULT_CONFIG = "huifang.toml"  # core/config.load_config's default file
 # [huifang] keys whose every value of these types the config model accepts (core/config.Deployment)
 TEXT_KEYS = ("timezone", "organisation", "key_dir", "recordings_dir")
 LADDER_INT_KEYS = ("level1_days", "level2_days", "hard_days")
@@ -51,27 +54,130 @@ def json_flag(f: F) -> F:
 
 
 @click.command()
-@click.option("--agent", default=None, metavar="STAFF_ID")
+@click.option("--agent", default=None, metavar="STAFF_ID", help="Someone else's follow-ups.")
+@click.option("--team", is_flag=True, help="Your team's: you, everyone below you in the ladder, your department.")
+@click.option("--all", "everyone", is_flag=True, help="Everyone's.")
 @click.option("--on", "on_text", default=None, metavar="DATE", help="Day (default: today at --now).")
 @click.option("--overdue", is_flag=True)
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="At most this many rows, soonest deadline first (0 = all).")
+@click.option("--codes", is_flag=True, help="Codes and ISO times, no names or numbers (nothing recorded; fast).")
 @json_flag
 @click.pass_context
-def queue(ctx: click.Context, agent: str | None, on_text: str | None, overdue: bool, limit: int) -> None:
-    """Today's follow-ups (open windows), soonest deadline first."""
+def queue(ctx: click.Context, agent: str | None, team: bool, everyone: bool, on_text: str | None, overdue: bool,
+          limit: int, codes: bool) -> None:
+    """Your follow-ups to call (open windows), soonest deadline first; --team, --agent, --all for others'."""
+    if sum((agent is not None, team, everyone)) > 1:
+        raise click.UsageError("give at most one of --agent, --team, --all")
+
     def go(s: State) -> None:
         on = clock.parse_day(on_text) if on_text else None
-        rows = fast_queue(s, agent, on, overdue, limit)
+        machine = s.json or codes
+        rows = fast_queue(s, agent, on, overdue, limit) if machine and not team else None
         if rows is None:
             from huifang.core import queries
 
-            rows = queries.queue(s.app(), agent, on, overdue, limit=limit)
+            app = s.app()
+            owners = whose(app, s.actor, agent, team, everyone)
+            rows = queries.queue(app, owners, on, overdue, limit=limit)
+            if not machine:
+                click.echo(worklist(app, s, rows, limit, owners))
+                return
         if s.json:  # as plugin_api.cli.emit: every value is JSON already
             click.echo(json.dumps(rows, ensure_ascii=False))
         else:
             click.echo(render(rows, limit))
     run(ctx, go)
+
+
+def whose(app: Any, actor: str, agent: str | None, team: bool, everyone: bool) -> str | list[str] | None:
+    """The owners whose follow-ups are listed (None: everyone's): by default the acting staff
+    member's own (the anonymous `cli`: everyone's)."""
+    from huifang.core.domain import Staff
+    from huifang.core.errors import HuifangError
+
+    if agent is not None:
+        if app.find(Staff, agent) is None:
+            raise HuifangError(f"'{agent}' is not registered staff (huifang staff list)", field="agent")
+        return agent
+    if everyone:
+        return None
+    me = app.find(Staff, actor)
+    if team:
+        if me is None:
+            raise HuifangError("name who you are (--as STAFF_ID) to list your team's follow-ups", field="team")
+        from huifang.projections.people import team_of
+
+        return team_of(app, actor)
+    return actor if me is not None else None
+
+
+HEADERS_BY_LANG = {"zh_CN": ["回访单", "截止", "姓名", "电话", "回访类型", "状态", "次数", "下次尝试", "负责人"],
+                   "en": ["follow-up", "due", "name", "phone", "visit type", "status", "tries", "next try", "owner"]}
+WORDS = {  # the work list's words, by language (codes and JSON stay English)
+    "zh_CN": {"provisional": "临时", "count": "共 {n} 条", "more": "（仅前 {n} 条，--limit 0 查看全部）",
+              "own": "{who} 的回访", "team": "{who} 团队的回访", "agent": "{who} 的回访", "all": "全部回访",
+              "empty": "没有要打的回访"},
+    "en": {"provisional": "provisional", "count": "{n} follow-up(s)", "more": " (the first {n}: --limit to see more)",
+           "own": "{who}'s follow-ups", "team": "{who}'s team's follow-ups", "agent": "{who}'s follow-ups",
+           "all": "all follow-ups", "empty": "nothing to call"},
+}
+STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "planned": "dim"}
+
+
+def worklist(app: Any, s: State, rows: list[dict[str, Any]], limit: int, owners: str | list[str] | None) -> str:
+    """The work list as an operator reads it (names shown are a recorded read, G8)."""
+    from datetime import datetime
+
+    from huifang.core import humantime, labels
+    from huifang.projections.people import list_people
+
+    lang = labels.current_lang()
+    w = WORDS["en" if lang == "en" else "zh_CN"]
+    headers = HEADERS_BY_LANG["en" if lang == "en" else "zh_CN"]
+    tz = clock.zone(app.config.huifang.timezone)
+    now = clock.now()
+    people = list_people(app, s.actor, [r["subject"] for r in rows], "queue", "queue") if rows else {}
+    if people:
+        app.read_side.catch_up()  # past the reads just recorded: the next `queue --json` stays on the fast path
+    styled: list[list[tuple[str, str | None]]] = []
+    for r in rows:
+        due = humantime.due_text(datetime.fromisoformat(r["due"]), now, tz, lang)
+        if r["provisional"]:
+            due += f" ({w['provisional']})"
+        who = people.get(r["subject"])
+        nxt = humantime.short(datetime.fromisoformat(r["next_attempt_at"]), tz, now) if r["next_attempt_at"] else "-"
+        style = STATUS_STYLE.get(r["status"])
+        styled.append([(r["id"], None), (due, style if r["status"] == "overdue" else ("italic" if r["provisional"] else None)),
+                       (who["name"] if who else r["subject"], None), (who["phone"] if who and who["phone"] else "-", None),
+                       (labels.label("visit_type", r["visit_type"], plugin=r["plugin"]), None),
+                       (labels.label("status", r["status"]), style), (str(r["attempts"]), None), (nxt, None),
+                       (r["owner"] or "-", None)])
+    scope = (w["all"] if owners is None else w["team"].format(who=s.actor) if isinstance(owners, list)
+             else w["own" if owners == s.actor else "agent"].format(who=owners))
+    footer = f"{scope}: " + w["count"].format(n=len(rows)) + (w["more"].format(n=limit) if limit and len(rows) == limit
+                                                              else "")
+    if not rows:
+        return f"{scope}: {w['empty']}"
+    return styled_table(headers, styled) + "\n" + footer
+
+
+def styled_table(headers: list[str], rows: list[list[tuple[str, str | None]]]) -> str:
+    """A rich table: in colour on a terminal (NO_COLOR respected), plain text otherwise."""
+    import io
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(*headers, box=None, pad_edge=False, header_style="bold", show_edge=False)
+    for r in rows:
+        t.add_row(*[Text(c, style=st or "") for c, st in r])
+    out = io.StringIO()
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    Console(width=200, file=out, color_system="auto" if tty else None, force_terminal=tty).print(t)
+    return out.getvalue().rstrip()
 
 
 def fast_queue(s: State, agent: str | None, on: date | None, overdue: bool, limit: int
@@ -92,7 +198,9 @@ def fast_queue(s: State, agent: str | None, on: date | None, overdue: bool, limi
         store = Store.parse(s.db)
         if store.kind != "sqlite" or store.path is None:
             return None
-        tz_name = deployment_timezone(s.config_path)
+        from huifang.core.config_files import locate_config
+
+        tz_name = deployment_timezone(locate_config(s.config_path, s.config_how, s.db).path)
         if tz_name is None:
             return None
         tz = clock.zone(tz_name)
@@ -103,13 +211,11 @@ def fast_queue(s: State, agent: str | None, on: date | None, overdue: bool, limi
 
 
 def deployment_timezone(config_path: str | None) -> str | None:
-    """The time zone of the config the full path would load (--config or HUIFANG_CONFIG, else
-    ./huifang.toml if present), or None when that file holds anything whose validity only the
-    config model or the plugins can vouch for: plugin settings, values of other types, unknown keys."""
+    """The time zone of the config file the full path would load (core/config_files.locate_config:
+    None = the defaults), or None when that file holds anything whose validity only the config
+    model or the plugins can vouch for: plugin settings, values of other types, unknown keys."""
     if config_path is None:
-        if not os.path.exists(DEFAULT_CONFIG):
-            return clock.DEFAULT_TZ  # the config model's default
-        config_path = DEFAULT_CONFIG
+        return clock.DEFAULT_TZ  # the config model's default
     import tomllib
 
     try:

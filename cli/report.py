@@ -82,11 +82,15 @@ def _known_plugins(app: Any, conn: Any) -> list[str]:
 @click.option("--out", default=None, metavar="FILE", help="Write to FILE (needed for xlsx and png).")
 @click.option("--force", is_flag=True, help="Overwrite --out FILE if it exists.")
 @click.option("--reason", default=None, help="Why you read the free-text opinions in it (G8; recorded).")
+@click.option("--codes", is_flag=True,
+              help="Headers and values as codes in table/xlsx/html/png too (json and csv always have codes).")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="CSV starts with the UTF-8 byte-order mark, so Excel opens Chinese text correctly.")
 @json_option
 @click.pass_context
 def report(ctx: click.Context, kind: str | None, plugin: str | None, by_text: str | None, date_from: str | None,
            date_to: str | None, month: str | None, quarter: str | None, fmt: str | None, out: str | None,
-           force: bool, reason: str | None) -> None:
+           force: bool, reason: str | None, codes: bool, bom: bool) -> None:
     """Reports: rates, satisfaction, lost, tickets, pareto, qa, opinions, unresolved, monthly, quarterly,
     and the plugins' (run without KIND to list them)."""
     from huifang.projections.render import BINARY, FORMATS, build, render
@@ -114,7 +118,7 @@ def report(ctx: click.Context, kind: str | None, plugin: str | None, by_text: st
                                        f"plugins: {', '.join(known) or 'none'}")
             doc = build(app, conn, kind, plugin=plugin, by=by, date_from=first, date_to=last, fmt=f, now=s.now,
                         options={"actor": s.actor, "reason": reason})  # G8: opinions are a recorded read
-            data = render(doc, f)
+            data = render(doc, f, codes=codes, bom=bom)
         if warning:
             click.echo(f"huifang: warning: {warning}", err=True)
         if target is not None:
@@ -140,10 +144,18 @@ def _list(app: Any, s: State) -> None:
         if key in shown and not e.alias:
             continue
         shown[key] = (name, e)
+    from huifang.core.labels import column, label
+
     rows = [{"kind": n, "owner": e.owner, "title": e.report.title, "rules": list(e.report.rules),
              "dimensions": list(e.report.dimensions)} for n, e in shown.values()]
-    emit(s, rows, table(["kind", "from", "title", "rules"],
-                        [[r["kind"], r["owner"], r["title"], " ".join(r["rules"])] for r in rows])
+
+    def owner(e: Any) -> str | None:
+        return None if e.owner == "core" else e.owner
+
+    emit(s, rows, table([column("kind"), column("plugin"), column("title"), column("rules")],
+                        [[n, label("plugin", e.owner) if owner(e) else "huifang",
+                          label("report", e.report.name, plugin=owner(e), default=e.report.title),
+                          " ".join(e.report.rules)] for n, e in shown.values()])
          + "\nrun: huifang report KIND [--by DIM[,DIM]] [--from DATE --to DATE] [--format table|json|csv|xlsx|png|html]")
 
 
@@ -167,12 +179,15 @@ def qa_sample(ctx: click.Context, month: str, rate: str, seed: int, plugin: str 
     def go(s: State) -> None:
         r = parse_rate(rate)
         data = sample(s.app(), month, r, seed, plugin, agent)
-        rows = [[x["followup"], x["agent"] or "-", x["visit_type"], x["completed_at"], x["channel"],
-                 (x["recording"] or "-")[:16], x["satisfaction"] or "-", x["result"] or "-"] for x in data["rows"]]
+        from huifang.core.labels import cell, column
+
+        rows = [[x["followup"], x["agent"] or "-", cell("visit_type", x["visit_type"]), x["completed_at"],
+                 cell("channel", x["channel"]), (x["recording"] or "-")[:16], cell("satisfaction", x["satisfaction"]) or "-",
+                 cell("result", x["result"]) or "-"] for x in data["rows"]]
         emit(s, data, f"G17 sample {data['month']}: {data['sample_size']} of {data['population']} completed "
                       f"follow-ups ({100 * r:g}%, seed {seed}); {data['checked']} already checked\n"
-             + table(["follow-up", "agent", "visit type", "completed", "channel", "recording", "satisfaction",
-                      "check"], rows)
+             + table([column(c) for c in ("followup", "agent", "visit_type", "completed_at", "channel", "recording",
+                                          "satisfaction", "result")], rows)
              + "\nrecord a check: huifang --as SUPERVISOR qa record ID --result pass|fail --note TEXT")
 
     run(ctx, go)

@@ -24,6 +24,7 @@ def init(ctx: click.Context, clock_mode: str | None) -> None:
     def go(s: State) -> None:
         from huifang.core import timekeeping
         from huifang.core.audit import ensure_keys
+        from huifang.core.config_files import STORE, record_config
         from huifang.core.privacy import record_settings
 
         app = s.app(must_exist=False)
@@ -31,6 +32,9 @@ def init(ctx: click.Context, clock_mode: str | None) -> None:
         app.projector.ensure()
         ensure_keys(app)  # seal key (G11 tamper evidence) and master key (G8 PII) (made here, with a warning, on a fresh store)
         record_settings(app)  # G8: privacy settings and the master key's check value, fixed from now on
+        where = app.config.location
+        if where.path is not None and where.how != STORE:  # later commands find it from any folder
+            record_config(s.db, where.path)
         emit(s, {"store": app.store.url, "kind": app.store.kind, "plugins": list(app.registry.plugins),
                  "clock": mode},
              f"store ready: {app.store.url} ({app.store.kind}); plugins: {', '.join(app.registry.plugins)}; "
@@ -47,7 +51,7 @@ def plugins(ctx: click.Context) -> None:
         from huifang.core.config import load_config
         from huifang.core.registry import Registry
 
-        config = load_config(s.config_path)
+        config = load_config(s.config_path, s.config_how, s.db)
         registry = Registry(config.huifang.plugins, config.plugins)  # reads no store, writes nothing
         data: list[dict[str, Any]] = []
         for name in registry.plugins:

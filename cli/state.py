@@ -38,6 +38,7 @@ class State:
         self.backfill = backfill
         self.wall = wall or now
         self.config_path = config_path
+        self.config_how: str | None = None  # "--config" or "HUIFANG_CONFIG" (cli/main.py); core/config_files.py
         self.json = as_json
         # loaded already when a plugin command was looked up: reused, not read twice
         self._config = config
@@ -59,11 +60,13 @@ class State:
 
     def app(self, must_exist: bool = True) -> Any:
         if self._app is None:
+            from huifang.core import labels
             from huifang.core.config import load_config
             from huifang.core.store import Store
             from huifang.projections import open_app  # the application with its views
 
-            config = self._config or load_config(self.config_path)
+            config = self._config or load_config(self.config_path, self.config_how, self.db)
+            labels.configure(config.huifang.lang)  # weaker than --lang / HUIFANG_LANG
             store = Store.parse(self.db)
             if must_exist and not store.exists():
                 raise HuifangError(f"--db: store '{store.url}' does not exist: run 'huifang --db {store.url} init' "

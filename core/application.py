@@ -28,6 +28,7 @@ from .contract import FollowUpInfo, PlannedVisit, Settings, SurveyTemplate, Trig
 from .domain import CalendarBook, FollowUp, Staff, Subject, Ticket, Trigger
 from .domain.base import aggregate_uuid
 from .errors import ConflictError, HuifangError, NotFound
+from .plugin_api.sampling import KeyedSampler
 from .ports import History, ReadSide
 from .privacy import KeyRing, PrivacySettings
 from .registry import Kind, Registry
@@ -177,7 +178,13 @@ class HuifangApp(Application[UUID]):
     def scheduler(self, plugin: str, tz: str | None) -> Scheduler:
         s = self.settings(plugin)
         return Scheduler(self.calendar, s.calling_windows, s.no_holidays, tz or self.config.huifang.timezone,
-                         weekends=s.open_weekends)
+                         weekends=s.open_weekends, sampler=KeyedSampler(self.sampling_key))  # G17
+
+    def sampling_key(self) -> bytes:
+        """G17: the store's sampling key, made and recorded on first use (core/sampling.py)."""
+        from .sampling import store_key
+
+        return store_key(self)
 
     def ladder(self, code: str) -> list[str]:
         """Supervisors of a staff member, nearest first."""
@@ -216,8 +223,8 @@ class HuifangApp(Application[UUID]):
 
     # -- staff and subjects (usecases/staff.py, usecases/subjects.py) ---------------------------
     def add_staff(self, code: str, name: str, role: str, dept: str | None = None,
-                  reports_to: str | None = None, actor: str = "cli") -> Staff:
-        return staff_directory.add_staff(self, code, name, role, dept, reports_to, actor)
+                  reports_to: str | None = None, actor: str = "cli", head_of: list[str] | None = None) -> Staff:
+        return staff_directory.add_staff(self, code, name, role, dept, reports_to, actor, head_of=head_of)
 
     def add_subject(self, code: str, name: str, phones: list[str] | None = None, email: str | None = None,
                     tz: str | None = None, attributes: dict[str, Any] | None = None, actor: str = "cli") -> Subject:
@@ -244,6 +251,12 @@ class HuifangApp(Application[UUID]):
                      check_existing: bool = True) -> tuple[Trigger, list[FollowUp], list[FollowUp], bool]:
         return plans.plan_trigger(self, kind, subject, attributes, trigger_id, at, actor, subj, check_existing)
 
+    def amend_trigger(self, code: str, changes: dict[str, Any], at: datetime | None = None, reason: str | None = None,
+                      actor: str = "cli") -> tuple[Trigger, list[str], list[str]]:
+        """Correct a trigger and re-plan its open follow-ups (`huifang trigger amend`): (trigger, fields
+        corrected, what happened to its follow-ups)."""
+        return plans.amend_trigger(self, code, changes, at, reason, actor)
+
     def validate_attributes(self, k: Kind, attributes: dict[str, Any]) -> dict[str, Any]:
         return plans.validate_attributes(k, attributes)
 
@@ -255,14 +268,17 @@ class HuifangApp(Application[UUID]):
     # -- work on a follow-up (usecases/followups.py) --------------------------------------------
     def record_attempt(self, code: str, channel: str, outcome: str, note: str | None = None,
                        recording: str | None = None, actor: str = "cli",
-                       recording_failed_line: str | None = None) -> tuple[FollowUp, list[str]]:
-        return followups.record_attempt(self, code, channel, outcome, note, recording, actor, recording_failed_line)
+                       recording_failed_line: str | None = None,
+                       language: str | None = None) -> tuple[FollowUp, list[str]]:
+        return followups.record_attempt(self, code, channel, outcome, note, recording, actor, recording_failed_line,
+                                        language)
 
     def complete(self, code: str, answers: dict[str, Any], actor: str = "cli") -> tuple[FollowUp, list[str]]:
         return followups.complete(self, code, answers, actor)
 
-    def close_followup(self, code: str, status: str, reason: str, actor: str = "cli") -> FollowUp:
-        return followups.close_followup(self, code, status, reason, actor)
+    def close_followup(self, code: str, status: str, reason: str, actor: str = "cli",
+                       note: str | None = None) -> FollowUp:
+        return followups.close_followup(self, code, status, reason, actor, note)
 
     def reassign(self, code: str, to: str, reason: str, actor: str = "cli") -> FollowUp:
         return followups.reassign(self, code, to, reason, actor)

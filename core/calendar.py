@@ -4,8 +4,11 @@ Why this is *data*, not a library call: ``chinese_calendar`` only knows the year
 Council has already published (2004-2026 in 1.11) and raises for later years, yet deadlines
 computed today land in the next year.  So the official schedule of a year can be imported
 (``huifang calendar import FILE`` -> :func:`load_schedule_file`), an imported year replaces the
-library's data for that year, and a year with no official data falls back to "Mon-Fri are
-workdays" and is reported as *provisional* so callers can flag deadlines that may move.
+library's data for that year, and a year with no official data is *provisional*: Mon-Fri are
+workdays except the holidays the law fixes on fixed dates (元旦, 劳动节, 国庆: :data:`FIXED_HOLIDAYS`),
+while the movable ones (春节, 清明, 端午, 中秋: :data:`MOVABLE_HOLIDAYS`) and every make-up workday are
+unknown until the State Council publishes the year; :meth:`BusinessCalendar.assumption` says so for a
+deadline, so callers can flag deadlines that may move.
 
 Everything here is pure (no clock, no I/O) except :func:`load_schedule_file`.
 """
@@ -32,9 +35,19 @@ from .inputs import text_problem
 DEFAULT_TZ = "Asia/Shanghai"
 
 __all__ = [
-    "DEFAULT_TZ", "BusinessCalendar", "CalendarFileError", "YearSchedule",
+    "DEFAULT_TZ", "FIXED_HOLIDAYS", "MOVABLE_HOLIDAYS", "BusinessCalendar", "CalendarFileError", "YearSchedule",
     "builtin_years", "load_schedule_file",
 ]
+
+# G6, provisional years: the days off the law fixes on Gregorian dates (全国年节及纪念日放假办法, as
+# revised by 国务院令第795号, in force from 2025), as (name, month, day).
+FIXED_HOLIDAYS: tuple[tuple[str, int, int], ...] = (
+    ("元旦", 1, 1), ("劳动节", 5, 1), ("劳动节", 5, 2), ("国庆", 10, 1), ("国庆", 10, 2), ("国庆", 10, 3))
+# The holidays that move with the lunar calendar or the solar terms, with the span of days (month, day)
+# their break (and its bridging days) can cover in any year: a provisional deadline whose window
+# touches one of these spans may move when the year's schedule is published.
+MOVABLE_HOLIDAYS: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
+    ("春节", (1, 20), (2, 28)), ("清明", (4, 3), (4, 7)), ("端午", (5, 28), (6, 27)), ("中秋", (9, 6), (10, 8)))
 
 
 class CalendarFileError(ValueError):
@@ -102,12 +115,19 @@ def _builtin_schedules() -> dict[int, YearSchedule]:
 
 
 @cache
-def _compile(year: int, sched: YearSchedule | None) -> tuple[int, ...]:
+def provisional_schedule(year: int) -> YearSchedule:
+    """What is known of a year before its official schedule: the holidays fixed by law (G6)."""
+    days = frozenset(date(year, m, d) for _, m, d in FIXED_HOLIDAYS)
+    return YearSchedule(year, days, frozenset(), "provisional: holidays fixed by law only")
+
+
+@cache
+def _compile(year: int, sched: YearSchedule) -> tuple[int, ...]:
     """Sorted ordinals of the workdays of ``year``: every query is a bisect on this tuple."""
     first = date(year, 1, 1).toordinal()
     last = date(year, 12, 31).toordinal()
-    hol = {d.toordinal() for d in sched.holidays} if sched else set()
-    wd = {d.toordinal() for d in sched.workdays} if sched else set()
+    hol = {d.toordinal() for d in sched.holidays}
+    wd = {d.toordinal() for d in sched.workdays}
     # date.fromordinal(o).weekday() == (o + 6) % 7
     return tuple(o for o in range(first, last + 1) if o in wd or ((o + 6) % 7 < 5 and o not in hol))
 
@@ -115,7 +135,8 @@ def _compile(year: int, sched: YearSchedule | None) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- calendar
 
 class BusinessCalendar:
-    """Workday arithmetic over official data (built-in + imported) with a Mon-Fri fallback.
+    """Workday arithmetic over official data (built-in + imported); a year without it falls back to
+    Mon-Fri with the holidays fixed by law (provisional).
 
     Each year is compiled once into a sorted tuple of workday ordinals, so ``add_workdays`` for
     hundreds of days is a couple of bisects, not a per-day loop.
@@ -136,8 +157,11 @@ class BusinessCalendar:
         except KeyError:
             if not 1 <= year <= 9999:
                 raise OverflowError(f"year {year} is out of range") from None
-            ords = self._years[year] = _compile(year, self.schedule(year))
+            ords = self._years[year] = _compile(year, self._in_force(year))
             return ords
+
+    def _in_force(self, year: int) -> YearSchedule:
+        return self.schedule(year) or provisional_schedule(year)
 
     def is_official(self, year: int) -> bool:
         return year in self._imported or year in _builtin_schedules()
@@ -155,9 +179,9 @@ class BusinessCalendar:
 
     def is_public_holiday(self, d: date) -> bool:
         """An official day off (法定节假日 break), not an ordinary weekend: for organisations that work
-        weekends (settings.open_weekends). A year without official data has none (provisional)."""
-        sched = self.schedule(d.year)
-        return sched is not None and d in sched.holidays and d not in sched.workdays
+        weekends (settings.open_weekends). A year without official data knows the days fixed by law."""
+        sched = self._in_force(d.year)
+        return d in sched.holidays and d not in sched.workdays
 
     def next_workday(self, d: date) -> date:
         o, y = d.toordinal(), d.year
@@ -216,6 +240,32 @@ class BusinessCalendar:
 
     def is_provisional(self, a: date, b: date) -> bool:
         return bool(self.provisional_years(a, b))
+
+    def assumption(self, a: date, b: date) -> dict[str, Any] | None:
+        """What a deadline computed over [a, b] assumes where a year has no official data (G6): the
+        fixed-by-law holidays counted as off, and the movable holidays whose possible span touches
+        [a, b] (their dates, and every make-up workday, unknown). None when [a, b] is all official."""
+        a, b = sorted((a, b))
+        years = self.provisional_years(a, b)
+        if not years:
+            return None
+        fixed: list[str] = []
+        unknown: list[str] = []
+        for y in years:
+            for name, m, d in FIXED_HOLIDAYS:
+                day = date(y, m, d)
+                if a <= day <= b and f"{name} {day}" not in fixed:
+                    fixed.append(f"{name} {day}")
+            for name, (m1, d1), (m2, d2) in MOVABLE_HOLIDAYS:
+                if date(y, m1, d1) <= b and a <= date(y, m2, d2) and name not in unknown:
+                    unknown.append(name)
+        listed = ", ".join(str(y) for y in years)
+        text = (f"{listed}: no official holiday schedule yet; assumed Mon-Fri workdays with the holidays fixed "
+                f"by law off ({', '.join(fixed) if fixed else 'none in this window'})")
+        text += (f"; {', '.join(unknown)} not yet published: the deadline may move" if unknown
+                 else "; no movable holiday (春节, 清明, 端午, 中秋) falls in this window")
+        text += "; make-up workdays (调休) unknown"
+        return {"years": years, "fixed_holidays": fixed, "unknown_holidays": unknown, "text": text}
 
 
 # --------------------------------------------------------------------------- file import

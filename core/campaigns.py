@@ -52,11 +52,14 @@ def policy_of(app: App, plan: dict[str, Any]) -> tuple[str, CampaignPolicy]:
         return str(named), found[str(named)]
     if not found:
         raise HuifangError("no enabled plugin runs batch campaigns in this deployment ([huifang] plugins)")
-    if len(found) > 1:
+    # a policy with `named_only` (e.g. F3's special campaigns beside A7's batches) runs an unnamed request
+    # only when no other plugin runs campaigns
+    unnamed = {n: p for n, p in found.items() if not getattr(p, "named_only", False)} if len(found) > 1 else found
+    if len(unnamed) != 1:
         raise HuifangError(f"plugin: several plugins run campaigns ({', '.join(found)}): name one with "
                            f"\"plugin\" in the request")
-    name = next(iter(found))
-    return name, found[name]
+    name = next(iter(unnamed))
+    return name, unnamed[name]
 
 
 # -- the request -------------------------------------------------------------------------------------

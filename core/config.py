@@ -1,13 +1,13 @@
 """huifang.toml: one file per deployment selects plugins and overrides their parameters."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .clock import zone
+from .config_files import DEFAULT_FILE, DEFAULTS, ConfigLocation, locate_config, read_config_data
 from .errors import ConfigError
 
 
@@ -45,6 +45,7 @@ class Deployment(BaseModel):
     plugins: list[str] | None = None  # None = every installed plugin
     timezone: str = "Asia/Shanghai"
     organisation: str = ""
+    lang: str = "zh_CN"  # display language of labels (zh_CN or en); --lang and HUIFANG_LANG override it
     lock_ladder: LockLadder = Field(default_factory=LockLadder)
     # G8, G10 (README "For auditors"): key directory (seal + master key; default beside the store), where
     # recordings are copied (G11; default beside the store), subject attributes stored encrypted
@@ -54,6 +55,17 @@ class Deployment(BaseModel):
     # how far a record may fall behind the store's latest one (minutes): fixed at init, a later config
     # may only narrow it (timekeeping.py); None = the default of the clock mode (system 5, logical none)
     clock_tolerance_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, v: str) -> str:
+        from .errors import HuifangError
+        from .labels import normalise_lang
+
+        try:
+            return normalise_lang(v) or "zh_CN"
+        except HuifangError as e:
+            raise ValueError(e.message) from None
 
     @field_validator("timezone")
     @classmethod
@@ -69,22 +81,24 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
     huifang: Deployment = Field(default_factory=Deployment)
     plugins: dict[str, dict[str, Any]] = {}
+    _location: ConfigLocation | None = PrivateAttr(default=None)
+
+    @property
+    def location(self) -> ConfigLocation:
+        """Which file this is and how it was found (`show`, `config show`)."""
+        return self._location or ConfigLocation(None, DEFAULTS)
+
+    @property
+    def source(self) -> str:
+        return self.location.describe()
 
 
-def load_config(path: str | Path | None) -> Config:
-    if path is None:
-        default = Path("huifang.toml")
-        if not default.exists():
-            return Config()
-        path = default
-    p = Path(path)
+def load_config(path: str | Path | None, how: str | None = None, db: str | None = None) -> Config:
+    where = locate_config(path, how, db)
+    data = read_config_data(where)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"--config: file '{p}' does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p.name}: not valid TOML ({e})") from None
-    try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(f"{p.name}: " + pydantic_message(e)) from None
+        raise ConfigError(f"{Path(where.path or DEFAULT_FILE).name}: " + pydantic_message(e)) from None
+    config._location = where
+    return config

@@ -12,6 +12,7 @@ from . import clock
 from .domain.base import aggregate_uuid
 from .domain.greeting import GreetingBatch
 from .errors import HuifangError
+from .labels import resolve
 
 if TYPE_CHECKING:
     from .application import HuifangApp
@@ -37,11 +38,12 @@ def _leap(y: int) -> bool:
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
-def subject_codes(app: HuifangApp) -> list[str]:
+def registered_codes(app: HuifangApp, topic: str) -> list[str]:
+    """The `code` of every registration event of `topic`, in log order (subjects, staff)."""
     codes: list[str] = []
     start = 1
     while True:
-        notes = app.recorder.select_notifications(start=start, limit=1000, topics=[SUBJECT_TOPIC])
+        notes = app.recorder.select_notifications(start=start, limit=1000, topics=[topic])
         if not notes:
             return codes
         for n in notes:
@@ -50,13 +52,16 @@ def subject_codes(app: HuifangApp) -> list[str]:
         start = notes[-1].id + 1
 
 
+def subject_codes(app: HuifangApp) -> list[str]:
+    return registered_codes(app, SUBJECT_TOPIC)
+
+
 def send(app: HuifangApp, occasion: str, name: str = "", channel: str = "sms", actor: str = "cli") -> GreetingBatch:
     if occasion not in ("birthday", "holiday"):
         raise HuifangError(f"'{occasion}' is not one of birthday, holiday", field="occasion")
     if occasion == "holiday" and not name.strip():
         raise HuifangError("say which holiday (e.g. 春节, 中秋)", field="name")
-    if channel not in MESSAGE_CHANNELS:
-        raise HuifangError(f"'{channel}' is not one of {', '.join(MESSAGE_CHANNELS)}", field="channel")
+    channel = resolve("channel", channel, MESSAGE_CHANNELS, "channel")  # the code, 短信 or SMS
     day = clock.now().astimezone(clock.zone(app.config.huifang.timezone)).date()
     code = f"{occasion}:{name.strip() or '-'}:{day.isoformat()}"
     try:

@@ -30,8 +30,10 @@ from uuid import UUID
 from . import clock
 from .errors import ConflictError, HuifangError
 from .inputs import NotJSON, check_text, formula_safe, load_json, text_problem
-from .ports import ImportRun
-from .usecases.plans import derived_trigger_id
+from .phones import check_phone
+from .ports import History, ImportRun
+from .usecases import plans
+from .usecases.plans import derived_trigger_id, differing_fields
 
 if TYPE_CHECKING:
     from .application import HuifangApp
@@ -368,6 +370,8 @@ class Importer:
         # pass 1's plans, saved as they are by pass 2 instead of planning every row twice
         # (row -> (subject, trigger, follow-ups)); at most KEEP_PLANS rows, so memory stays bounded
         self._plans: dict[int, tuple[str, Any, list[Any]]] = {}
+        # numbers pass 1 found valid (G1), so pass 2 does not parse them again; bounded like the plans
+        self._valid_phones: set[str] = set()
 
     # -- columns --------------------------------------------------------------------------------
     def _resolve_columns(self) -> None:
@@ -376,6 +380,8 @@ class Importer:
         known = SUBJECT_FIELDS if self.what == "subject" else TRIGGER_FIELDS
         cols: dict[str, str] = {}
         for f in known:
+            if f == "kind" and self.kind:
+                continue  # --kind (or the mapping's kind) wins: a `kind` column is then an attribute
             if f in self.map.fields:
                 h = self.map.fields[f]
                 if h not in headers:
@@ -446,8 +452,14 @@ class Importer:
         phones = [p.strip() for p in self._cell(rec, f("phone")).replace("|", self.map.separator)
                   .split(self.map.separator) if p.strip()]
         for p in phones:
-            if not p.replace("+", "").replace("-", "").replace(" ", "").isdigit():
-                raise _BadRow(self.cols[f("phone")], f"'{p}' is not a phone number (digits, +, - only)")
+            if p in self._valid_phones:
+                continue
+            try:
+                check_phone(p)  # G1: the same rule as `subject add`
+            except HuifangError as e:
+                raise _BadRow(self.cols[f("phone")], e.message) from None
+            if len(self._valid_phones) < KEEP_PHONES:
+                self._valid_phones.add(p)
         email = self._cell(rec, f("email")) or None
         if email is not None and "@" not in email:
             raise _BadRow(self.cols[f("email")], f"'{email}' is not an email address")
@@ -637,6 +649,7 @@ class Importer:
         rows_of: dict[str, int] = {}  # subject -> how many of the file's new triggers are theirs
         self._plans = {}
         created: dict[str, Any] = {}  # subjects the file itself registers (trigger import)
+        file_history = FileHistory(self.app.history)  # plans see the file's rows planned before theirs
         total = self.source.total
         count = 0
         for count, chunk in self._chunks(resume, self.batch):
@@ -680,14 +693,22 @@ class Importer:
                         if (old.kind, old.subject) != (args["kind"], args["subject"]):
                             raise _BadRow(self.cols.get("id", "id"), f"trigger '{args['code']}' is already stored "
                                                                      f"for {old.kind} of subject {old.subject}")
+                        # a correction is never dropped silently: it is `trigger amend`
+                        differ = [self.cols.get("at", "at") if f == "at" else self.attrs.get(f, f)
+                                  for f in differing_fields(self.app, old, args["attributes"], args["at"])]
+                        if differ:
+                            raise _BadRow(differ[0], f"trigger '{args['code']}' is already stored with other data "
+                                          f"({', '.join(differ)}): correct it with 'huifang trigger amend "
+                                          f"{args['code']} --attr KEY=VALUE'")
                         existing.add(n)
                         continue
                     subj, is_new = self._subject(args["subject"], args["new_subject"], created)
                     if is_new:
                         created[args["subject"]] = subj
-                    trigger, fus, closed, _ = self.app.plan_trigger(
-                        args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
-                        actor=self.actor, subj=subj, check_existing=False)
+                    trigger, fus, closed, _ = plans.plan_trigger(
+                        self.app, args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
+                        actor=self.actor, subj=subj, check_existing=False, history=file_history)
+                    file_history.add(trigger)
                     rows_of[args["subject"]] = rows_of.get(args["subject"], 0) + 1
                     if not is_new and not closed and len(self._plans) < KEEP_PLANS:
                         self._plans[n] = (args["subject"], trigger, fus)
@@ -758,36 +779,43 @@ class Importer:
         stored = self._stored([a["code"] for _, a in pending]) if check else {}
         if self.what == "trigger":
             self._prefetch([a["subject"] for n, a in pending if n not in plans], created)
-        for n, args in pending:
-            if args["code"] in stored:
-                continue
-            kept = plans.get(n)
-            if kept is not None:  # planned in pass 1 on the same store state and logical time
-                aggregates += [kept[1], *kept[2]]
-                n_new += 1
-                continue
-            try:
-                if self.what == "subject":
-                    aggregates.append(self.app.new_subject(args["code"], args["name"], args["phones"],
-                                                           args["email"], args["tz"], args["attributes"],
-                                                           actor=self.actor, checked=True))
+        # the data keys of the subjects this batch registers: one read for the batch, not one per subject
+        if self.what == "subject":
+            new_codes = [a["code"] for _, a in pending if a["code"] not in stored]
+        else:
+            new_codes = [a["new_subject"]["code"] for n, a in pending
+                         if n not in plans and a["code"] not in stored and a.get("new_subject")]
+        with self.app.keyring.prefetched(new_codes):
+            for n, args in pending:
+                if args["code"] in stored:
+                    continue
+                kept = plans.get(n)
+                if kept is not None:  # planned in pass 1 on the same store state and logical time
+                    aggregates += [kept[1], *kept[2]]
                     n_new += 1
                     continue
-                subj, is_new = self._subject(args["subject"], args["new_subject"], created)
-                trigger, fus, closed, _ = self.app.plan_trigger(
-                    args["kind"], args["subject"], args["attributes"], args["code"], args["at"], actor=self.actor,
-                    subj=subj, check_existing=False)
-            except _BadRow as e:
-                raise HuifangError(f"row {n}, column '{e.column}': {e.why}; nothing of rows {pending[0][0]}-"
-                                   f"{pending[-1][0]} was written: fix it and re-run to resume") from None
-            except HuifangError as e:
-                raise HuifangError(f"row {n}: {e}; nothing of rows {pending[0][0]}-{pending[-1][0]} was written: "
-                                   f"fix it and re-run to resume") from None
-            if is_new:
-                created[args["subject"]] = subj
-                aggregates.append(subj)
-            aggregates += [trigger, *fus, *closed]
-            n_new += 1
+                try:
+                    if self.what == "subject":
+                        aggregates.append(self.app.new_subject(args["code"], args["name"], args["phones"],
+                                                               args["email"], args["tz"], args["attributes"],
+                                                               actor=self.actor, checked=True))
+                        n_new += 1
+                        continue
+                    subj, is_new = self._subject(args["subject"], args["new_subject"], created)
+                    trigger, fus, closed, _ = self.app.plan_trigger(
+                        args["kind"], args["subject"], args["attributes"], args["code"], args["at"], actor=self.actor,
+                        subj=subj, check_existing=False)
+                except _BadRow as e:
+                    raise HuifangError(f"row {n}, column '{e.column}': {e.why}; nothing of rows {pending[0][0]}-"
+                                       f"{pending[-1][0]} was written: fix it and re-run to resume") from None
+                except HuifangError as e:
+                    raise HuifangError(f"row {n}: {e}; nothing of rows {pending[0][0]}-{pending[-1][0]} was written: "
+                                       f"fix it and re-run to resume") from None
+                if is_new:
+                    created[args["subject"]] = subj
+                    aggregates.append(subj)
+                aggregates += [trigger, *fus, *closed]
+                n_new += 1
         if aggregates:
             self.app.commit(*aggregates)
         return n_new
@@ -810,6 +838,46 @@ class Importer:
 
 
 KEEP_PLANS = 20000  # pass-1 plans kept for pass 2 (bounded memory; later rows are planned again)
+KEEP_PHONES = 200000  # numbers pass 1 validated, not parsed again in pass 2 (about 20 MB at most)
+
+
+class FileHistory:
+    """What a plan reads while pass 1 checks a file: the store's history plus this file's triggers
+    planned before the row, for every kind a plan counted across subjects (`triggers_of_kind`) — so
+    a limit such as A3/A7's (at most `batch_threshold` clients per activity, more must be an approved
+    campaign) holds for an import as for triggers typed one by one. Only kinds some plan asked about
+    are kept (memory stays bounded by what the rules count); a plan asks before its own row is added.
+    Pass 2 plans against the store, which by then holds every earlier batch: it never counts more."""
+
+    def __init__(self, base: History):
+        self.base = base
+        self.rows: dict[str, list[dict[str, Any]]] = {}  # kind -> trigger rows as the `triggers` view holds them
+
+    def add(self, trigger: Any) -> None:
+        if trigger.kind in self.rows:
+            self.rows[trigger.kind].append({
+                "code": trigger.code, "kind": trigger.kind, "plugin": trigger.plugin, "subject": trigger.subject,
+                "occurred_at": trigger.occurred_at, "attributes": trigger.attributes,
+                "followups": len(trigger.followups), "skipped": trigger.skipped})
+
+    def triggers_of_kind(self, kind: str) -> list[dict[str, Any]]:
+        rows = self.rows.setdefault(kind, [])
+        return sorted([*self.base.triggers_of_kind(kind), *rows], key=lambda r: str(r.get("occurred_at", "")))
+
+    def triggers(self, subject: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return self.base.triggers(subject, kind)
+
+    def followups(self, subject: str) -> list[dict[str, Any]]:
+        return self.base.followups(subject)
+
+    def staff(self, code: str) -> Any:
+        return self.base.staff(code)
+
+    def subject(self, code: str) -> Any:
+        return self.base.subject(code)
+
+    def read(self, query: Callable[[Any], Any]) -> Any:
+        return self.base.read(query)
 
 
 def load_many(app: HuifangApp, ids: list[Any], codes: list[str]) -> dict[str, Any]:

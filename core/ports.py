@@ -7,6 +7,7 @@ never imports the views, so it runs, and is tested, without them.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -59,6 +60,7 @@ class TickWork:
     to_overdue: list[str] = field(default_factory=list)  # planned or due, deadline passed
     to_remind: list[tuple[str, str]] = field(default_factory=list)  # (code, plugin): G3 candidates
     overdue: list[tuple[str, str, str, str]] = field(default_factory=list)  # (code, owner, due, plugin), A4
+    tickets: list[str] = field(default_factory=list)  # G12: open tickets past their deadline
 
 
 class ImportRun(NamedTuple):
@@ -102,9 +104,10 @@ class ReadSide(Protocol):
 
     def tick_work(self, now: datetime, remind_until: datetime) -> TickWork: ...
 
-    def queue(self, until: datetime, agent: str | None = None, due_before: datetime | None = None,
+    def queue(self, until: datetime, agent: str | Sequence[str] | None = None, due_before: datetime | None = None,
               limit: int | None = None) -> list[QueueRow]:
-        """Open follow-ups whose window opens before `until`, by deadline (one page of `limit`)."""
+        """Open follow-ups whose window opens before `until` (of one owner or several), by deadline
+        (one page of `limit`)."""
         ...
 
     # -- triggers and the subject's records ------------------------------------------------------

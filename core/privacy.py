@@ -33,7 +33,8 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ DEFAULT_PII_ATTRIBUTES = ["address", "id_number", "id_card", "insurance_no", "we
                           "emergency_contact", "contact_phone", "birthday"]
 _CODE = re.compile(CODE_SHAPED)
 _KCV_INFO = b"huifang-master-key-check-v1"
+# G17: the key row of the store's sampling key; ids have no spaces, so no subject can have this one
+SAMPLING_KEY = "huifang sampling-key"
 
 
 class SubjectErased(Refused):
@@ -153,6 +156,8 @@ class KeyRing:
         self._settings_known = False
         self._master: bytes | None = None
         self._cache: dict[str, Any] = {}  # subject -> AESGCM, or None when erased
+        self._prefetched: dict[str, tuple[bytes | None, bool] | None] | None = None  # see prefetched()
+        self._sampling: bytes | None = None
         if hasattr(self.recorder, "on_abort"):
             self.recorder.on_abort = self._aborted
 
@@ -235,7 +240,10 @@ class KeyRing:
 
         if subject in self._cache:
             return self._cache[subject]
-        row = self.recorder.fetch_key(subject)
+        if self._prefetched is not None and subject in self._prefetched:
+            row = self._prefetched.pop(subject)
+        else:
+            row = self.recorder.fetch_key(subject)
         if row is None:
             if not create:
                 return False
@@ -261,9 +269,61 @@ class KeyRing:
         self._cache[subject] = AESGCM(dk)
         return self._cache[subject]
 
+    @contextmanager
+    def prefetched(self, subjects: Iterable[str]) -> Iterator[None]:
+        """Read the key rows of many subjects in one query for the block inside (a bulk import's
+        batch: one key read per subject dominated it). Rows read here are used at most once and
+        forgotten on leaving, so nothing outlives the batch's own read of the store."""
+        want = [x for x in dict.fromkeys(subjects) if x not in self._cache]
+        rows = self.recorder.fetch_keys(want) if want else {}
+        self._prefetched = {x: rows.get(x) for x in want}
+        try:
+            yield
+        finally:
+            self._prefetched = None
+
+    def sampling_key(self) -> bytes:
+        """G17: the store's sampling key (plugin_api.sampling), a random 32-byte key kept as its own key
+        row wrapped by the master key, beside the data keys: draws are reproducible inside the store and
+        unpredictable to anyone without it. Made by the first command that samples, in its transaction."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if self._sampling is not None:
+            return self._sampling
+        row = self.recorder.fetch_key(SAMPLING_KEY)
+        master = self._master_key(create=True)
+        assert master is not None
+        if row is not None and row[0] is None:
+            raise HuifangError("the sampling key of this store was destroyed; samples can no longer be drawn "
+                               "(audit verify names the key row)")
+        if row is None:
+            key = secrets.token_bytes(32)
+            nonce = secrets.token_bytes(12)
+            self.recorder.key_writes[SAMPLING_KEY] = nonce + AESGCM(master).encrypt(nonce, key,
+                                                                                   _aad(SAMPLING_KEY, "sk"))
+        else:
+            from cryptography.exceptions import InvalidTag
+
+            wrapped = row[0]
+            assert wrapped is not None
+            try:
+                key = AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _aad(SAMPLING_KEY, "sk"))
+            except InvalidTag:
+                raise HuifangError("HUIFANG_KEY: this master key does not open the sampling key of this store "
+                                   "(a key of another store?); set the right key") from None
+        self._sampling = key
+        return key
+
+    def forget_sampling_key(self) -> None:
+        """Drop a sampling key made here but not saved (another command saved the store's first)."""
+        self._sampling = None
+        self.recorder.key_writes.pop(SAMPLING_KEY, None)
+
     def _aborted(self, written: dict[str, bytes]) -> None:
         for subject in written:  # the key never reached the store: forget it
             self._cache.pop(subject, None)
+            if subject == SAMPLING_KEY:
+                self._sampling = None
 
     # -- values -----------------------------------------------------------------------------------------
     def seal(self, subject: str, value: Any) -> Any:

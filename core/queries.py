@@ -1,6 +1,7 @@
 """What the CLI shows: follow-up, staff and subject JSON, the due queue, a record's history."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from .domain import FollowUp, Staff, Subject, Ticket, Trigger
 from .domain.base import aggregate_uuid
 from .errors import NotFound
 from .queue_rows import QUEUE_LIMIT, effective_status, queue_json, queue_until
+from .usecases.calendar import calendar_assumption
 
 if TYPE_CHECKING:
     from .application import HuifangApp
@@ -33,9 +35,17 @@ def followup_json(app: HuifangApp, fu: FollowUp) -> dict[str, Any]:
         "owner": fu.owner, "channel": fu.channel, "department": fu.department, "branch": fu.branch,
         "attempts": attempts, "next_attempt_at": clock.iso(last_retry, tz),
         "survey": survey.public() if survey else [],
-        "answers": fu.answers, "closed_reason": fu.closed_reason, "closed_at": clock.iso(fu.closed_at, tz),
+        "answers": fu.answers, "closed_reason": fu.closed_reason, "closed_note": fu.closed_note,
+        "closed_at": clock.iso(fu.closed_at, tz),
         "tickets": fu.tickets, "escalations": fu.escalations, "notifications": fu.notifications,
         "reminded": fu.reminded, "meta": {k: v for k, v in fu.meta.items() if k != "window_rule"},
+        # what the call needs beside the survey: G4/M6 templates and scripts, the record fields (G4), the
+        # warnings given at entry, a declared clinical exception (G6), and what a provisional deadline
+        # assumes of a year without official holidays (G6)
+        "guides": fu.meta.get("guides", []), "warnings": fu.meta.get("warnings", []),
+        "record_fields": survey.public_record() if survey else [],
+        "clinical_exception": fu.meta.get("clinical_exception"),
+        "calendar_assumption": calendar_assumption(app, fu, tz) if fu.provisional else None,
     })
 
 
@@ -44,7 +54,7 @@ def _reveal(app: HuifangApp, data: Any) -> Any:
     return app.keyring.reveal_all(data)
 
 
-def queue(app: HuifangApp, agent: str | None = None, on: date | None = None, overdue: bool = False,
+def queue(app: HuifangApp, agent: str | Sequence[str] | None = None, on: date | None = None, overdue: bool = False,
           limit: int | None = QUEUE_LIMIT) -> list[dict[str, Any]]:
     """One page of the due queue, from the read side's index (formatted by core/queue_rows.py, which
     the read-only fast path of `huifang queue` shares)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pluggy
 
+from . import labels
 from .contract import Settings, TriggerKind, VisitType
 from .errors import ConfigError, HuifangError
 from .plugin_api import hookspecs
@@ -39,6 +40,32 @@ class _PluginManager(pluggy.PluginManager):
         return super().parse_hookimpl_opts(plugin, name)
 
 
+# One plugin manager per process and plugin set: registering parses every hook by introspection, half
+# of a short command's CPU, and the result depends only on the plugin objects.
+_MANAGERS: dict[tuple[tuple[str, int], ...], tuple[pluggy.PluginManager, dict[tuple[str, str], Any], dict]] = {}
+
+
+def _manager(plugins: dict[str, Any]) -> tuple[pluggy.PluginManager, dict[tuple[str, str], Any]]:
+    key = tuple((name, id(obj)) for name, obj in plugins.items())
+    cached = _MANAGERS.get(key)
+    if cached is None:
+        pm = _PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        for name, obj in plugins.items():
+            pm.register(obj, name=name)
+        try:
+            pm.check_pending()
+        except pluggy.PluginValidationError as e:
+            raise ConfigError(f"plugins: {e}") from None
+        cached = _MANAGERS[key] = (pm, {}, dict(plugins))  # the objects kept alive: their ids are the key
+    return cached[0], cached[1]
+
+
+def clear_managers() -> None:
+    """Forget the cached plugin managers (tests that watch a manager being built)."""
+    _MANAGERS.clear()
+
+
 class Registry:
     """The enabled plugins of one deployment, their kinds, visit types and settings."""
 
@@ -58,18 +85,8 @@ class Registry:
                 objects[name] = available[name].load()
             except Exception as e:  # a broken third-party plugin must not crash the CLI
                 raise ConfigError(f"plugins: '{name}' failed to load ({type(e).__name__}: {e})") from None
-        self.pm = _PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs)
-        self.plugins: dict[str, Any] = {}
-        for name in names:
-            obj = objects[name]
-            self.pm.register(obj, name=name)
-            self.plugins[name] = obj
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as e:
-            raise ConfigError(f"plugins: {e}") from None
-        self._callers: dict[tuple[str, str], Any] = {}
+        self.plugins: dict[str, Any] = {name: objects[name] for name in names}
+        self.pm, self._callers = _manager(self.plugins)
         self.settings: dict[str, Settings] = {}
         raw_settings = settings or {}
         for name in raw_settings:
@@ -92,6 +109,22 @@ class Registry:
                 self.kinds[q] = Kind(qualified=q, plugin=name, spec=spec)
             for vt in self.call(name, "huifang_visit_types") or []:
                 self.visit_types[(name, vt.name)] = vt
+            labels.register(name, self.call(name, "huifang_labels"))  # display names of its codes
+            self._edit_surveys(name)
+
+    def _edit_surveys(self, plugin: str) -> None:
+        """The organisation's survey wording and scripts (`[plugins.<p>.surveys.<visit type>]`)."""
+        from .surveys import edit_survey
+
+        for vt_name, edit in self.settings[plugin].surveys.items():
+            where = f"plugins.{plugin}.surveys.{vt_name}"
+            vt = self.visit_types.get((plugin, vt_name))
+            if vt is None:
+                known = ", ".join(n for p, n in self.visit_types if p == plugin) or "none"
+                raise ConfigError(f"{where}: '{vt_name}' is not a visit type of {plugin}; visit types: {known}")
+            if vt.survey is None:
+                raise ConfigError(f"{where}: visit type '{vt_name}' has no survey to edit")
+            self.visit_types[(plugin, vt_name)] = vt.model_copy(update={"survey": edit_survey(vt.survey, edit, where)})
 
     def call(self, plugin: str, hook: str, **kwargs: Any) -> Any:
         """Call `hook` on one plugin only."""
@@ -113,6 +146,12 @@ class Registry:
         if name in self.kinds:
             return self.kinds[name]
         matches = [k for k in self.kinds.values() if k.spec.name == name]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:  # a kind typed by its label (出院, Discharge)
+            folded = name.strip().casefold()
+            matches = [k for k in self.kinds.values()
+                       if folded in (x.casefold() for x in labels.labels_of("trigger_kind", k.spec.name, k.plugin))]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:

@@ -8,9 +8,12 @@ A result computed across a year without official calendar data is provisional.
 """
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
 
 from .calendar import BusinessCalendar
 from .clock import zone
@@ -32,6 +35,13 @@ def parse_window(text: str) -> tuple[time, time]:
     return start, end
 
 
+class Sampler(Protocol):
+    """The store's keyed draws (plugin_api.sampling.KeyedSampler; G17)."""
+
+    def draw(self, purpose: str, item: str, rate: float, *, rule: str, day: date, period: str = "month",
+             stratum: str = "") -> Any: ...
+
+
 @dataclass(frozen=True)
 class Window:
     open: datetime
@@ -49,13 +59,25 @@ class Scheduler:
     """Window arithmetic for one plugin's settings and one subject's time zone."""
 
     def __init__(self, calendar: BusinessCalendar, calling_windows: list[str], no_holidays: bool = True,
-                 tz: str | None = None, weekends: bool = False):
+                 tz: str | None = None, weekends: bool = False, sampler: Sampler | None = None):
         self.calendar = calendar
         self.windows = sorted(parse_window(w) for w in calling_windows)
         self.no_holidays = no_holidays
         self.tz = zone(tz)
         # G6 for organisations open seven days (clinics): weekends are workdays, public holidays are not
         self.weekends = weekends
+        self.sampler = sampler  # G17: the store's keyed draws (plugin_api.sampling)
+
+    # -- samples (G17) ------------------------------------------------------------------
+    def sample(self, purpose: str, item: str, rate: float, *, rule: str, at: datetime, period: str = "month",
+               stratum: str = "") -> Any:
+        """The keyed draw (a plugin_api.sampling.Draw) of `item` (a trigger id) for `purpose` at `rate`, in
+        the floor's `period` of the local day of `at` and its `stratum`."""
+        if self.sampler is None:
+            raise RuntimeError("this scheduler has no sampling key: build it with the store's sampler "
+                               "(HuifangApp.scheduler, or plugin_api.testing.scheduler for fakes)")
+        return self.sampler.draw(purpose, item, rate, rule=rule, day=self.local_day(at), period=period,
+                                 stratum=stratum)
 
     # -- days ---------------------------------------------------------------------------
     def local_day(self, instant: datetime) -> date:
@@ -67,6 +89,28 @@ class Scheduler:
         if self.weekends:
             return not self.calendar.is_public_holiday(d)
         return self.calendar.is_workday(d)
+
+    def clinical(self) -> Scheduler:
+        """The same calling windows with every day a calling day: a visit whose type declares a
+        clinical exception (G6, e.g. a dressing change) is called on its clinical day, holiday or not."""
+        other = copy.copy(self)
+        other.no_holidays = False
+        return other
+
+    def for_followup(self, meta: Mapping[str, Any]) -> Scheduler:
+        """The scheduler a follow-up's attempts, retries and reminders are judged by (G6): the clinical
+        one when its plan kept a clinical day (meta `clinical_exception`)."""
+        return self.clinical() if meta.get("clinical_exception") else self
+
+    def calling_day_before(self, d: date, n: int = 1) -> date:
+        """The n-th calling day strictly before d."""
+        for _ in range(n):
+            d -= timedelta(days=1)
+            for _ in range(400):
+                if self.is_calling_day(d):
+                    break
+                d -= timedelta(days=1)
+        return d
 
     def roll(self, d: date) -> date:
         if not self.no_holidays:
@@ -149,6 +193,52 @@ class Scheduler:
             d += timedelta(days=1)
             local = datetime.combine(d, time(0), self.tz)
         raise ValueError("no calling slot within 400 days: check the calling windows and calendar")
+
+    def add_window_hours(self, start: datetime, hours: float) -> datetime:
+        """The instant `hours` of calling-window time after `start` (G12: the second follow-up within
+        4 h of the ticket's answer).
+
+        Only time inside a calling window on a calling day counts: hours outside the windows, nights,
+        weekends and public holidays are skipped, and a make-up workday (调休) counts like any workday.
+        So with the hospital windows 10–12 and 15–17, 4 h from 18:30 (or from any time after 17:00)
+        end at 17:00 on the next calling day, and from 16:00 they end at 16:00 on the next one (1 h
+        today, 2 h in the morning window, 1 h after 15:00). The result is always inside (or at the
+        end of) a window, so the follow-up it bounds can be done in time. 0 hours: `start` itself."""
+        if hours < 0:
+            raise ValueError(f"hours must be 0 or more, not {hours}")
+        left = timedelta(hours=hours)
+        if not left:
+            return start
+        local = start.astimezone(self.tz)
+        d = local.date()
+        for _ in range(400):
+            if self.is_calling_day(d):
+                for open_at, close_at in self.windows:
+                    s = max(datetime.combine(d, open_at, self.tz), local)
+                    e = datetime.combine(d, close_at, self.tz)
+                    if s >= e:
+                        continue
+                    if e - s >= left:
+                        return s + left
+                    left -= e - s
+            d += timedelta(days=1)
+        raise ValueError("no calling window within 400 days: check the calling windows and calendar")
+
+    def working_hours(self, instant: datetime) -> bool:
+        """Inside the working day: a calling day, from the start of its first calling window to the end
+        of its last (G3: staff are reminded then, not at night nor on a holiday)."""
+        local = instant.astimezone(self.tz)
+        return self.is_calling_day(local.date()) and self.windows[0][0] <= local.time() < self.windows[-1][1]
+
+    def reminder_at(self, window_open: datetime, due: datetime, days: int = 1) -> datetime | None:
+        """G3: when the owner of a follow-up is reminded of its deadline: at the start of the working day
+        `days` calling days before the due day (so never on a holiday), but not before the window
+        opens; None when no working time is left before the deadline."""
+        day = self.calling_day_before(self.local_day(due), days) if days > 0 else self.local_day(due)
+        at = max(datetime.combine(day, self.windows[0][0], self.tz), window_open)
+        if not self.working_hours(at):
+            at = self.next_slot(at)
+        return at if at <= due else None
 
     def slot_of(self, instant: datetime) -> tuple[date, int] | None:
         """(day, window index) of an instant, or None if outside every calling window."""

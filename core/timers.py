@@ -4,38 +4,47 @@ the same instant finds nothing left to do (idempotent), and two workers racing o
 follow-up conflict on its version: the loser re-reads and finds the work done."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .domain import FollowUp, Staff
 from .errors import ConflictError
+from .sampling import top_up as sample_top_up
 from .status import Status
+from .usecases.tickets import escalate_overdue
 
 if TYPE_CHECKING:
     from .application import HuifangApp
 
 BATCH = 200
-REMIND_LEAD = timedelta(days=3)  # G3: the largest reminder lead of any plugin
+REMIND_SLACK = timedelta(days=1)  # G3: subjects' time zones around the organisation's deadline day
 STILL_RUNNING = (Status.PLANNED, Status.DUE)  # open and not yet marked overdue
 
 
 def tick(app: HuifangApp, actor: str = "system") -> dict[str, Any]:
     # what this tick saved, kept across its retries (a retry re-reads and finds its own earlier
     # batches done, so counting only the last attempt would under-report them)
-    done = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0}
+    done = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0, "tickets_escalated": 0}
     sent: list[dict[str, Any]] = []
+    topped: list[dict[str, Any]] = []
+    done["topped_up"] = 0
     for _ in range(5):
         try:
-            return _tick(app, actor, done, sent)
+            return _tick(app, actor, done, sent, topped)
         except ConflictError:
             continue  # a concurrent writer touched one of these follow-ups: re-read and redo
-    return _tick(app, actor, done, sent)
+    return _tick(app, actor, done, sent, topped)
 
 
-def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str, Any]]) -> dict[str, Any]:
+def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str, Any]],
+          topped: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     now = clock.now()
-    work = app.read_side.tick_work(now, now + REMIND_LEAD)
+    ups = sample_top_up(app, actor)  # G17 floors first: the follow-ups they plan open in this same tick
+    done["topped_up"] = done.get("topped_up", 0) + len(ups)
+    if topped is not None:
+        topped.extend(ups)
+    work = app.read_side.tick_work(now, remind_until(app, now))
     to_open, to_overdue, to_remind, overdue_rows = work.to_open, work.to_overdue, work.to_remind, work.overdue
     counts = {"opened": 0, "overdue": 0, "reminded": 0, "escalated": 0, "locked": 0}
     reminders: list[dict[str, Any]] = []
@@ -62,10 +71,7 @@ def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str
     flush()
     for code, plugin in to_remind:
         fu = app.load(FollowUp, code, "follow-up")
-        days = app.settings(plugin).reminder_days_before
-        local_due = fu.due.astimezone(clock.zone(None)).date()
-        if not fu.closed and not fu.reminded and now.astimezone(clock.zone(None)).date() >= \
-                local_due - timedelta(days=days) and fu.due >= now:
+        if not fu.closed and not fu.reminded and fu.due >= now and reminder_due(app, fu, plugin, now):
             fu.remind(to=fu.owner, actor=actor)
             reminders.append({"followup": fu.code, "to": fu.owner, "due": clock.iso(fu.due)})
             counts["reminded"] += 1
@@ -87,7 +93,34 @@ def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str
             flush()
     flush()
     done["locked"] += _locks(app, now, overdue_rows, actor)
-    return {**done, "reminders": list(sent), "now": clock.iso(now)}
+    done["tickets_escalated"] += escalate_overdue(app, work.tickets, now, actor)  # G12: overdue tickets climb
+    return {**done, "reminders": list(sent), "top_ups": list(topped or []), "now": clock.iso(now)}
+
+
+def remind_until(app: HuifangApp, now: datetime) -> datetime:
+    """G3: the latest deadline whose reminder may be due at `now`: `reminder_days_before` calling days
+    ahead on each plugin's calendar (so a holiday week between reminder and deadline is covered)."""
+    until = now + REMIND_SLACK
+    for plugin in app.registry.plugins:
+        sched = app.scheduler(plugin, None)
+        d = sched.local_day(now)
+        for _ in range(max(app.settings(plugin).reminder_days_before, 0)):
+            d += timedelta(days=1)
+            for _ in range(400):
+                if sched.is_calling_day(d):
+                    break
+                d += timedelta(days=1)
+        until = max(until, sched.end_of(d) + REMIND_SLACK)
+    return until
+
+
+def reminder_due(app: HuifangApp, fu: Any, plugin: str, now: datetime) -> bool:
+    """G3: the owner is reminded on the last working day(s) before the deadline, inside working hours and
+    not before the window opens (Scheduler.reminder_at; the organisation's time zone, where staff work);
+    a visit with a clinical exception (G6) counts its clinical days."""
+    sched = app.scheduler(plugin, None).for_followup(fu.meta)
+    at = sched.reminder_at(fu.window_open, fu.due, app.settings(plugin).reminder_days_before)
+    return at is not None and at <= now and sched.working_hours(now)
 
 
 def _locks(app: HuifangApp, now: Any, rows: list[tuple[str, str, str, str]], actor: str) -> int:
@@ -131,9 +164,12 @@ def _locks(app: HuifangApp, now: Any, rows: list[tuple[str, str, str, str]], act
 
 
 def _days_overdue(app: HuifangApp, fu: Any, now: Any) -> int:
-    """Whole days past the deadline; on working days only when the plugin counts '按工作时间' (A4)."""
+    """Whole days past the deadline; on working days only when the plugin counts '按工作时间' (A4). The
+    clock starts when the follow-up became known (created), never at a back-dated deadline: nobody is
+    locked for a call that could not be made in time."""
     settings = app.settings(fu.plugin)
+    start = max(fu.due, fu.created_on) if fu.created_on is not None else fu.due
     if not getattr(settings, "lock_working_days", False):
-        return int((now - fu.due).total_seconds() // 86400)
+        return int((now - start).total_seconds() // 86400)
     sched = app.scheduler(fu.plugin, app.find_tz(fu.subject))
-    return sched.working_days_between(sched.local_day(fu.due), sched.local_day(now))
+    return sched.working_days_between(sched.local_day(start), sched.local_day(now))

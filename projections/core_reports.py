@@ -15,9 +15,14 @@ Definitions (also in projections/README.md):
   refused. The three are disjoint, so success_rate never exceeds 1.
 - callback_rate = completed ÷ due; success_rate = reached ÷ (due − refused − cancelled_before_contact)
   (G15, F4); on_time = completed no later than the deadline; on_time_rate = on_time ÷ due.
+- agent (G15): whoever completed the follow-up or closed it as lost, else its owner; a follow-up
+  worked from a department's pool counts for the agent who worked it (the pool is not an agent, and
+  an unworked pool row is docked no KPI point).
 - KPI (G15, 002): with `agent` among the dimensions, kpi_deduction = one point per kpi_step (5%) or
-  part of one that callback_rate falls below callback_target (plugin settings; a group spanning
-  plugins is held to the strictest).
+  part of one that completed ÷ (due − cancelled_before_contact) falls below callback_target (plugin
+  settings; a group spanning plugins is held to the strictest): a follow-up cancelled before any
+  contact (the household left, the patient was readmitted) costs nobody anything, as in M9. One
+  cancelled before its window opened is not due at all (plugin_api.reports.is_due).
 """
 from __future__ import annotations
 
@@ -116,7 +121,10 @@ class RatesReport(Report):
                 target = ctx.strictest(plugins, "callback_target")
                 step = min(getattr(ctx.settings(p), "kpi_step", 0.05) for p in set(plugins) or {None})
                 row["callback_target"] = target
-                row["kpi_deduction"] = steps_below(row["callback_rate"], target, step)
+                # G15: a KPI point is docked from an agent; unworked follow-ups of a pool are nobody's
+                # P3/G15: what was cancelled before any contact was not the agent's to do: it costs no KPI point
+                kpi_rate = ratio(row["completed"], row["due"] - row["cancelled_before_contact"])
+                row["kpi_deduction"] = steps_below(kpi_rate, target, step) if dims.get("agent") else None
             out.append(row)
         return out
 
@@ -335,7 +343,7 @@ class OpinionsReport(Report):
                 for key, stored in _opinions(ctx, r.row):
                     found.append(({**dims, "followup": r.row.code, "date": str(ctx.local_date(r.row.completed_at)),
                                    "visit_type": r.row.visit_type, "department": r.row.department,
-                                   "agent": r.row.owner, "satisfaction": r.row.satisfaction, "question": key},
+                                   "agent": r.dims["agent"], "satisfaction": r.row.satisfaction, "question": key},
                                   stored, r.row.subject))
         reader = FreeTextReads(ctx)
         shown = reader.record({subject for _, _, subject in found})
@@ -447,7 +455,8 @@ def _opinions(ctx: ReportContext, row: Any) -> list[tuple[str, Any]]:
             vt = app.registry.visit_type(row.plugin, row.visit_type)
             survey = vt.survey if vt else None
         if survey is not None:
-            keys = [q.key for q in survey.questions if q.kind == "text"]
+            keys = [q.key for q in survey.questions if q.kind == "text"] + \
+                [q.key for q in survey.record_fields if q.kind == "text" and q.key in OPINION_KEYS]  # G4
     if keys is None:
         keys = [k for k in answers if k in OPINION_KEYS]
     return [(k, answers[k]) for k in keys if str(answers.get(k) or "").strip()]

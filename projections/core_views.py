@@ -38,13 +38,13 @@ def set_row(conn: Connection, table: Table, oid: str, values: dict[str, Any], pl
 
 class CoreView(View):
     name = "core"
-    version = 4  # v4: ix_followups_owner_due (the queue page); v3: occurred_at wide enough for microseconds; v2: oid keys, follow-ups added to triggers, on_time, cancelled_before_contact, answers, recording, ticket, reopened
+    version = 5  # v5: closed_by, trigger amendments, re-planned follow-ups; v4: ix_followups_owner_due (the queue page); v3: occurred_at wide enough for microseconds; v2: oid keys, follow-ups added to triggers, on_time, cancelled_before_contact, answers, recording, ticket, reopened
     metadata = metadata
     topics = frozenset(P + t for t in (
         "FollowUp.Planned", "FollowUp.WindowOpened", "FollowUp.MarkedOverdue", "FollowUp.ReminderSent",
         "FollowUp.Escalated", "FollowUp.AttemptRecorded", "FollowUp.Completed", "FollowUp.Closed",
-        "FollowUp.Reassigned", "FollowUp.Rescheduled", "FollowUp.ChannelSwitched",
-        "Trigger.Received", "Trigger.FollowUpAdded", "Ticket.Opened", "Ticket.Resolved", "Ticket.Closed",
+        "FollowUp.Reassigned", "FollowUp.Rescheduled", "FollowUp.ChannelSwitched", "FollowUp.Replanned",
+        "Trigger.Received", "Trigger.FollowUpAdded", "Trigger.Amended", "Ticket.Opened", "Ticket.Resolved", "Ticket.Closed",
         "Ticket.Reopened",
     ))
 
@@ -91,7 +91,7 @@ class CoreView(View):
                           "satisfaction": (e.answers or {}).get("satisfaction")}
             elif name == "FollowUp.Closed":
                 values = {"status": e.status, "closed_at": at, "closed_reason": label(e.reason),  # G8: no ciphertext
-                          "next_attempt_at": None}
+                          "closed_by": e.actor, "next_attempt_at": None}
                 if e.status == "cancelled":
                     row = conn.execute(select(f.reached, f.refused).where(where)).first()
                     values["cancelled_before_contact"] = bool(row is not None and not row.reached
@@ -106,6 +106,8 @@ class CoreView(View):
                     values["status"] = "due"
             elif name == "FollowUp.ChannelSwitched":
                 values = {"channel": e.channel}
+            elif name == "FollowUp.Replanned":  # the trigger was corrected (trigger amend)
+                values = {"department": e.department, "branch": e.branch, "meta": e.meta}
             if values:
                 set_row(conn, followups, oid, values)
             return
@@ -117,6 +119,12 @@ class CoreView(View):
             return
         if name == "Trigger.FollowUpAdded":  # a reaction planned one more (next visit, second follow-up)
             set_row(conn, triggers, oid, {"followups": INC})
+            return
+        if name == "Trigger.Amended":  # a correction: history and reports see the corrected data
+            row = conn.execute(select(triggers.c.followups).where(triggers.c.oid == oid)).first()
+            set_row(conn, triggers, oid, {"occurred_at": e.occurred_at, "attributes": e.attributes,
+                                          "skipped": e.skipped,
+                                          "followups": (row.followups if row else 0) + len(e.added)})
             return
         if name == "Ticket.Opened":
             conn.execute(INSERT_TICKET, dict(

@@ -12,12 +12,14 @@ time the projector starts.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select, text, update
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.sql.dml import Insert, Update
 
 from huifang.core.errors import HuifangError
@@ -81,7 +83,44 @@ class Projector:
                     conn.execute(positions.insert(), dict(view=v.name, position=0, version=v.version))
                 elif row.version != v.version:  # view code changed shape: rebuild from zero
                     self._reset(conn, v)
+            self._restore_indexes(conn)
         self._ready = True
+
+    # -- secondary indexes: dropped for a rebuild from zero, made again at its end ------------------------
+    def _secondary(self, names: Iterable[str]) -> list[Index]:
+        """The views' non-unique indexes: views look rows up by key or unique index only, so a
+        rebuild can fill the tables without them and index each table once at the end."""
+        return [ix for n in names for t in self.views[n].tables() for ix in t.indexes if not ix.unique]
+
+    def _index_names(self, conn: Connection) -> set[str] | None:
+        if conn.dialect.name == "sqlite":
+            return {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
+        if conn.dialect.name == "postgresql":
+            return {r[0] for r in conn.execute(text(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))}
+        return None  # pragma: no cover
+
+    def _restore_indexes(self, conn: Connection) -> None:
+        """Make the indexes a rebuild killed mid-way left dropped (one query when none is missing)."""
+        have = self._index_names(conn)
+        if have is None:
+            return
+        for ix in self._secondary(self.views):
+            if ix.name not in have:
+                self._ddl(conn, ix.create)
+
+    def _ddl(self, conn: Connection, fn: Callable[[Connection], Any]) -> bool:
+        """Run an index statement; on PostgreSQL inside a savepoint, so a staff role (no ownership of
+        the tables: it may not drop or create indexes) leaves them as they are instead of failing."""
+        if conn.dialect.name != "postgresql":
+            fn(conn)
+            return True
+        try:
+            with conn.begin_nested():
+                fn(conn)
+        except DBAPIError:
+            return False
+        return True
 
     def _reset(self, conn: Connection, view: View) -> None:
         # a changed view may have new columns: drop and re-create its tables, then start from zero
@@ -194,10 +233,23 @@ class Projector:
                 progress: Callable[[int, int], None] | None = None) -> int:
         self.ensure()
         chosen = list(names or self.views)
+        dropped: list[Index] = []
         with self.engine.begin() as conn:
             for n in chosen:
                 self._clear(conn, self.views[n])
-        return self.catch_up(progress=progress, names=chosen)
+            # from zero: fill without the secondary indexes, build each once at the end (a kill
+            # in between leaves them to the next start's ensure())
+            have = self._index_names(conn) or set()
+            for ix in self._secondary(chosen):
+                if ix.name in have and self._ddl(conn, ix.drop):
+                    dropped.append(ix)
+        try:
+            return self.catch_up(progress=progress, names=chosen)
+        finally:
+            if dropped:
+                with self.engine.begin() as conn:
+                    for ix in dropped:
+                        self._ddl(conn, ix.create)
 
 
 class _Raced(Exception):
@@ -247,13 +299,16 @@ class _Buffered:
 
     def _flush_inserts(self) -> None:
         held, self._inserts = self._inserts, {}
-        for (table, _), rows in held.items():
-            self._conn.execute(table.insert(), rows)
+        for (table, keys), rows in held.items():
+            if not _executemany(self._conn, ("insert", table, keys), table.insert(), keys, rows):
+                self._conn.execute(table.insert(), rows)
 
     def _flush_run(self) -> None:
         run, self._run = self._run, None
         if run is not None:
-            self._conn.execute(run[0], run[1])
+            keys = tuple(run[1][0])
+            if not _executemany(self._conn, ("update", run[0], keys), run[0], keys, run[1]):
+                self._conn.execute(run[0], run[1])
 
     def flush(self) -> None:
         self._flush_inserts()
@@ -264,6 +319,81 @@ class _Buffered:
             raise AttributeError(name)
         self.flush()
         return getattr(self._conn, name)
+
+
+# (dialect, kind, table or statement, parameter names) -> (SQL, per placeholder: the row key or a fixed
+# value, and the type's bind processor); None: send it through SQLAlchemy (a default to fill in)
+_Plan = tuple[str, list[tuple[bool, Any, Callable[[Any], Any] | None]]]
+_PLANS: dict[tuple[str, tuple[Any, ...]], _Plan | None] = {}
+_PYFORMAT = re.compile(r"%\((\w+)\)s")
+
+
+def _plan(conn: Any, key: tuple[Any, ...], statement: Any, keys: tuple[str, ...]) -> _Plan | None:
+    """The statement compiled once for the DB-API, with positional placeholders on both backends."""
+    dialect = conn.dialect
+    cache_key = (dialect.name, key)
+    if cache_key in _PLANS:
+        return _PLANS[cache_key]
+    if len(_PLANS) > 1000:  # statements built per call (not cached by their view) must not pile up
+        _PLANS.clear()
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names: list[str] = []
+    if compiled.positional:
+        sql, names = compiled.string, list(compiled.positiontup or ())
+    elif dialect.paramstyle == "pyformat":
+        def positional(m: re.Match[str]) -> str:
+            names.append(m.group(1))
+            return "%s"
+        sql = _PYFORMAT.sub(positional, compiled.string)
+    else:  # pragma: no cover - neither sqlite3 nor psycopg
+        _PLANS[cache_key] = None
+        return None
+    fixed = compiled.construct_params(_check=False)
+    procs = compiled._bind_processors
+    steps: list[tuple[bool, Any, Callable[[Any], Any] | None]] = []
+    plan: _Plan | None = (sql, steps)
+    for n in names:
+        if n in keys:
+            steps.append((True, n, procs.get(n)))
+        elif isinstance(statement, Insert):  # a column default SQLAlchemy would fill in
+            plan = None
+            break
+        else:  # a value bound in the statement itself (`status = 'planned'`, `attempts + 1`)
+            p = procs.get(n)
+            steps.append((False, p(fixed[n]) if p else fixed[n], None))
+    _PLANS[cache_key] = plan
+    return plan
+
+
+def _executemany(conn: Connection, key: tuple[Any, ...], statement: Any, keys: tuple[str, ...],
+                 rows: list[dict[str, Any]]) -> bool:
+    """Send rows of one statement as one DB-API executemany of tuples, values passed through the
+    same bind processors SQLAlchemy would apply (JSON text, booleans): the stored rows are the same,
+    without SQLAlchemy's per-row parameter work (rebuild speed). False: not possible, the caller
+    sends it through SQLAlchemy."""
+    plan = _plan(conn, key, statement, keys)
+    if plan is None or any(tuple(r) != keys for r in rows):
+        return False
+    sql, steps = plan
+    data: list[Any]
+    if all(from_row for from_row, _, _ in steps):  # a plain insert: pick the values, process a few columns
+        pick = itemgetter(*[v for _, v, _ in steps])
+        data = [pick(r) for r in rows] if len(steps) > 1 else [(pick(r),) for r in rows]
+        procs = [(i, p) for i, (_, _, p) in enumerate(steps) if p is not None]
+        if procs:
+            for j, row in enumerate(data):
+                out = list(row)
+                for i, p in procs:
+                    out[i] = p(out[i])
+                data[j] = out
+    else:
+        data = [tuple((p(r[v]) if p else r[v]) if from_row else v for from_row, v, p in steps) for r in rows]
+    cur = conn.connection.cursor()
+    try:
+        cur.executemany(sql, data)
+    finally:
+        cur.close()
+    return True
 
 
 def _decode(mapper: Any, notification: Any) -> Any:

@@ -1,14 +1,16 @@
 """Quality sampling (G17): supervisors spot-check a reproducible sample of each month's completed
 follow-ups (recording, answers) and record the result; reports show the pass rate per agent.
 
-The sample is a pure function of (month, seed, follow-up codes): each completed follow-up gets the
-SHA-256 of "month|seed|code" as its lottery number and the lowest ceil(rate × N) are drawn, so the
-same command gives the same sample on any machine, and a late completion joins the draw without
-reshuffling the rest.
+The sample is a pure function of (month, seed, follow-up codes) and the store's sampling key: each
+completed follow-up gets the HMAC-SHA256, under that key, of "qa|month|seed|code" as its lottery number
+and the lowest ceil(rate × N) are drawn, so the same command gives the same sample on every run against
+the store, a late completion joins the draw without reshuffling the rest, and an agent who knows the
+codes (and the default seed) still cannot tell which of their follow-ups will be checked.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -83,8 +85,8 @@ def parse_rate(text: str, field: str = "--rate") -> float:
     return value
 
 
-def lottery(month: str, seed: int, code: str) -> str:
-    return hashlib.sha256(f"{month}|{seed}|{code}".encode()).hexdigest()
+def lottery(key: bytes, month: str, seed: int, code: str) -> str:
+    return hmac.new(key, f"qa|{month}|{seed}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def sample(app: Any, month: str, rate: float, seed: int = 0, plugin: str | None = None,
@@ -106,7 +108,8 @@ def sample(app: Any, month: str, rate: float, seed: int = 0, plugin: str | None 
         checks = {r.followup: r for r in conn.execute(select(qa_checks).where(
             qa_checks.c.followup.in_([r.code for r in rows])))} if rows else {}
     key = first.strftime("%Y-%m")
-    ranked = sorted(rows, key=lambda r: (lottery(key, seed, r.code), r.code))
+    secret = app.sampling_key()  # G17: keyed, so the checked follow-ups cannot be foreseen
+    ranked = sorted(rows, key=lambda r: (lottery(secret, key, seed, r.code), r.code))
     n = math.ceil(round(rate * len(rows), 9)) if rows else 0
     drawn = sorted(ranked[:n], key=lambda r: (r.completed_at, r.code))
     out = []

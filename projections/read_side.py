@@ -6,7 +6,7 @@ commands ask; each question first catches the views up, so it sees every committ
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -104,9 +104,12 @@ class ViewsReadSide(Projector):
                                                    t.due >= n, t.due <= ts(remind_until)))],
                 overdue=[(r.code, r.owner, r.due, r.plugin) for r in conn.execute(
                     select(t.code, t.owner, t.due, t.plugin).where(t.status.in_(OPEN_ORDER), t.due < n,
-                                                                   t.owner.is_not(None)))])
+                                                                   t.owner.is_not(None)))],
+                tickets=[r.code for r in conn.execute(
+                    select(tickets.c.code).where(tickets.c.status == "open", tickets.c.deadline < n)
+                    .order_by(tickets.c.code))])
 
-    def queue(self, until: datetime, agent: str | None = None, due_before: datetime | None = None,
+    def queue(self, until: datetime, agent: str | Sequence[str] | None = None, due_before: datetime | None = None,
               limit: int | None = None) -> list[QueueRow]:
         """The SQL of queue_fast.queue_query, which `huifang queue` also runs without the engine
         when the views are current (one query, so both paths select and order alike)."""

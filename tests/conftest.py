@@ -203,6 +203,23 @@ def hf(backend: str, tmp_path: Path, sqlite_template: Path, pg_pool: SchemaPool 
         pg_pool.release(url)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def hf_module(request: Any, tmp_path_factory: Any, sqlite_template: Path,
+              pg_pool: SchemaPool | None) -> Iterator[Huifang]:
+    """`hf` shared by one module's tests: for a scenario built once and then only read (reports,
+    queries). A test that writes must use `hf`."""
+    if request.param == "postgres":
+        if pg_pool is None:
+            pytest.skip("HUIFANG_TEST_PG not set")
+        url = pg_pool.acquire()
+        try:
+            yield Huifang(url)
+        finally:
+            pg_pool.release(url)
+        return
+    yield Huifang(copy_store(sqlite_template, tmp_path_factory.mktemp("module-store") / STORE))
+
+
 @pytest.fixture
 def hf_sqlite(tmp_path: Path, sqlite_template: Path) -> Huifang:
     return Huifang(copy_store(sqlite_template, tmp_path / STORE))

@@ -57,10 +57,10 @@ def test_a2_surgery_curve_with_stitch_removal_on_day_7(clinic: Huifang) -> None:
     assert not any(f["provisional"] for f in d["followups"])
 
 
-def test_a2_surgery_without_stitch_day_has_no_stitch_reminder_and_nurse_defaults_to_assistant(
+def test_a2_surgery_without_stitches_has_no_stitch_reminder_and_nurse_defaults_to_assistant(
         clinic: Huifang) -> None:
-    d = procedure(clinic, "P1", "2026-06-01T08:30:00+08:00", "department=surgery")
-    assert "stitch" not in windows(d) and len(d["followups"]) == 5
+    d = procedure(clinic, "P1", "2026-06-01T08:30:00+08:00", "department=surgery", "stitches=false")
+    assert "stitch" not in windows(d) and len(d["followups"]) == 5 and d["warnings"] == []
     d = procedure(clinic, "P2", "2026-06-01T08:40:00+08:00", "department=surgery", "stitch_removal_day=10")
     assert windows(d)["stitch"] == ("2026-06-10", "2026-06-10", "as1", "stitch_reminder")
 
@@ -98,7 +98,10 @@ def test_a2_injectables_weekly_result_check_and_top_up_reminder(clinic: Huifang)
     w = windows(d)
     assert w["care"][:2] == ("2026-06-02", "2026-06-03")
     assert [w[f"week{k}"][0] for k in range(1, 5)] == ["2026-06-08", "2026-06-15", "2026-06-22", "2026-06-29"]
-    assert w["topup"] == ("2026-06-15", "2026-06-15", "as1", "topup_reminder")
+    # the top-up reminder (day 14) is the week-2 check's day: one contact with both scripts (A2)
+    assert "topup" not in w and w["week2"] == ("2026-06-15", "2026-06-15", "as1", "weekly_check")
+    week2 = next(f for f in d["followups"] if f["id"] == "P1-week2")
+    assert [g["title"] for g in week2["guides"]] == ["注射效果回访", "补量提醒"]
 
 
 def test_a2_other_departments_care_guidance_result(clinic: Huifang) -> None:
@@ -175,7 +178,7 @@ def test_a3_a10_experience_customers(clinic: Huifang) -> None:
                                  "--attr", f"grade={grade}", "--attr", "specialist=mem1"))
     one, two = exp(1), exp(2)
     assert one["first"] == ("2026-06-04", "2026-06-10", "mem1", "experience_first")  # day 3, 7-day window
-    assert two["first"][:2] == ("2026-06-04", "2026-06-18")  # grade 2: 15-day window
+    assert two["first"][:2] == ("2026-06-04", "2026-06-16")  # grade 2: 15 days, never due after the second
     assert one["second"][:2] == two["second"][:2] == ("2026-06-09", "2026-06-16")  # day 8-15
     r = clinic("trigger", "experience", "--subject", "S1", "--attr", "grade=3")
     assert r.code == 2 and "grade is 1" in r.err
@@ -307,14 +310,19 @@ def test_a8_complaint_risk_opens_ticket_owned_by_customer_service_supervisor(db:
     assert done["tickets"] == []
 
 
-def test_a8_fallback_supervisor_and_recovery_problem(clinic: Huifang) -> None:
+def test_A8_complaint_risk_defaults_to_the_customer_service_supervisor_not_the_agents_own(clinic: Huifang) -> None:
+    clinic.ok("staff", "head", "customer_service", "ae-cs")  # 客服主管 heads customer service
     procedure(clinic, "P1", "2026-06-01T08:30:00+08:00", "department=surgery", "doctor=dr1")
     done = reach_and_complete(clinic, "P1-care", "2026-06-04T10:30:00+08:00", "as1", healing="abnormal",
-                              complaint_risk="yes", satisfaction="不满意")
+                              complaint_risk="yes", satisfaction="不满意", dissatisfaction_code="result",
+                              dissatisfaction_reason="肿得厉害")
     tickets = [clinic.ok("ticket", "show", t) for t in done["tickets"]]
-    assert [(t["category"], t["owner"]) for t in tickets] == [("complaint_risk", "ae-head"),
-                                                              ("recovery_problem", None)]
-    assert {n["to"] for n in done["notifications"]} == {"ae-head", "dr1", "con1"}
+    # A8: the customer-service supervisor owns and is told; the doctor's ticket (no head of surgery named)
+    # falls to the agent's supervisor (G12) instead of nobody
+    assert [(t["category"], t["owner"]) for t in tickets] == [("complaint_risk", "ae-cs"),
+                                                              ("recovery_problem", "ae-head")]
+    assert {n["to"] for n in done["notifications"]} == {"ae-cs", "dr1", "con1"}
+    assert (tickets[0]["reason_code"], tickets[0]["reason"]) == ("result", "肿得厉害")  # G16
 
 
 def test_surveys_have_at_most_five_questions_and_ask_complaint_risk() -> None:

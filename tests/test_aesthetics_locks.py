@@ -125,7 +125,7 @@ def test_a4_overdue_days_count_working_days_not_national_day(clinic: Huifang) ->
     # surgery 09-29: dressing reminder due 09-30; on 10-09 only 10-08 was a working day since
     clinic.ok("trigger", "aesthetics.procedure", "--subject", "S1", "--id", "P1", "--at", "2026-09-29T15:00+08:00",
               "--attr", "department=surgery", "--attr", "assistant=a1", "--attr", "consultant=a2",
-              now="2026-09-29T16:00:00+08:00")
+              "--attr", "stitches=false", now="2026-09-29T16:00:00+08:00")
     clinic.ok("tick", now="2026-10-09T09:00:00+08:00")
     lock = clinic.ok("staff", "show", "a1")["lock"]
     assert lock == {"level": 1, "followups": ["P1-care", "P1-dressing"], "days_overdue": 1}

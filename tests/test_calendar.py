@@ -129,9 +129,10 @@ def test_g6_2027_not_official_is_provisional_with_weekday_fallback(cal):
     assert cal.provisional_years(D("2027-03-01"), D("2026-12-01")) == [2027]
     assert cal.is_provisional(D("2026-11-01"), D("2027-01-05"))
     assert not cal.is_provisional(D("2026-01-01"), D("2026-12-31"))
-    assert cal.is_workday(D("2027-01-01"))          # Friday: no official data -> workday
+    assert cal.is_holiday(D("2027-01-01"))          # Friday, but 元旦 is fixed by law (test_G6_provisional_...)
+    assert cal.is_workday(D("2027-01-04"))          # Monday: no official data -> workday
     assert cal.is_holiday(D("2027-01-02"))          # Saturday
-    assert cal.add_workdays(D("2026-12-31"), 1) == D("2027-01-01")
+    assert cal.add_workdays(D("2026-12-31"), 1) == D("2027-01-04")
     assert cal.add_workdays(D("2027-02-05"), 1) == D("2027-02-08")
     assert cal.workdays_between(D("2027-02-05"), D("2027-02-28")) == 15
 

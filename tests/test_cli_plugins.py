@@ -19,7 +19,8 @@ from huifang.core.plugin_api import hookimpl
 from huifang.core.plugin_api.cli import json_option, run
 from tests.conftest import Huifang
 
-HEAVY = ("sqlalchemy", "eventsourcing", "matplotlib", "openpyxl", "cryptography", "psycopg", "rich", "pydantic")
+HEAVY = ("sqlalchemy", "eventsourcing", "matplotlib", "openpyxl", "cryptography", "psycopg", "rich", "pydantic",
+         "fastapi", "starlette", "uvicorn")
 
 
 def config(tmp_path: Path, plugins: list[str]) -> str:

@@ -104,11 +104,12 @@ def test_g9_conflict_of_interest(app):
 
 
 def test_g6_provisional_2027_deadline_replanned_by_official_calendar(app, tmp_path):
-    # signed Thu 2026-12-31: 5 working days with no 2027 data = Mon-Fri rule -> 2027-01-07, provisional
+    # signed Thu 2026-12-31: 5 working days with no 2027 data = Mon-Fri rule and the holidays fixed by law
+    # (元旦 01-01 off) -> 2027-01-08, provisional
     with at("2026-12-31T10:00+08:00"):
         _, fus, _ = app.receive_trigger("kit.signed", "C1", {}, trigger_id="K4")
     code = fus[0].code
-    assert fus[0].provisional and fus[0].due.date() == date(2027, 1, 7)
+    assert fus[0].provisional and fus[0].due.date() == date(2027, 1, 8)
     with at("2026-12-31T10:00+08:00"):
         assert followup_json(app, fus[0])["provisional"] is True
     official = YearSchedule(year=2027, holidays=frozenset({date(2027, 1, 1), date(2027, 1, 4)}),

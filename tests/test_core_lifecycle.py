@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.testkit import install_kit
+
 DISCHARGE = ["--attr", "department=cardiology", "--attr", "diagnosis=CHD", "--attr", "responsible_nurse=n1",
              "--attr", "attending_doctor=dr1"]
 
@@ -74,8 +76,9 @@ def test_g5_lost_needs_three_attempts_in_different_slots(ward):
     assert r.code == 2 and "2 calling slot" in r.err
     ward.ok("attempt", "D1-1", "--channel", "phone", "--outcome", "no_answer", actor="n1",
             now="2026-10-09T10:15+08:00")
-    lost = ward.ok("close", "D1-1", "--lost", "no_answer_after_3_attempts", actor="n1", now="2026-10-09T10:20+08:00")
-    assert lost["status"] == "lost" and lost["closed_reason"] == "no_answer_after_3_attempts"
+    lost = ward.ok("close", "D1-1", "--lost", "no_answer", "--note", "3 次未接通", actor="n1",
+                   now="2026-10-09T10:20+08:00")
+    assert lost["status"] == "lost" and lost["closed_reason"] == "no_answer" and lost["closed_note"] == "3 次未接通"
     r = ward("close", "D1-1", "--cancel", "x", actor="n1")
     assert r.code == 2 and "already lost" in r.err
 
@@ -85,22 +88,61 @@ def test_g14_lost_needs_a_reason(ward):
     assert r.code == 2 and "reason is required" in r.err
 
 
-def test_cancel_and_exempt(ward):
+# The test kit's visit type takes a statement on the subject's file (exemption="subject"): the engine's F6
+# mechanics; no shipped plugin allows it (G7: only insurance, by the statement on the policy, test_finance_rules).
+KIT = ["--attr", "owner=n1", "--attr", "department=cardiology"]
+
+
+@pytest.fixture
+def kit_ward(ward, monkeypatch):
+    install_kit(monkeypatch)
+    return ward
+
+
+def test_cancel_and_exempt(kit_ward):
+    ward = kit_ward
     ward.ok("subject", "add", "P2", "--name", "李四")
-    ward.ok("trigger", "discharge", "--subject", "P2", "--id", "D2", *DISCHARGE)
+    ward.ok("trigger", "kit.signed", "--subject", "P2", "--id", "K2", *KIT)
     c = ward.ok("close", "D1-1", "--cancel", "readmitted")
     assert c["status"] == "cancelled" and c["closed_reason"] == "readmitted"
-    r = ward("close", "D2-1", "--exempt")
+    r = ward("close", "K2-1", "--exempt")
     assert r.code == 2 and "F6" in r.err
-    e = ward.ok("close", "D2-1", "--exempt", "--statement", "声明书 No. 17")
+    e = ward.ok("close", "K2-1", "--exempt", "--statement", "声明书 No. 17")
     assert e["status"] == "exempt"
 
 
-def test_f6_signed_statement_closes_open_and_future_followups_as_exempt(ward):
+def test_f6_signed_statement_closes_open_and_future_followups_it_covers_as_exempt(kit_ward):
+    ward = kit_ward
+    ward.ok("trigger", "kit.signed", "--subject", "P1", "--id", "K1", *KIT)
     ward.ok("subject", "exempt", "P1", "--statement", "不回访声明 2026-0001")
-    assert ward.ok("show", "D1-1")["status"] == "exempt"
+    assert ward.ok("show", "K1-1")["status"] == "exempt"
+    assert ward.ok("show", "D1-1")["status"] == "planned"  # G7: a discharge follow-up is never exempted
+    k = ward.ok("trigger", "kit.signed", "--subject", "P1", "--id", "K9", *KIT)
+    assert k["followups"][0]["status"] == "exempt"
     d = ward.ok("trigger", "discharge", "--subject", "P1", "--id", "D9", *DISCHARGE)
-    assert d["followups"][0]["status"] == "exempt"
+    assert d["followups"][0]["status"] == "planned"
+
+
+def test_G7_F6_a_medical_or_aesthetics_followup_cannot_be_exempted(ward):
+    """G7: only insurance lets a subject opt out of follow-up altogether, by the statement signed at
+    purchase and recorded on the policy (F6); a discharge or an aesthetics follow-up is done, or closed
+    lost `refused` (G14), which G15 takes out of the success rate. Neither `close --exempt --statement`
+    nor `subject exempt` closes one: exit 2, one line, nothing written."""
+    for code in ("as1", "con1"):
+        ward.ok("staff", "add", code, "--name", code, "--role", "agent", "--dept", "surgery")
+    a = ward.ok("trigger", "aesthetics.procedure", "--subject", "P1", "--id", "A1", "--attr", "assistant=as1",
+                "--attr", "consultant=con1", "--attr", "department=surgery")
+    fus = ["D1-1", a["followups"][0]["id"]]
+    before = head(ward)
+    for fu in fus:
+        r = ward("close", fu, "--exempt", "--statement", "不回访声明 2026-0001", actor="hn")
+        assert r.code == 2 and r.err.count("\n") == 1, r.err
+        assert "F6" in r.err and "cannot be exempted" in r.err and "finance.new_policy" in r.err
+    r = ward("subject", "exempt", "P1", "--statement", "不回访声明 2026-0001", actor="hn")
+    assert r.code == 2 and r.err.count("\n") == 1 and "F6: only finance.new_policy" in r.err, r.err
+    assert head(ward) == before  # nothing written
+    assert [ward.ok("show", fu)["status"] for fu in fus] == ["planned", "planned"]
+    assert ward.ok("history", "P1", "--reason", "F6 check")["state"]["exempt"] is False
 
 
 def test_overdue_escalates_to_supervisor(ward):
@@ -119,9 +161,10 @@ def test_g3_reminder_the_day_before_the_deadline(ward):
     ward.ok("trigger", "discharge", "--subject", "P3", "--id", "D3", "--at", "2026-10-12T09:00+08:00", *DISCHARGE,
             now="2026-10-12T09:00+08:00")
     assert ward.ok("tick", now="2026-10-20T18:00+08:00")["reminded"] == 0  # two days before: not yet
-    t = ward.ok("tick", now="2026-10-21T08:00+08:00")
+    assert ward.ok("tick", now="2026-10-21T08:00+08:00")["reminded"] == 0  # before working hours (G3)
+    t = ward.ok("tick", now="2026-10-21T10:05+08:00")
     assert [r["followup"] for r in t["reminders"]] == ["D3-1"] and t["reminders"][0]["to"] == "n1"
-    assert ward.ok("tick", now="2026-10-21T09:00+08:00")["reminded"] == 0
+    assert ward.ok("tick", now="2026-10-21T11:00+08:00")["reminded"] == 0
 
 
 def test_g7_opt_out_is_respected(ward):
@@ -148,7 +191,8 @@ def test_ticket_second_followup_closes_ticket(ward):
     assert c["tickets"] == ["TK-D1-1-1"]  # M7: worrying symptoms -> ticket, attending doctor notified
     assert c["notifications"][0]["to"] == "dr1"
     t = ward.ok("ticket", "resolve", "TK-D1-1-1", "--note", "复诊安排", now="2026-10-08T16:00+08:00")
-    assert t["status"] == "resolved" and t["second_followup_due"] == "2026-10-08T20:00:00+08:00"  # G12: 4 h
+    # G12: 4 h of calling-window time: 16-17 today, 10-12 and 15-16 on Friday 10-09
+    assert t["status"] == "resolved" and t["second_followup_due"] == "2026-10-09T16:00:00+08:00"
     second = t["second_followup"]
     ward.ok("attempt", second, "--channel", "phone", "--outcome", "reached", actor="n1", now="2026-10-08T16:30+08:00")
     ward.ok("complete", second, "--answer", "resolved=yes", "--answer", "satisfaction=满意", actor="n1",

@@ -185,3 +185,26 @@ def test_finance_settings_reject_unknown_keys(hf, tmp_path):
     cfg.write_text("[plugins.finance]\ncooling_off_dayz = 10\n", encoding="utf-8")
     r = hf("plugins", config=str(cfg))
     assert r.code != 0 and "plugins.finance.cooling_off_dayz" in r.err
+
+
+def test_f4_the_receipt_date_recorded_later_replans_the_callback_from_it(hf):
+    _setup(hf)
+    data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
+                 "--attr", "branch=b", "--attr", "sales_channel=agency", now="2026-11-02T10:20:00+08:00")
+    assert data["followups"][0]["due"] == "2026-11-17T23:59:59+08:00"  # from the issue until the receipt is known
+    # the client signed for the policy (回执签收) on Thu 11-05: 15 days from then, calls from then
+    hf.ok("trigger", "amend", "P1", "--attr", "receipt_date=2026-11-05", now="2026-11-05T16:00:00+08:00")
+    fu = hf.ok("show", "P1-policy", now="2026-11-05T16:00:00+08:00")
+    assert (fu["window_open"], fu["due"]) == ("2026-11-05T10:00:00+08:00", "2026-11-20T23:59:59+08:00")
+    assert fu["meta"]["cooling_off_until"] == "2026-11-20T23:59:59+08:00"
+
+
+def test_f4_a_late_policy_with_no_calling_day_left_in_its_cooling_off_period_warns(hf):
+    _setup(hf)
+    data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
+                 "--attr", "branch=b", "--attr", "sales_channel=agency", "--attr", "cooling_off_days=1",
+                 now="2026-09-30T16:30:00+08:00")
+    fu = data["followups"][0]
+    assert fu["window_open"] == "2026-10-08T10:00:00+08:00"  # not 09-30 10:00, before the policy existed
+    [warning] = data["warnings"]
+    assert warning.startswith("P1-policy: F4: no calling slot is left in the cooling-off period (until 2026-10-01)")

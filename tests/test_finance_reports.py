@@ -1,6 +1,7 @@
 """F8 reports on a crafted scenario with known outcomes: every figure equals the hand-computed value
-(G15 success rate, F4 in-cooling-off success rate, channel shares, F5 fallback share, ticket ratio,
-resolution rate, unresolved tickets, per branch). SQLite and PostgreSQL."""
+(G15 success rate, F4 in-cooling-off success rate over either configured denominator, channel shares,
+F5 fallback share, ticket ratio, resolution rate, unresolved tickets, per branch). The scenario is
+built once per backend and only read. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -22,13 +23,15 @@ def _answers(**change):
     return [x for k, v in {**OK, **change}.items() for x in ("--answer", f"{k}={v}")]
 
 
-@pytest.fixture
-def scenario(hf, tmp_path):
+@pytest.fixture(scope="module")
+def scenario(hf_module, tmp_path_factory):
     """10 policies due (5 in sh-pudong, 5 in bj-chaoyang) + 1 exempt:
     P1-P5 reached inside the cooling-off period (P1 a major anomaly, ticket closed after the second
     follow-up; P2 an opinion, ticket still open); P6 reached after the cooling-off period; P7 refused;
-    P8 surrendered before contact (cancelled); P9 two invalid numbers -> letter -> lost; P10 untouched;
-    P11 exempt (F6)."""
+    P8 surrendered before contact (cancelled); P9 two invalid numbers -> letter sent, returned -> lost;
+    P10 untouched; P11 exempt (F6: the statement signed at purchase is on the policy)."""
+    hf = hf_module
+    tmp_path = tmp_path_factory.mktemp("finance-reports")
     rec = tmp_path / "call.wav"
     rec.write_bytes(b"RIFF")
     hf.ok("staff", "add", "ag1", "--name", "代理人", "--role", "sales")
@@ -39,15 +42,17 @@ def scenario(hf, tmp_path):
 
     def call(fu, outcome, now, channel="phone"):
         args = ["attempt", fu, "--channel", channel, "--outcome", outcome]
-        hf.ok(*args, *(["--recording", str(rec)] if channel == "phone" else []), actor="cc1", now=now)
+        if channel == "phone":
+            args += ["--recording", str(rec)] + (["--language", "mandarin"] if outcome in ("reached", "refused")
+                                                 else [])
+        hf.ok(*args, actor="cc1", now=now)
 
     for i in range(1, 12):
         branch = "sh-pudong" if i <= 5 or i == 11 else "bj-chaoyang"
         hf.ok("subject", "add", f"C{i}", "--name", f"客户{i}", "--phone", "13900000000", now=ISSUED)
-        if i == 11:
-            hf.ok("subject", "exempt", "C11", "--statement", "SM-11", now=ISSUED)
+        statement = ["--attr", "no_followup_statement=SM-11"] if i == 11 else []
         hf.ok("trigger", "finance.policy_issued", "--subject", f"C{i}", "--id", f"P{i}", "--attr", "agent=ag1",
-              "--attr", f"branch={branch}", "--attr", "sales_channel=agency", now=ISSUED)
+              "--attr", f"branch={branch}", "--attr", "sales_channel=agency", *statement, now=ISSUED)
     for i in range(1, 6):
         call(f"P{i}-policy", "reached", f"2026-09-02T10:{10 + i}:00+08:00")
     hf.ok("complete", "P1-policy", *_answers(anomaly="private_fee"), actor="cc1", now="2026-09-02T10:30:00+08:00")
@@ -66,11 +71,13 @@ def scenario(hf, tmp_path):
           now="2026-09-02T09:00:00+08:00")
     call("P9-policy", "wrong_number", "2026-09-01T10:30:00+08:00")
     call("P9-policy", "wrong_number", "2026-09-01T14:30:00+08:00")  # F5: -> letter
-    call("P9-policy", "no_answer", "2026-09-10T10:30:00+08:00", channel="letter")
-    hf.ok("close", "P9-policy", "--lost", "no_answer", actor="cc1", now="2026-09-10T10:31:00+08:00")
+    call("P9-policy", "sent", "2026-09-02T11:00:00+08:00", channel="letter")
+    call("P9-policy", "returned", "2026-09-10T10:30:00+08:00", channel="letter")  # F5: the ladder's end
+    hf.ok("close", "P9-policy", "--lost", "moved", actor="cc1", now="2026-09-10T10:31:00+08:00")
     app = open_app(hf.db, load_config(str(cfg)))
     with clock.at(AS_OF):
         app.projector.catch_up()
+    app.hf = hf  # the CLI on the same store, for the tests that drive it
     yield app
     app.projector.engine.dispose()
     app.close()
@@ -122,8 +129,8 @@ def test_f8_channel_shares(scenario):
 
 def test_f5_fallback_share_reported_against_the_limit(scenario):
     [row] = _rows(scenario, "fallback")
-    assert row == {"followups": 10, "home_visits": 0, "letters": 1, "fallbacks": 1, "fallback_share": 0.1,
-                   "limit_share": 0.1, "within_limit": True}
+    assert row == {"followups": 10, "home_visits": 0, "letters": 1, "fallbacks": 1, "letters_awaiting_reply": 0,
+                   "letters_returned": 1, "fallback_share": 0.1, "limit_share": 0.1, "within_limit": True}
     rows = {r["branch"]: r for r in _rows(scenario, "fallback", by=["branch"])}
     assert rows["bj-chaoyang"]["fallback_share"] == 0.2 and rows["bj-chaoyang"]["within_limit"] is False
 
@@ -145,7 +152,8 @@ def test_f8_without_dimensions_one_total_row(scenario):
     assert (row["due"], row["success_rate"], row["in_cooling_off_success_rate"]) == (10, 0.75, 0.625)
 
 
-def test_f8_branches_report_through_the_cli(scenario, hf):
+def test_f8_branches_report_through_the_cli(scenario):
+    hf = scenario.hf
     data = hf.ok("report", "branches", now="2026-09-28T16:00:00+08:00")
     rows = {r["branch"]: r for r in data["rows"]}
     assert rows["(all)"]["success_rate"] == 0.75 and rows["sh-pudong"]["ticket_rate"] == 0.4
@@ -159,3 +167,23 @@ def test_f6_exempt_policy_is_not_due_in_the_success_rate(scenario):
     assert (rows["sh-pudong"]["due"], rows["sh-pudong"]["success_rate"]) == (5, 1.0)
     [fallback] = _rows(scenario, "fallback")
     assert fallback["followups"] == 10
+
+
+def test_f4_f8_each_report_names_its_configured_denominator(scenario, tmp_path):
+    hf = scenario.hf
+    data = hf.ok("report", "branches", now="2026-09-28T16:00:00+08:00")
+    total = {r["branch"]: r for r in data["rows"]}["(all)"]
+    assert (total["denominator"], total["rate_base"], total["in_cooling_off_success_rate"]) == ("g15", 8, 0.625)
+    text = hf.ok("report", "branches", now="2026-09-28T16:00:00+08:00", json_out=False)
+    assert "denominator `g15`: success rate = reached ÷ (due − refused − cancelled before contact)" in text
+    # 004 §4 art.18: over every follow-up due (应回访件总量), configured for this report
+    cfg = tmp_path / "art18.toml"
+    cfg.write_text('[plugins.finance]\nagents = ["cc1"]\nreport_denominators = {branches = "due"}\n',
+                   encoding="utf-8")
+    data = hf.ok("report", "branches", now="2026-09-28T16:00:00+08:00", config=str(cfg))
+    total = {r["branch"]: r for r in data["rows"]}["(all)"]
+    assert (total["denominator"], total["rate_base"], total["success_rate"]) == ("due", 10, 0.6)
+    assert (total["policy_rate_base"], total["in_cooling_off_success_rate"]) == (10, 0.5)
+    assert total["meets_f4_target"] is False  # F4 is judged by the G15 formula (0.75) either way
+    text = hf.ok("report", "branches", now="2026-09-28T16:00:00+08:00", config=str(cfg), json_out=False)
+    assert "denominator `due`: success rate = reached ÷ all follow-ups due (应回访件总量, 004 §4 art.18)" in text

@@ -1,6 +1,8 @@
-"""Finance behaviour through the real CLI: G9 conflict of interest, F9/G11 recordings, F5 channel
-fallback and its 10% quota, F6 exemption, G13 major anomalies with escalation and the second
-follow-up, G12 opinions within 5 working days. SQLite and PostgreSQL."""
+"""Finance behaviour through the real CLI: G9 conflict of interest (by person, reporting line and sales
+department), F9/G11 recordings and the call's language, F5 channel fallback, its 10% quota, the letter's
+states and lost only at the end of the ladder, F6 exemption by the statement on the policy, F3 special
+campaigns on an approved plan, F4 cooling-off from the receipt, G13 major anomalies with escalation and
+the second follow-up, G12 opinions within 5 working days. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
@@ -51,6 +53,8 @@ def _attempt(hf, fu, outcome, now, rec, channel="phone", actor="cc1", **kw):
     args = ["attempt", fu, "--channel", channel, "--outcome", outcome]
     if channel == "phone":
         args += ["--recording", rec]
+        if outcome in ("reached", "refused", "call_later"):  # F9: someone spoke: in 普通话
+            args += ["--language", "mandarin"]
     return hf.ok(*args, now=now, actor=actor, **kw)
 
 
@@ -105,6 +109,23 @@ def test_g9_owner_is_a_non_sales_call_centre_agent_from_settings(fin, tmp_path):
     assert data["followups"][0]["owner"] is None
 
 
+def test_g9_the_sellers_manager_and_a_sales_clerk_may_neither_attempt_nor_be_assigned(fin, rec):
+    hf = fin
+    hf.ok("staff", "add", "clerk", "--name", "销售内勤", "--role", "agent", "--dept", "sales")  # role not `sales`
+    _policy(hf, "C1", "P1")  # sold by ag1, who reports to br-mgr
+    r = hf("attempt", "P1-policy", "--channel", "phone", "--outcome", "no_answer", "--recording", rec,
+           actor="br-mgr", now=SLOTS[0])
+    assert r.code != 0 and "G9" in r.err and "reporting line" in r.err
+    for to, why in (("br-mgr", "reporting line"), ("clerk", "sales department sales")):
+        r = hf("reassign", "P1-policy", "--to", to, actor="cc-lead", now=SLOTS[0])
+        assert r.code != 0 and "G9" in r.err and why in r.err
+    assert hf.ok("show", "P1-policy", now=SLOTS[0])["owner"] == "cc1"  # nothing written
+    hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin")
+    refused = hf.ok("audit", "reads", "--actor", "cc-lead", actor="adm", now=SLOTS[1])["refusals"]
+    assert [r["action"] for r in refused] == ["followup.reassign", "followup.reassign"]  # recorded
+    assert any("clerk" in r["reason"] for r in refused)
+
+
 # -- F9 / G11 -----------------------------------------------------------------------------------------
 def test_f9_phone_attempt_needs_a_recording_or_a_named_recorded_line(fin, rec, tmp_path):
     hf = fin
@@ -155,7 +176,8 @@ def test_f5_phone_then_redetermined_number_then_letter(fin, rec):
     data = _attempt(hf, "P1-policy", "busy", SLOTS[5], rec)  # second round over: fallback
     assert data["channel"] == "letter"  # no address on file: a letter with a reply-paid questionnaire
     assert any("next attempt by letter" in m and "reply-paid" in m for m in data["messages"])
-    # the reply comes back: reached by letter, no recording needed, and the survey is completed
+    # the letter is sent, then its reply comes back by post: reached by letter, no recording needed
+    _attempt(hf, "P1-policy", "sent", "2026-09-04T11:00:00+08:00", rec, channel="letter")
     _attempt(hf, "P1-policy", "reached", "2026-09-09T10:30:00+08:00", rec, channel="letter")
     done = hf.ok("complete", "P1-policy", "--answer", "self_signed=yes", "--answer", "terms_understood=yes",
                  "--answer", "cooling_off_informed=yes", "--answer", "anomaly=none", "--answer", "satisfaction=满意",
@@ -164,6 +186,7 @@ def test_f5_phone_then_redetermined_number_then_letter(fin, rec):
 
 
 def test_f5_invalid_number_ends_a_round_at_once_and_home_visit_excludes_the_seller(fin, rec):
+    """F5 (004 §4 art.13): the home visit's record is confirmed and signed by the client."""
     hf = fin
     _policy(hf, "C1", "P1", address=True)
     data = _attempt(hf, "P1-policy", "wrong_number", SLOTS[0], rec)
@@ -176,36 +199,106 @@ def test_f5_invalid_number_ends_a_round_at_once_and_home_visit_excludes_the_sell
     assert r.code != 0 and "G9" in r.err
     hf.ok("attempt", "P1-policy", "--channel", "home_visit", "--outcome", "reached", actor="cc1",
           now="2026-09-03T10:00:00+08:00")
+    r = hf("complete", "P1-policy", *ANSWERS, "--answer", "anomaly=none", actor="cc1", now="2026-09-03T10:30:00+08:00")
+    assert r.code != 0 and "--answer signed_confirmation" in r.err and "交客户确认并签章" in r.err
+    done = hf.ok("complete", "P1-policy", *ANSWERS, "--answer", "anomaly=none", "--answer",
+                 "signed_confirmation=HV-2026-0093", actor="cc1", now="2026-09-03T10:31:00+08:00")
+    assert done["status"] == "completed"
 
 
-def test_f5_warns_when_a_new_fallback_would_exceed_ten_percent(fin, rec):
+def test_f5_a_spent_ten_percent_quota_is_recorded_and_ends_the_ladder(fin, rec):
     hf = fin
     for i in range(10):
         _policy(hf, f"C{i}", f"P{i}")
     # 10 follow-ups due: the first fallback makes 1 of 10 = 10% (allowed), the second 2 of 10 = 20%
-    for i, warned in ((0, False), (1, True)):
-        _attempt(hf, f"P{i}-policy", "wrong_number", SLOTS[0], rec)
-        data = _attempt(hf, f"P{i}-policy", "wrong_number", SLOTS[1], rec)
-        assert data["channel"] == "letter"
-        warn = [m for m in data["messages"] if "above the 10% limit" in m]
-        assert bool(warn) is warned
-    assert warn == ["F5: home visits + letters would be 2 of 10 follow-ups (20.0%), above the 10% limit"]
+    _attempt(hf, "P0-policy", "wrong_number", SLOTS[0], rec)
+    data = _attempt(hf, "P0-policy", "wrong_number", SLOTS[1], rec)
+    assert data["channel"] == "letter" and not any("share is spent" in m for m in data["messages"])
+    _attempt(hf, "P1-policy", "wrong_number", SLOTS[0], rec)
+    data = _attempt(hf, "P1-policy", "wrong_number", SLOTS[1], rec)
+    assert data["channel"] == "letter"  # in principle (原则上): the letter may still go out
+    [spent] = [m for m in data["messages"] if m.startswith("F5: the home-visit/letter share is spent")]
+    assert "home visits + letters would be 2 of 10 follow-ups (20.0%), above the 10% limit" in spent
+    assert data["notifications"][-1]["to"] == "call_centre"  # the decision is recorded on the follow-up
+    # the quota ends the ladder: lost once G5 is met, without the letter
+    _attempt(hf, "P1-policy", "no_answer", SLOTS[2], rec, channel="sms")
+    assert hf.ok("close", "P1-policy", "--lost", "wrong_number", actor="cc1", now=SLOTS[3])["status"] == "lost"
+
+
+def test_f5_a_new_policy_is_lost_only_after_the_ladder_and_its_letter_waits_for_the_post(fin, rec, tmp_path):
+    hf = fin
+    hf.config = _config(tmp_path, "max_fallback_share = 1.0")  # the ladder itself, not the quota
+    _policy(hf, "C1", "P1")
+    for now in SLOTS[:3]:
+        _attempt(hf, "P1-policy", "no_answer", now, rec)
+    r = hf("close", "P1-policy", "--lost", "no_answer", actor="cc1", now="2026-09-02T14:30:00+08:00")
+    assert r.code != 0 and "F5" in r.err and "1 of 2 phone rounds failed" in r.err
+    for now in SLOTS[3:]:
+        data = _attempt(hf, "P1-policy", "no_answer", now, rec)
+    assert data["channel"] == "letter"
+    r = hf("close", "P1-policy", "--lost", "no_answer", actor="cc1", now="2026-09-04T10:40:00+08:00")
+    assert r.code != 0 and "next, a letter" in r.err
+    # minutes after the switch nobody can have answered a letter
+    r = hf("attempt", "P1-policy", "--channel", "letter", "--outcome", "reached", actor="cc1",
+           now="2026-09-04T10:45:00+08:00")
+    assert r.code != 0 and "no letter has been sent yet" in r.err
+    sent = _attempt(hf, "P1-policy", "sent", "2026-09-04T14:50:00+08:00", rec, channel="letter")
+    # its own deadline: 10 working days for the reply (the cooling-off due was 09-16)
+    assert sent["due"] == "2026-09-18T23:59:59+08:00"
+    r = hf("attempt", "P1-policy", "--channel", "letter", "--outcome", "reached", actor="cc1",
+           now="2026-09-04T15:30:00+08:00")
+    assert r.code != 0 and "not the day it was sent" in r.err
+    r = hf("close", "P1-policy", "--lost", "no_answer", actor="cc1", now="2026-09-10T10:00:00+08:00")
+    assert r.code != 0 and "awaits its reply until 2026-09-18" in r.err
+    _attempt(hf, "P1-policy", "returned", "2026-09-10T10:00:00+08:00", rec, channel="letter")
+    closed = hf.ok("close", "P1-policy", "--lost", "moved", actor="cc1", now="2026-09-10T10:05:00+08:00")
+    assert closed["status"] == "lost"
 
 
 # -- F6 ----------------------------------------------------------------------------------------------
-def test_f6_signed_statement_closes_the_policy_followup_as_exempt(fin):
+def test_f6_the_statement_signed_at_purchase_exempts_the_policy_callback(fin):
     hf = fin
     hf.ok("subject", "add", "C1", "--name", "客户", "--phone", "13900000000", now=DAY1)
-    hf.ok("subject", "exempt", "C1", "--statement", "SM-001 signed by policyholder, agent and sales manager",
-          now=DAY1)
     data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
-                 "--attr", "branch=b", "--attr", "sales_channel=agency", now=DAY1)
+                 "--attr", "branch=b", "--attr", "sales_channel=agency", "--attr",
+                 "no_followup_statement=SM-001 signed by policyholder, agent and sales manager", now=DAY1)
     fu = data["followups"][0]
     assert fu["status"] == "exempt" and "SM-001" in fu["closed_reason"]
-    # a statement recorded after planning closes the open follow-up as exempt, not lost
+    # a statement found after planning is recorded on the policy: the open callback closes as exempt
     _policy(hf, "C2", "P2")
-    hf.ok("subject", "exempt", "C2", "--statement", "SM-002", now="2026-09-01T11:00:00+08:00")
+    amended = hf.ok("trigger", "amend", "P2", "--attr", "no_followup_statement=SM-002",
+                    now="2026-09-01T11:00:00+08:00")
+    assert amended
     assert hf.ok("show", "P2-policy")["status"] == "exempt"
+
+
+def test_f6_no_statement_exempts_complaint_callbacks_nor_an_ad_hoc_close_a_hard_to_reach_policy(fin, rec):
+    hf = fin
+    hf.ok("staff", "add", "cs-lead", "--name", "客服主管", "--role", "supervisor")
+    # a subject without any insurance policy signs a no-follow-up statement: G7 lets nothing but the
+    # policy callback be exempted (by the statement on the policy), so the statement on file is refused
+    hf.ok("subject", "add", "C1", "--name", "客户", "--phone", "13900000000", now=DAY1)
+    r = hf("subject", "exempt", "C1", "--statement", "SM-009", now=DAY1)
+    assert r.code == 2 and r.err.count("\n") == 1 and "F6: only finance.new_policy" in r.err, r.err
+    fin_complaint = hf.ok("trigger", "finance.complaint_handled", "--subject", "C1", "--id", "K1", "--attr",
+                          "category=fees", now=DAY1)["followups"][0]
+    home_complaint = hf.ok("trigger", "property.complaint_handled", "--subject", "C1", "--id", "W1", "--attr",
+                           "category=noise", "--attr", "severity=general", "--attr", "dept=security",
+                           "--attr", "owner=cs-lead", now=DAY1)["followups"][0]
+    assert fin_complaint["status"] != "exempt" and home_complaint["status"] != "exempt"
+    r = hf("subject", "exempt", "C1", "--statement", "SM-009", now="2026-09-01T11:00:00+08:00")
+    assert r.code == 2 and "F6: only" in r.err  # nor with complaint callbacks open
+    for code in (fin_complaint["id"], home_complaint["id"]):
+        r = hf("close", code, "--exempt", "--statement", "SM-009", now="2026-09-01T11:00:00+08:00")
+        assert r.code != 0 and "F6" in r.err and "cannot be exempted" in r.err
+        assert hf.ok("show", code, now="2026-09-01T11:00:00+08:00")["status"] != "exempt"
+    # a hard-to-reach new policy: an ad-hoc statement at close does not exempt it
+    _policy(hf, "C2", "P2")
+    for now in SLOTS[:3]:
+        _attempt(hf, "P2-policy", "no_answer", now, rec)
+    r = hf("close", "P2-policy", "--exempt", "--statement", "客户口头表示不需要回访", now=SLOTS[3])
+    assert r.code != 0 and "F6" in r.err and "recorded on trigger P2" in r.err
+    assert hf.ok("show", "P2-policy", now=SLOTS[3])["status"] == "due"
 
 
 # -- G13 / G12 -----------------------------------------------------------------------------------------
@@ -267,11 +360,11 @@ def test_g12_opinion_ticket_handled_within_five_working_days(fin, rec):
     hf.ok("subject", "add", "C1", "--name", "客户", "--phone", "13900000000")
     hf.ok("trigger", "finance.contract_signed", "--subject", "C1", "--id", "K1", "--attr", "advisor=ag1",
           "--attr", "product=p", "--attr", "branch=b", now="2026-09-30T10:00:00+08:00")
-    hf.ok("attempt", "K1-new", "--channel", "phone", "--outcome", "reached", "--recording", rec, actor="cc1",
-          now="2026-09-30T10:30:00+08:00")
+    hf.ok("attempt", "K1-new", "--channel", "phone", "--outcome", "reached", "--recording", rec,
+          "--language", "普通话", actor="cc1", now="2026-09-30T10:30:00+08:00")
     data = hf.ok("complete", "K1-new", "--answer", "product_explained=no", "--answer", "risk_explained=yes",
-                 "--answer", "anomaly=none", "--answer", "satisfaction=不满意", actor="cc1",
-                 now="2026-09-30T10:40:00+08:00")
+                 "--answer", "anomaly=none", "--answer", "satisfaction=不满意", "--reason-code", "communication",
+                 "--reason", "经理没讲清楚", actor="cc1", now="2026-09-30T10:40:00+08:00")
     tickets = [hf.ok("ticket", "show", t) for t in data["tickets"]]
     assert [(t["category"], t["severity"], t["department"]) for t in tickets] == [
         ("product_not_explained", "normal", "compliance"), ("dissatisfied", "normal", "customer_service")]
@@ -282,6 +375,58 @@ def test_g12_opinion_ticket_handled_within_five_working_days(fin, rec):
 def test_g18_finance_surveys_have_at_most_five_questions(hf):
     data = hf.ok("plugins")
     fin = next(p for p in data if p["plugin"] == "finance")
-    assert len(fin["visit_types"]) == 10
+    assert len(fin["visit_types"]) == 11
     for vt in fin["visit_types"]:
         assert 1 <= len(vt["survey"]) <= 5
+
+
+# -- F9: the call's language ------------------------------------------------------------------------------
+def test_f9_a_finance_phone_conversation_records_its_language(fin, rec):
+    hf = fin
+    _policy(hf, "C1", "P1")
+    r = hf("attempt", "P1-policy", "--channel", "phone", "--outcome", "reached", "--recording", rec, actor="cc1",
+           now=SLOTS[0])
+    assert r.code != 0 and "--language" in r.err and "F9" in r.err
+    r = hf("attempt", "P1-policy", "--channel", "phone", "--outcome", "reached", "--recording", rec,
+           "--language", "klingon", actor="cc1", now=SLOTS[0])
+    assert r.code != 0 and r.err.strip().endswith("mandarin (普通话), dialect (本地话/方言)")
+    r = hf("attempt", "P1-policy", "--channel", "phone", "--outcome", "reached", "--recording", rec,
+           "--language", "方言", actor="cc1", now=SLOTS[0])
+    assert r.code != 0 and "client's own request" in r.err
+    data = hf.ok("attempt", "P1-policy", "--channel", "phone", "--outcome", "reached", "--recording", rec,
+                 "--language", "本地话", "--note", "客户要求用本地话", actor="cc1", now=SLOTS[0])
+    assert data["attempts"][-1]["language"] == "dialect"
+
+
+# -- F3: special campaigns ---------------------------------------------------------------------------------
+def test_f3_a_special_campaign_runs_only_on_an_approved_plan(fin, tmp_path):
+    import json
+
+    hf = fin
+    hf.ok("staff", "add", "cc-lead2", "--name", "回访管理", "--role", "supervisor")
+    for i in (1, 2):
+        hf.ok("subject", "add", f"C{i}", "--name", f"客户{i}", "--phone", "13900000000", now=DAY1)
+    hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1", "--attr",
+          "branch=sh-pudong", "--attr", "sales_channel=agency", now=DAY1)
+    r = hf("trigger", "finance.special_campaign", "--subject", "C1", "--attr", "campaign=ZX-1", now=DAY1)
+    assert r.code != 0 and "F3" in r.err and "approved plan" in r.err
+    plan = {"plugin": "finance", "id": "ZX-1", "title": "年金险专项回访", "department": "sh-pudong",
+            "owner": "br-mgr", "channel": "phone", "schedule": {"start": "2026-09-02", "end": "2026-09-15"},
+            "executors": ["ag2", "cc2"], "targets": [{"subject": "C1"}, {"subject": "C2"}]}
+    path = tmp_path / "zx.json"
+    path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    back = hf.ok("campaign", "request", str(path), actor="br-mgr", now=DAY1)
+    assert back["status"] == "returned" and back["missing"] == ["questionnaire"]
+    path.write_text(json.dumps({**plan, "questionnaire": "Q-ZX-1: 领取养老金方式是否清楚"}, ensure_ascii=False),
+                    encoding="utf-8")
+    assert hf.ok("campaign", "request", str(path), actor="br-mgr", now=DAY1)["status"] == "requested"
+    r = hf("campaign", "approve", "ZX-1", actor="fin-dir", now=DAY1)
+    assert r.code != 0  # reviewed first (回访管理部门), then approved (总部理财管理部)
+    hf.ok("campaign", "review", "ZX-1", actor="cc-lead", now=DAY1)
+    done = hf.ok("campaign", "approve", "ZX-1", actor="fin-dir", now=DAY1)
+    assert len(done["followups"]) == 2
+    fus = {f: hf.ok("show", f, now=DAY1) for f in done["followups"]}
+    # G9: ag2 sells too (sales role): every target goes to cc2
+    assert {f["owner"] for f in fus.values()} == {"cc2"}
+    [c1] = [f for f in fus.values() if f["subject"] == "C1"]
+    assert c1["visit_type"] == "special_campaign" and c1["meta"]["seller"] == "ag1"

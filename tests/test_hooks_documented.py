@@ -114,6 +114,9 @@ def hook_calls(monkeypatch: pytest.MonkeyPatch) -> Counter:
             self.add_hookcall_monitoring(before, after)
 
     monkeypatch.setattr(pluggy.PluginManager, "add_hookspecs", add_hookspecs)
+    from huifang.core.registry import clear_managers
+
+    clear_managers()  # managers built before the monitor was patched in would not count
     return calls
 
 
@@ -144,11 +147,21 @@ def test_every_hook_is_called_by_one_scenario(hook_calls, tmp_path):
     rec = tmp_path / "call.wav"
     rec.write_bytes(b"RIFF fake call recording")
     hf.ok("attempt", "P1-policy", "--channel", "phone", "--outcome", "reached", "--recording", str(rec),
-          actor="cc1", now="2026-09-01T10:35:00+08:00")
+          "--language", "mandarin", actor="cc1", now="2026-09-01T10:35:00+08:00")  # F9: the call's language
     done = hf.ok("complete", "P1-policy", "--answer", "self_signed=yes", "--answer", "terms_understood=yes",
                  "--answer", "cooling_off_informed=yes", "--answer", "anomaly=none", "--answer", "satisfaction=满意",
                  actor="cc1", now="2026-09-01T10:40:00+08:00")
     assert done["status"] == "completed"
+    # huifang_ticket_route: a ticket an operator opens is routed by the follow-up's plugin (G12)
+    hf.ok("ticket", "open", "P1-policy", "--category", "fees", "--dept", "customer_service",
+          now="2026-09-01T10:45:00+08:00")
+    # huifang_check_lost: lost after three counted attempts (G5) is asked of the follow-up's plugin (F5)
+    hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P2", "--attr", "agent=ag1",
+          "--attr", "branch=sh-pudong", "--attr", "sales_channel=agency", now=DAY1)
+    for when in ("2026-09-01T10:50:00+08:00", "2026-09-01T14:10:00+08:00", "2026-09-02T10:10:00+08:00"):
+        hf.ok("attempt", "P2-policy", "--channel", "phone", "--outcome", "no_answer", "--recording", str(rec),
+              "--language", "mandarin", actor="cc1", now=when)
+    hf("close", "P2-policy", "--lost", "no_answer", actor="cc1", now="2026-09-02T10:20:00+08:00")
     # huifang_reports and huifang_report_views: the report list includes the plugins' reports
     listed = hf.ok("report", now="2026-09-02T10:00:00+08:00")
     plugin_reports = sorted(r["kind"] for r in listed if r["owner"] == "finance")

@@ -28,7 +28,7 @@ HEADERS = ["住院号", "病案号", "姓名", "联系电话", "出院时间", "
 ROWS = [
     ["Z1001", "B01", "张三", "13800138000", "2026/10/8 9:30", "心内科", "高血压", "n1", "王医生", "无"],
     ["Z1002", "B02", "李四", "13900139000", "2026年10月9日", "骨科", "骨折", "n1", "李医生", ""],
-    ["Z1003", "B03", "王五", "021-5555", "2026-10-09 14:05:00", "眼科", "白内障", "n1", "赵医生", ""],
+    ["Z1003", "B03", "王五", "021-55556666", "2026-10-09 14:05:00", "眼科", "白内障", "n1", "赵医生", ""],
 ]
 
 
@@ -57,9 +57,11 @@ def test_import_his_export_with_mapping_registers_subjects_and_plans_m1(ward, tm
     subj = ward.ok("subject", "show", "B02")
     assert (subj["name"], subj["phones"]) == ("李四", ["13900139000"])
     fu = ward.ok("show", "Z1001-1")
-    # M1: the window opens 7 days after discharge (2026-10-08 -> 10-15); the plan is exactly the one
-    # `huifang trigger` makes for the same event
-    assert fu["window_open"].startswith("2026-10-15") and fu["owner"] == "n1"
+    # M1: the window opens 7 days after discharge (2026-10-08 -> 10-15, due 10-19); imported on 10-20 it had
+    # passed, so it is a catch-up call from the import (A4/G6); the plan is exactly the one `huifang trigger`
+    # makes for the same event
+    assert fu["meta"]["late_entry"]["window_open"].startswith("2026-10-15") and fu["owner"] == "n1"
+    assert fu["window_open"].startswith("2026-10-20")
     ward.ok("subject", "add", "C1", "--name", "对照")
     one = ward.ok("trigger", "medical.discharge", "--subject", "C1", "--id", "C1D", "--at", "2026-10-08T09:30",
                   "--attr", "department=心内科", "--attr", "diagnosis=高血压", "--attr", "responsible_nurse=n1",
@@ -84,7 +86,7 @@ def test_import_xlsx_with_excel_cells(ward, tmp_path):
     data = ward.ok("trigger", "import", str(f), "--map", str(tmp_path / "map.toml"), "--sheet", "出院")
     assert data["imported"] == 1
     assert ward.ok("subject", "show", "B21")["phones"] == ["13800138000"]  # a number cell, not 1.38e10
-    assert ward.ok("show", "Z2001-1")["window_open"].startswith("2026-10-15")
+    assert ward.ok("show", "Z2001-1")["meta"]["late_entry"]["window_open"].startswith("2026-10-15")  # A4/G6
 
 
 def test_rerun_adds_nothing_and_subjects_without_mapping(ward, tmp_path):

@@ -31,7 +31,7 @@ def test_every_package_is_installed() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     listed = set(config["tool"]["setuptools"]["packages"])
     found = set()
-    for root in ("core", "plugins", "projections", "cli"):
+    for root in ("core", "plugins", "projections", "cli", "service"):
         for init in (ROOT / root).rglob("__init__.py"):
             rel = init.parent.relative_to(ROOT).parts
             found.add(".".join(("huifang", *rel)))

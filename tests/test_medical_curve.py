@@ -118,7 +118,7 @@ def test_m3_m4_missed_call_keeps_the_curve_going_then_home_visit(app):
     assert window(app, "H-c2") == ("2026-08-17", "2026-08-19") and c2.channel == "phone"
     assert c2.meta["missed"] == 1 and c2.meta["previous"] == "H-c1"
     with at("2026-08-11T10:40+08:00"):
-        assert app.close_followup("H-c1", "lost", "no_answer_after_3_attempts", actor="n1").status == "lost"
+        assert app.close_followup("H-c1", "lost", "no_answer", actor="n1").status == "lost"
     for when in ("2026-08-17T10:30+08:00", "2026-08-17T15:30+08:00", "2026-08-18T10:30+08:00"):
         fail(app, "H-c2", when)
     c3 = load(app, "H-c3")  # two missed calls in a row: M4 home visit

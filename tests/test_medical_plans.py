@@ -35,7 +35,7 @@ def test_m1_first_followup_one_week_after_discharge_due_within_ten_days(clinic):
     assert fu["due"] == "2026-11-12T23:59:59+08:00"  # + 10 days (000 §8)
     assert fu["owner"] == "n1" and fu["department"] == "cardiology"  # M9: the responsible nurse
     assert fu["meta"]["attending_doctor"] == "dr1"
-    assert [q["key"] for q in fu["survey"]] == ["recovery", "adherence", "symptoms", "satisfaction", "suggestion"]
+    assert [q["key"] for q in fu["survey"]] == ["recovery", "adherence", "lifestyle", "symptoms", "satisfaction"]
 
 
 def test_m6_recovery_score_template_per_disease(clinic):

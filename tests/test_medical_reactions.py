@@ -44,9 +44,13 @@ def test_m7_no_ticket_when_symptoms_are_mild(app):
 
 def test_g16_dissatisfied_subject_opens_a_ticket_for_the_department(app):
     discharge(app, "P1", "D", "2026-08-03T09:00+08:00")
-    fu, _ = reach(app, "D-1", "2026-08-10T10:30+08:00", {**DISCHARGE_OK, "satisfaction": "dissatisfied"})
+    fu, _ = reach(app, "D-1", "2026-08-10T10:30+08:00", {**DISCHARGE_OK, "satisfaction": "dissatisfied",
+                                                           "dissatisfaction_code": "等候时间长",  # a label works
+                                                           "dissatisfaction_reason": "排队太久"})
     ticket = app.load(Ticket, fu.tickets[0], "ticket")
     assert (ticket.category, ticket.department, ticket.status) == ("dissatisfied", "cardiology", "open")
+    assert ticket.reason_code == "waiting" and app.keyring.reveal(ticket.reason) == "排队太久"  # G16
+    assert ticket.owner == "hn"  # no head of cardiology named: the nurse's supervisor (G12)
 
 
 def health_check(app):

@@ -43,7 +43,7 @@ def checks(db):
         for when in ("2026-11-05T10:50+08:00", "2026-11-05T15:30+08:00", "2026-11-06T10:30+08:00"):
             fail(app, f"HC-{p}-recall", when)
         with at("2026-11-06T10:40+08:00"):
-            app.close_followup(f"HC-{p}-recall", "lost", "no_answer_after_3_attempts", actor="n1")
+            app.close_followup(f"HC-{p}-recall", "lost", "no_answer", actor="n1")
     trigger(app, "outpatient_visit", "P3", "OV-P3", "2026-12-01T09:00+08:00", department="hepatology",
             specialist=True, first_visit=False)  # came anyway
     trigger(app, "outpatient_visit", "P4", "OV-P4", "2027-02-10T09:00+08:00", department="general_surgery",

@@ -49,8 +49,9 @@ def recovery(d: int) -> int:
 
 
 def answers(d: int) -> dict:
+    unhappy = {"dissatisfaction_code": "waiting", "dissatisfaction_reason": "复诊排队太久"} if d == UNHAPPY else {}
     return {"recovery": recovery(d), "adherence": "good", "symptoms": "worrying" if d == TICKET else "none",
-            "satisfaction": SATISFACTION.get(d, "满意")}
+            "satisfaction": SATISFACTION.get(d, "满意"), **unhappy}  # G16: 不满意 carries its reason
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -117,18 +118,19 @@ def work_lost(app, day):
     fail(app, "D05-1", f"{day}T10:30+08:00", actor="n2")
     fail(app, "D05-1", f"{day}T15:30+08:00", "busy", actor="n2")
     with pytest.raises(Refused, match="G5: D05-1 has 2 attempt"), at(f"{day}T15:40+08:00"):
-        app.close_followup("D05-1", "lost", "no_answer_after_3_attempts", actor="n2")
+        app.close_followup("D05-1", "lost", "no_answer", actor="n2")
     nxt = day + timedelta(days=1)
     fail(app, "D05-1", f"{nxt}T10:30+08:00", actor="n2")
     with at(f"{nxt}T10:40+08:00"):
-        app.close_followup("D05-1", "lost", "no_answer_after_3_attempts", actor="n2")
+        app.close_followup("D05-1", "lost", "no_answer", actor="n2")
 
 
 def work_ticket(app, day):
     """M7 -> G12: the department answers the same day; the nurse confirms within 4 h; the ticket closes."""
     with at(f"{day}T14:00+08:00"):
         _, second = app.resolve_ticket("TK-D09-1-1", "心内科医生电话指导，已预约复诊", actor="hn")
-    assert local(second.due) == f"{day}T18:00:00+08:00"
+    # G12: 4 h of calling-window time from Mon 14:00: 15-17, then 10-12 on Tuesday
+    assert local(second.due) == f"{day + timedelta(days=1)}T12:00:00+08:00"
     reach(app, second.code, f"{day}T15:30+08:00", {"resolved": "yes", "satisfaction": "满意"}, actor="n3")
 
 
@@ -142,7 +144,7 @@ def test_ward_month_queues_outcomes_and_tickets(month):
     # discharged Sat 11-07, Sun 11-08 and Mon 11-09: all three windows open Mon 11-16 (M1 + G6)
     assert queues == {"n1": ["D07-1"], "n2": ["D08-1"], "n3": ["D09-1"]}
     d5 = load(app, "D05-1")
-    assert d5.status == "lost" and d5.closed_reason == "no_answer_after_3_attempts" and len(d5.attempts) == 3
+    assert d5.status == "lost" and d5.closed_reason == "no_answer" and len(d5.attempts) == 3
     t1 = app.load(Ticket, "TK-D09-1-1", "ticket")
     assert (t1.category, t1.department, t1.status) == ("symptoms", "cardiology", "closed")
     assert load(app, "D09-1").notifications[0]["to"] == "dr1"  # M7

@@ -63,8 +63,10 @@ def big_log(db: str, n: int = 320) -> None:
                     continue
                 app.record_attempt(code, "phone", "reached" if i % 4 else "refused", actor=("agA", "agB")[i % 2])
                 if i % 4:
-                    app.complete(code, {"satisfaction": ("满意", "较满意", "基本满意", "不满意")[i % 4]},
-                                 actor=("agA", "agB")[i % 2])
+                    sat = ("满意", "较满意", "基本满意", "不满意")[i % 4]
+                    why = {"dissatisfaction_code": "other", "dissatisfaction_reason": "不想说"} if sat == "不满意" \
+                        else {}  # G16
+                    app.complete(code, {"satisfaction": sat, **why}, actor=("agA", "agB")[i % 2])
                 else:
                     app.close_followup(code, "lost", "refused", actor=("agA", "agB")[i % 2])
     finally:

@@ -44,5 +44,8 @@ def test_property_demo_covers_every_kind_with_realistic_outcomes(hf_sqlite):
         "activity_held", "emergency_aid", "renovation_started", "renovation_completed", "household_left"}
     assert statuses["completed"] > 100 and statuses["lost"] > 0 and statuses["cancelled"] > 0  # P3 households left
     assert {r["finding"] for r in repeats} >= {"repeat_repair", "failed_callback"}
-    assert len(workers) == 6 and all(0.7 <= (r["pass_rate"] or 1) <= 1 for r in workers)
+    # which repairs are called back is the store's keyed draw (G17): each run differs, so the ~93% pass
+    # rate is checked over all workers, not per worker (a handful of callbacks each)
+    passed, called = sum(r["passed"] for r in workers), sum(r["callbacks"] for r in workers)
+    assert len(workers) == 6 and 0.8 <= passed / called <= 1
     assert {r["role"] for r in renovation} == {"designer", "inspector", "crew"}

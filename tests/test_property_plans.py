@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from huifang.plugins.property.sampling import decide
+from huifang.core.plugin_api.sampling import KeyedSampler
+from huifang.core.privacy import SAMPLING_KEY
+from huifang.projections import open_app
 
 NOW = "2026-09-28T09:00:00+08:00"
 
@@ -24,7 +26,23 @@ def estate(hf):
     hf.ok("staff", "add", "stw", "--name", "管家", "--role", "agent", "--reports-to", "cs-sup")
     hf.ok("staff", "add", "w1", "--name", "维修工", "--role", "agent", "--dept", "engineering")
     hf.ok("subject", "add", "R1", "--name", "张三", "--phone", "13800000001", "--attr", "unit=1-101")
+    # G17: the store's first draw makes its sampling key (another resident, so R1's records stay as they were)
+    hf.ok("subject", "add", "R0", "--name", "李四", "--phone", "13800000002")
+    hf.ok("trigger", "property.activity_held", "--subject", "R0", "--id", "KEY0", "--attr", "name=开盘典礼",
+          now="2026-09-01T10:00+08:00")
     return hf
+
+
+def drawn(hf, purpose: str, rate: float, prefix: str, sampled: bool = True, n: int = 1) -> list[str]:
+    """Ids the store's own keyed draw samples (or leaves out) for `purpose` at `rate` (G17): tests are
+    inside the store and may hold its key; nobody outside it can tell."""
+    app = open_app(hf.db)
+    try:
+        assert app.recorder.fetch_key(SAMPLING_KEY) is not None
+        s = KeyedSampler(app.keyring.sampling_key())
+    finally:
+        app.close()
+    return [f"{prefix}{i}" for i in range(500) if (s.score(purpose, f"{prefix}{i}") < rate) == sampled][:n]
 
 
 def trig(hf, kind, tid, at, *attrs, subject="R1", **kw):
@@ -44,6 +62,8 @@ def reach_and_complete(hf, code, now, *answers, actor=None, channel="phone"):
     args = ["complete", code]
     for a in answers:
         args += ["--answer", a]
+    if "satisfaction=不满意" in answers:  # G16: a dissatisfied answer is saved with its reason
+        args += ["--reason-code", "quality", "--reason", "还是没解决"]
     return hf(*args, now=now, actor=actor)
 
 
@@ -117,31 +137,28 @@ def test_p1_major_complaint_needs_a_manager(estate, tmp_path):
 
 def test_p1_supervisor_recheck_sample_is_reproducible_and_recorded(estate):
     """30% of general complaints get a customer-service supervisor re-check; the decision is the
-    hash draw of the trigger id, stored on the trigger (out) or the follow-up (in)."""
-    ins, outs = [], []
-    for i in range(12):
-        tid = f"CR{i:02d}"
+    store's keyed draw of the trigger id (G17), stored on the trigger (out) or the follow-up (in)."""
+    ins, outs = drawn(estate, "complaint_recheck", 0.3, "CR", n=2), drawn(estate, "complaint_recheck", 0.3, "CR",
+                                                                          sampled=False, n=2)
+    for tid in ins + outs:
         d = trig(estate, "complaint_handled", tid, "2026-10-12T10:00+08:00", "category=noise", "severity=general",
                  "dept=security", "owner=sec-sup")
-        dec = decide(tid, "complaint_recheck", 0.3)
         kinds = [f["visit_type"] for f in d["followups"]]
-        if dec.sampled:
-            ins.append(tid)
+        if tid in ins:
             assert kinds == ["complaint_callback", "complaint_recheck"]
             rc = d["followups"][1]
             # the callback owner's own supervisor re-checks; the callback owner may not (G9)
-            assert rc["owner"] == "mgr" and rc["meta"]["sample_rate"] == 0.3
-            assert rc["meta"]["draw"] == round(dec.draw, 6)
+            assert rc["owner"] == "mgr" and rc["meta"]["sample"]["rate"] == 0.3
+            assert rc["meta"]["sample"]["score"] < 0.3 and rc["meta"]["sample"]["rule"] == "P1"
         else:
-            outs.append(tid)
             assert kinds == ["complaint_callback"]
-            assert d["skipped"] == [{"key": "recheck", "reason": d["skipped"][0]["reason"],
-                                     "meta": {"rate": 0.3, "draw": round(dec.draw, 6),
-                                              "purpose": "complaint_recheck", "rule": "P1"}}]
-    assert ins and outs
+            [skip] = d["skipped"]
+            assert (skip["key"], skip["meta"]["sample"]["rate"], skip["meta"]["sample"]["rule"]) == \
+                ("recheck", 0.3, "P1")
+            assert skip["meta"]["sample"]["score"] >= 0.3 and skip["meta"]["standby"]["owner"] == "mgr"
     # the decision is stored as an event: an auditor reads it from the trigger's history
     ev = estate.ok("history", f"trigger:{outs[0]}")["events"][0]
-    assert ev["event"] == "Received" and ev["data"]["skipped"][0]["meta"]["rate"] == 0.3
+    assert ev["event"] == "Received" and ev["data"]["skipped"][0]["meta"]["sample"]["rate"] == 0.3
 
 
 def test_p1_unresolved_complaint_goes_back_to_the_department_as_a_ticket(estate):
@@ -157,13 +174,13 @@ def test_p1_unresolved_complaint_goes_back_to_the_department_as_a_ticket(estate)
 
 # -- P2 repairs ---------------------------------------------------------------------------------------
 def test_p2_repair_callback_due_three_days_after_completion_and_the_worker_never_calls(estate):
-    tid = next(f"RP{i}" for i in range(50) if decide(f"RP{i}", "repair", 0.9).sampled)
+    [tid] = drawn(estate, "repair", 0.9, "RP")
     d = trig(estate, "repair_completed", tid, "2026-09-30T16:00+08:00", "category=plumbing", "worker=w1",
              "unit=1-101", "owner=disp")
     cb = d["followups"][0]
     # completed Wed 09-30: +3 = 10-03 (National Day) -> Thu 10-08
     assert (cb["visit_type"], cb["owner"], cb["due"]) == ("repair_callback", "disp", "2026-10-08T23:59:59+08:00")
-    assert cb["meta"]["worker"] == "w1" and cb["meta"]["sample_rate"] == 0.9
+    assert cb["meta"]["worker"] == "w1" and cb["meta"]["sample"]["rate"] == 0.9
     r = estate("attempt", cb["id"], "--channel", "phone", "--outcome", "reached", actor="w1",
                now="2026-10-08T10:00+08:00")
     assert r.code == 2 and "G9" in r.err  # the repair worker has an interest in the answer
@@ -172,28 +189,28 @@ def test_p2_repair_callback_due_three_days_after_completion_and_the_worker_never
     assert r.code == 2 and "G9" in r.err
 
 
-def test_p2_not_sampled_repair_is_stored_with_rate_and_draw(estate):
-    tid = next(f"RN{i}" for i in range(200) if not decide(f"RN{i}", "repair", 0.9).sampled)
+def test_p2_not_sampled_repair_is_stored_with_rate_and_score(estate):
+    [tid] = drawn(estate, "repair", 0.9, "RN", sampled=False)
     d = trig(estate, "repair_completed", tid, "2026-10-12T10:00+08:00", "category=plumbing", "worker=w1",
-             "unit=1-101")
+             "unit=1-101", "owner=disp")
     assert d["followups"] == []
     skip = d["skipped"][0]
     assert skip["key"] == "callback" and "P2" in skip["reason"]
-    assert skip["meta"]["rate"] == 0.9 and skip["meta"]["draw"] >= 0.9
+    assert skip["meta"]["sample"]["rate"] == 0.9 and skip["meta"]["sample"]["score"] >= 0.9
 
 
 def test_p2_thirty_percent_standard_and_works_window_by_configuration(estate, tmp_path):
     cfg = tmp_path / "huifang.toml"
     cfg.write_text("[plugins.property]\nrepair_sample_rate = 0.3\nrepair_open_days = 30\nrepair_due_days = 60\n",
                    encoding="utf-8")
-    tid = next(f"RW{i}" for i in range(50) if decide(f"RW{i}", "repair", 0.3).sampled)
+    [tid] = drawn(estate, "repair", 0.3, "RW")
     d = estate.ok("trigger", "property.repair_completed", "--subject", "R1", "--id", tid, "--at",
                   "2026-09-01T10:00+08:00", "--attr", "category=plumbing", "--attr", "worker=w1", "--attr",
-                  "unit=1-101", config=str(cfg), now="2026-09-01T10:00+08:00")
+                  "unit=1-101", "--attr", "owner=disp", config=str(cfg), now="2026-09-01T10:00+08:00")
     cb = d["followups"][0]
     # works (003 §6): 1 month after (10-01 National Day -> 10-08), within 2 months (Sat 10-31 -> Mon 11-02)
     assert (cb["window_open"], cb["due"]) == ("2026-10-08T09:00:00+08:00", "2026-11-02T23:59:59+08:00")
-    assert cb["meta"]["sample_rate"] == 0.3
+    assert cb["meta"]["sample"]["rate"] == 0.3
     bad = tmp_path / "bad.toml"
     bad.write_text("[plugins.property]\nrepair_sample_rate = 1.5\n", encoding="utf-8")
     r = estate("plugins", config=str(bad))
@@ -201,7 +218,7 @@ def test_p2_thirty_percent_standard_and_works_window_by_configuration(estate, tm
 
 
 def test_p2_failed_repair_is_redispatched_and_followed_up_again(estate):
-    tid = next(f"RF{i}" for i in range(50) if decide(f"RF{i}", "repair", 0.9).sampled)
+    [tid] = drawn(estate, "repair", 0.9, "RF")
     trig(estate, "repair_completed", tid, "2026-10-09T16:00+08:00", "category=leak", "worker=w1", "unit=1-101",
          "owner=disp")
     r = reach_and_complete(estate, f"{tid}-callback", "2026-10-12T10:00+08:00", "timeliness=on_time", "passed=no",
@@ -222,7 +239,8 @@ def test_p2_failed_repair_is_redispatched_and_followed_up_again(estate):
 def test_p3_two_home_visits_a_year_until_the_household_leaves(estate):
     d = trig(estate, "household_registered", "H1", "2026-01-05T10:00+08:00", "unit=1-101", "owner=stw",
              now="2026-01-05T10:00+08:00")
-    got = [(f["id"], f["channel"], f["window_open"][:10], f["due"][:10], f["provisional"]) for f in d["followups"]]
+    got = [(f["id"], f["channel"], f["window_open"][:10], f["due"][:10], f["provisional"]) for f in d["followups"]
+           if f["visit_type"] == "home_visit"]
     assert got == [
         ("H1-visit1", "home_visit", "2026-01-05", "2026-07-06", False),  # 07-04 is a Saturday -> Mon 07-06
         ("H1-visit2", "home_visit", "2026-07-06", "2027-01-04", True),   # opens Sun 07-05 -> Mon; 2027 provisional
@@ -235,13 +253,14 @@ def test_p3_two_home_visits_a_year_until_the_household_leaves(estate):
     assert again["followups"] == [] and "H1" in again["skipped"][0]["reason"]
     left = trig(estate, "household_left", "L1", "2026-03-02T10:00+08:00", "unit=1-101", "reason=sold the flat",
                 now="2026-03-02T10:00+08:00")
-    assert left["skipped"][0]["meta"]["cancelled"] == ["H1-visit1", "H1-visit2", "H1-visit3", "H1-visit4"]
+    assert sorted(left["skipped"][0]["meta"]["cancelled"]) == ["H1-survey2026", "H1-survey2027", "H1-visit1",
+                                                               "H1-visit2", "H1-visit3", "H1-visit4"]  # P3, P4
     v = estate.ok("show", "H1-visit2", now="2026-03-02T10:00+08:00")
     assert v["status"] == "cancelled" and "household left unit 1-101" in v["closed_reason"] and "L1" in v["closed_reason"]
     # after leaving, the unit can be registered again by its new household
     new = trig(estate, "household_registered", "H2", "2026-03-03T10:00+08:00", "unit=1-101",
                now="2026-03-03T10:00+08:00")
-    assert len(new["followups"]) == 4
+    assert len(new["followups"]) == 6  # four half-years and the 2026 and 2027 surveys (P4)
 
 
 def test_p10_home_visit_record_needs_the_residents_confirmation_and_p3_keeps_the_visits_coming(estate):
@@ -288,12 +307,12 @@ def test_p5_contracted_service_mid_term_and_end(estate):
 
 
 def test_p6_activity_participants_sampled_ten_percent_within_one_month(estate):
-    tid = next(f"A{i}" for i in range(100) if decide(f"A{i}", "activity", 0.1).sampled)
+    [tid] = drawn(estate, "activity", 0.1, "A")
     d = trig(estate, "activity_held", tid, "2026-09-15T10:00+08:00", "name=中秋游园会", now="2026-09-15T10:00+08:00")
     assert [(f["visit_type"], f["due"]) for f in d["followups"]] == [("activity_callback", "2026-10-15T23:59:59+08:00")]
-    out = next(f"A{i}" for i in range(100) if not decide(f"A{i}", "activity", 0.1).sampled)
+    [out] = drawn(estate, "activity", 0.1, "A", sampled=False)
     d = trig(estate, "activity_held", out, "2026-09-15T10:00+08:00", "name=中秋游园会", now="2026-09-15T10:00+08:00")
-    assert d["followups"] == [] and d["skipped"][0]["meta"]["rate"] == 0.1
+    assert d["followups"] == [] and d["skipped"][0]["meta"]["sample"]["rate"] == 0.1
 
 
 def test_p7_emergency_help_within_one_week(estate):
@@ -347,12 +366,11 @@ def test_p9_on_time_completion_keeps_the_planned_visit_and_samples_warranty_chec
     keys = {s["key"]: s for s in d["skipped"]}
     assert "RN1-completion" in keys["completion"]["reason"]
     for k in range(1, 5):
-        dec = decide("RC1", f"warranty{k}", 0.3)
         planned = any(f["id"] == f"RC1-warranty{k}" for f in d["followups"])
-        assert planned == dec.sampled
-        assert planned or keys[f"warranty{k}"]["meta"] == {"rate": 0.3, "draw": round(dec.draw, 6),
-                                                           "purpose": f"warranty{k}", "rule": "P9",
-                                                           "project": "RN1"}
+        rec = next(f["meta"] for f in d["followups"] if f["id"] == f"RC1-warranty{k}") if planned else \
+            keys[f"warranty{k}"]["meta"]
+        assert (rec["sample"]["purpose"], rec["sample"]["rule"], rec["sample"]["rate"]) == (f"warranty{k}", "P9", 0.3)
+        assert planned == (rec["sample"]["score"] < 0.3) and (planned or rec["project"] == "RN1")
 
 
 def test_p9_renovation_complaint_in_a_follow_up_opens_a_ticket(estate):

@@ -77,7 +77,8 @@ def quarter(hf):
             **r)  # only twice
     trigger(app, "repair_completed", "S1", "R7", "2027-01-05T10:00", category="plumbing", worker="w1", unit="1-101",
             **r)  # 2027Q1: a new quarter
-    complete(app, "R1-callback", "2026-10-09T10:00", timeliness="on_time", passed="no", satisfaction="不满意")
+    complete(app, "R1-callback", "2026-10-09T10:00", timeliness="on_time", passed="no", satisfaction="不满意",
+             dissatisfaction_code="quality", dissatisfaction_reason="还在漏水")  # G16: with its reason
     return app
 
 
@@ -161,7 +162,7 @@ def test_reports_are_offered_through_the_huifang_reports_hook():
     from huifang.plugins.property.plugin import plugin
 
     assert {r.name: r.rules[0] for r in plugin.huifang_reports()} == {"repeats": "P8", "workers": "P2",
-                                                                      "renovation": "P9"}
+                                                                      "renovation": "P9", "survey": "P4"}
 
 
 def test_p8_repeats_through_the_report_cli(quarter, hf):
@@ -171,3 +172,78 @@ def test_p8_repeats_through_the_report_cli(quarter, hf):
         ("repeat_complaint", 3), ("repeat_complaint", 2), ("repeat_repair", 3), ("failed_callback", 1)]
     r = hf("report", "repeats", "--by", "month", now="2027-01-20T10:00+08:00")
     assert r.code == 2 and "--by" in r.err  # the quarter is the report's own grouping
+
+
+def test_P8_repeat_complaints_are_found_by_household_as_well_as_by_subject(hf):
+    """The same unit's parking complaint by the wife and then by the husband was no repeat (found only per
+    subject). Now complaints of one category in a quarter are one household's when the same subject made
+    them or they name the same unit."""
+    app = make_app(hf)
+    c = {"severity": "general", "dept": "security", "category": "parking"}
+    trigger(app, "complaint_handled", "S1", "W1", "2026-10-10T10:00", unit="3-1502", **c)  # the wife
+    trigger(app, "complaint_handled", "S2", "H1", "2026-11-05T10:00", unit="3-1502", **c)  # then the husband
+    trigger(app, "complaint_handled", "S3", "N1", "2026-11-06T10:00", unit="3-1503", **c)  # the neighbours: once
+    trigger(app, "complaint_handled", "S4", "O1", "2026-10-06T10:00", unit="3-1502", category="noise",
+            severity="general", dept="security")  # the same unit, another issue
+    got = [(r["finding"], r["subject"], r["unit"], r["category"], r["count"], r["items"]) for r in rows(app, "repeats")]
+    assert got == [("repeat_complaint", "S1, S2", "3-1502", "parking", 2, "W1, H1")]
+
+
+def test_P3_G15_visits_cancelled_before_their_window_opened_are_not_due_and_cost_nobody_anything(hf):
+    """A household registered 10-12 and left 10-20: its half-year visits and yearly surveys were
+    cancelled, yet counted as due and cost the steward a 20-point KPI deduction. Those whose window had
+    not opened are not due; the first visit (its half-year had begun) was cancelled before any
+    contact: it stays in the G15 figures but costs the steward nothing."""
+    app = make_app(hf)
+    with clock.at(T("2026-09-01T09:00")):
+        app.add_staff("stw", "管家", "agent", "customer_service", "sec-sup")
+    trigger(app, "household_registered", "S1", "H1", "2026-10-12T10:00", unit="1-101", owner="stw")
+    trigger(app, "household_left", "S1", "L1", "2026-10-20T10:00", unit="1-101", reason="moved abroad")
+    d = hf.ok("report", "rates", "--by", "agent", "--from", "2026-01-01", "--to", "2029-12-31",
+              now="2029-01-20T10:00+08:00")
+    [stw] = [r for r in d["rows"] if r["agent"] == "stw"]
+    assert (stw["due"], stw["cancelled"], stw["cancelled_before_contact"], stw["kpi_deduction"]) == (1, 1, 1, 0)
+    # visit1 only (its window opened at registration); visit2..4 and the 2026/2027 surveys are not due
+    assert not any(r.get("kpi_deduction") for r in d["rows"])
+
+
+def test_P4_the_yearly_survey_is_planned_tracked_and_reported_per_project_and_building(hf):
+    """The yearly owner survey was never scheduled. Each registered household now gets one a year in the
+    December season; answering it plans the follow-up of every problem raised; `report survey` gives the
+    response rate and satisfaction per project and building, paper questionnaires included."""
+    app = make_app(hf)
+    with clock.at(T("2026-09-01T09:00")):
+        app.add_staff("stw", "管家", "agent", "customer_service", "sec-sup")
+        app.add_subject("S5", "住户S5")
+    home = {"owner": "stw", "project": "翠湖苑"}
+    trigger(app, "household_registered", "S1", "H1", "2026-10-12T10:00", unit="3-1502", **home)
+    trigger(app, "household_registered", "S2", "H2", "2026-10-12T10:00", unit="3-0801", **home)
+    trigger(app, "household_registered", "S3", "H3", "2026-10-12T10:00", unit="5-0101", **home)
+    trigger(app, "household_left", "S3", "L3", "2026-11-02T10:00", unit="5-0101")  # before the season
+    # one a year per household: the husband registered for the same unit gets no second survey
+    with clock.at(T("2026-10-13T10:00")):
+        t, fus, _ = app.receive_trigger("property.household_registered", "S5", {"unit": "3-1502", **home},
+                                        trigger_id="H5")
+    assert not [f for f in fus if f.visit_type == "yearly_survey"]
+    assert {s["key"]: s["meta"].get("survey") for s in t.skipped} == {"survey2026": "H1-survey2026",
+                                                                      "survey2027": "H1-survey2027"}
+    survey = app.followup_info("H1-survey2026")
+    assert (survey.window_open, survey.due, survey.owner) == (T("2026-12-01T09:00"), T("2026-12-28T23:59:59"), "stw")
+    with clock.at(T("2026-12-03T10:00")):
+        app.record_attempt("H1-survey2026", "phone", "reached", actor="stw")
+        _, messages = app.complete("H1-survey2026", {"satisfaction": "较满意", "weakest": "parking",
+                                                     "problems": "corridor lights out; parking at night"},
+                                   actor="stw")
+    assert [m.split()[1] for m in messages if m.startswith("planned")] == [
+        "H1-survey2026-problem1", "H1-survey2026-problem2", "H1-survey2028"]  # 2027 was planned already
+    with clock.at(T("2026-12-08T10:00")):
+        app.record_attempt("H1-survey2026-problem1", "phone", "reached", actor="stw")
+        app.complete("H1-survey2026-problem1", {"effect": "yes", "satisfaction": "满意"}, actor="stw")
+    # a paper questionnaire returned by a household of building 5
+    trigger(app, "satisfaction_survey", "S4", "SV4", "2026-12-10T10:00", year=2026, unit="5-0202",
+            project="翠湖苑", satisfaction="满意", problems="gate card")
+    got = [(r["year"], r["project"], r["building"], r["households"], r["answered"], r["open"], r["response_rate"],
+            r["satisfied"], r["satisfaction_rate"], r["problems"], r["problems_followed"])
+           for r in rows(app, "survey", date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))]
+    assert got == [(2026, "翠湖苑", "3", 2, 1, 1, 0.5, 1, 1.0, 2, 1),  # H2's survey still open (3-0801)
+                   (2026, "翠湖苑", "5", 1, 1, 0, 1.0, 1, 1.0, 1, 0)]  # H3 left: its survey is nobody's

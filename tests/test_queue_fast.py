@@ -34,7 +34,7 @@ def combos() -> list[list[str]]:
             ["--on", "2026-12-03", "--limit", "0"], ["--on", "2026-12-03", "--limit", "5"], ["--on", "2026-01-01"],
             ["--on", "2027-12-31", "--limit", "0"], ["--agent", "n1"], ["--agent", "n2", "--overdue"],
             ["--agent", "n2", "--on", "2026-12-10", "--limit", "2"], ["--agent", "n1", "--on", "2026-12-03"],
-            ["--agent", "nobody", "--limit", "0"]]
+            ["--agent", "s1", "--limit", "0"]]  # s1 owns nothing due; an unknown agent is an error (below)
 
 
 def discharge(h: Huifang, subject: str, tid: str, nurse: str, **kw: Any) -> Any:
@@ -103,7 +103,7 @@ def lag(db: str) -> int:
 def paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[Result, str]]]:
     """queue(db, *args, fast=..., json_out=..., wall=..., config=..., before=...) -> (result, path taken:
     fast | fallback | full). `huifang queue` runs in-process as an operator types it: no --now (the wall
-    clock, fixed at `wall`), no --as; `before` adds global options."""
+    clock, fixed at `wall`), no --as; `before` adds global options; text is `--codes` unless `human`."""
     from click.testing import CliRunner
 
     from huifang.cli.main import main
@@ -115,7 +115,7 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[Resul
     monkeypatch.delenv("HUIFANG_CONFIG", raising=False)
 
     def run(db: str, *args: str, fast: bool = True, json_out: bool = True, wall: str = NOW,
-            config: str | None = None, before: tuple[str, ...] = ()) -> tuple[Result, str]:
+            config: str | None = None, before: tuple[str, ...] = (), human: bool = False) -> tuple[Result, str]:
         def spy(*a: Any) -> Any:
             if not fast:
                 taken.append("full")
@@ -127,8 +127,9 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[Resul
         monkeypatch.setattr(cli_queue, "fast_queue", spy)
         monkeypatch.setattr(clock, "wall_clock", lambda: datetime.fromisoformat(wall))
         taken.clear()
+        # the text the fast path may print is the table of codes (the work list with names is a recorded read)
         argv = ["--db", db, *(["--config", config] if config else []), *before, "queue", *args,
-                *(["--json"] if json_out else [])]
+                *(["--json"] if json_out else [] if human else ["--codes"])]
         with CliRunner().isolation() as (out, err, *_):
             try:
                 main(argv)
@@ -253,6 +254,16 @@ def test_postgres_takes_the_full_path(hf: Huifang, backend: str, paths: Any) -> 
         assert how == "fallback"
 
 
+def test_an_unknown_agent_is_an_error_on_either_path(store: Path, paths: Any, tmp_path: Path) -> None:
+    """`queue --agent nobody` used to print "0 follow-up(s)" with exit 0: a mistyped id looked like an
+    empty queue. Now one line naming --agent, exit 2, whichever path is asked."""
+    db = copy(store, tmp_path)
+    for json_out in (True, False):
+        r, how = paths(db, "--agent", "nobody", json_out=json_out)
+        assert how == "fallback" and r.code == 2 and r.out == ""
+        assert r.err == "huifang: error: --agent: 'nobody' is not registered staff (huifang staff list)\n"
+
+
 def test_a_missing_store_is_still_refused(tmp_path: Path, paths: Any) -> None:
     r, how = paths(str(tmp_path / "nothing.db"))
     assert how == "fallback" and r.code == 2 and "does not exist" in r.err
@@ -267,7 +278,7 @@ def test_the_fast_path_imports_no_heavy_module(store: Path, tmp_path: Path, path
             "from huifang.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
             "    pass\nprint('\\n' + '\\n'.join(sorted(sys.modules)), file=sys.stderr)")
     env = {k: v for k, v in os.environ.items() if k not in ("HUIFANG_CONFIG", "HUIFANG_NOW")}
-    for extra in ([], ["--json"]):
+    for extra in (["--codes"], ["--json"]):
         argv = [NOW, "--db", db, "queue", "--limit", "0", *extra]
         p = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120,
                            cwd=tmp_path, env=env)
@@ -275,7 +286,7 @@ def test_the_fast_path_imports_no_heavy_module(store: Path, tmp_path: Path, path
         assert p.returncode == 0 and "huifang.projections.queue_fast" in modules, p.stderr[-500:]
         assert not {m.split(".")[0] for m in modules} & HEAVY
         assert not {m for m in modules if m.startswith(("huifang.plugins", "huifang_", "huifang.core.plugin_api"))}
-        full = paths(db, "--limit", "0", json_out=bool(extra), fast=False)[0]
+        full = paths(db, "--limit", "0", json_out=extra == ["--json"], fast=False)[0]
         assert p.stdout == full.out  # a real process prints the same bytes as the full path
 
 

@@ -36,7 +36,7 @@ def test_g15_xlsx_holds_the_json_numbers(scn, tmp_path):
     for args in (("rates", "--month", "2026-10", "--by", "agent"), ("satisfaction", "--month", "2026-10"),
                  ("tickets", "--month", "2026-10"), ("pareto",)):
         rows = _json(scn, *args)["rows"]
-        data = _file(scn, tmp_path, "r.xlsx", *args, "--format", "xlsx")
+        data = _file(scn, tmp_path, "r.xlsx", *args, "--format", "xlsx", "--codes")  # labels: tests/test_labels.py
         wb = load_workbook(io.BytesIO(data))
         (ws,) = wb.worksheets
         values = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -53,7 +53,8 @@ def test_g19_monthly_xlsx_has_one_sheet_per_section(scn, tmp_path):
     from openpyxl import load_workbook
 
     doc = _json(scn, "monthly", "--month", "2026-10")
-    wb = load_workbook(io.BytesIO(_file(scn, tmp_path, "m.xlsx", "monthly", "--month", "2026-10", "--format", "xlsx")))
+    wb = load_workbook(io.BytesIO(_file(scn, tmp_path, "m.xlsx", "monthly", "--month", "2026-10", "--format", "xlsx",
+                                        "--codes")))
     assert wb.sheetnames == [s["name"] for s in doc["sections"]]
     for s in doc["sections"]:
         values = [list(r) for r in wb[s["name"]].iter_rows(values_only=True)]
@@ -67,8 +68,8 @@ def test_g19_monthly_xlsx_has_one_sheet_per_section(scn, tmp_path):
 def test_csv_holds_the_json_rows(scn):
     rows = _json(scn, "rates", "--by", "month,agent")["rows"]
     out = scn("report", "rates", "--by", "month,agent", "--format", "csv", json_out=False)
-    assert out.code == 0
-    parsed = list(csv.DictReader(io.StringIO(out.out)))
+    assert out.code == 0 and out.out.startswith("\ufeff")  # G19: a BOM, so Excel reads the UTF-8
+    parsed = list(csv.DictReader(io.StringIO(out.out.removeprefix("\ufeff"))))
     assert len(parsed) == len(rows)
     for p, r in zip(parsed, rows, strict=True):
         assert p == {k: "" if v is None else str(v) for k, v in r.items()}
@@ -80,7 +81,7 @@ def test_table_output_shows_percentages_and_notes(scn):
     assert "33.3%" in out.out and "100.0%" in out.out
     assert "below threshold" in out.out and "ortho" in out.out
     out = scn("report", "rates", "--month", "2026-10", "--by", "agent", json_out=False).out
-    assert "G15 KPI deductions: agA −10, agB −10" in out
+    assert "G15 KPI deductions: agA −10, agB −8" in out
 
 
 def _png_ok(data: bytes, min_w: int = 600, min_h: int = 250) -> None:

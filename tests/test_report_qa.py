@@ -76,3 +76,23 @@ def test_g17_bad_checks_are_refused(scn, args, actor, needle):
     h = scn
     r = h("qa", "record", *args, actor=actor)
     assert r.code == 2 and needle in r.err, r.err
+
+
+def test_G17_the_qa_sample_is_drawn_with_the_stores_key(scn):
+    """The monthly spot-check sample was SHA-256 of month|seed|code: an agent knowing their codes and the
+    default seed could tell which follow-ups would be checked. Now the lottery is keyed with the store's
+    sampling key: the same on every run against the store, unpredictable without it."""
+    import hashlib
+    import hmac
+
+    first = scn.ok("qa", "sample", "--month", "2026-10", "--rate", "0.5")
+    assert scn.ok("qa", "sample", "--month", "2026-10", "--rate", "0.5") == first
+    app = open_app(scn.db)
+    try:
+        key = app.sampling_key()
+    finally:
+        app.close()
+    population = ["A1-1", "A2-1", "A3-1", "B1-1", "B2-1", "B1-1-recheck1"]
+    ranked = sorted(population, key=lambda c: (hmac.new(key, f"qa|2026-10|0|{c}".encode(), hashlib.sha256)
+                                                .hexdigest(), c))
+    assert {r["followup"] for r in first["rows"]} == set(ranked[:3])

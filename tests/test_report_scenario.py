@@ -10,14 +10,14 @@ October     A1  agA cardio  due 10-17  completed 10-13 on time 满意, suggestio
             A2  agA cardio  due 10-17  no answer, then completed 10-13 on time 满意; ticket T3 waiting_time
                                        resolved late (10-16 > deadline 10-14) → second follow-up S3 never done
             A3  agA cardio  due 10-15  completed 10-16 LATE 较满意; ticket T2 attitude (major), never resolved
-            A4  agA cardio  due 10-17  3 × no answer in 3 slots → lost "no_answer_after_3_attempts"
+            A4  agA cardio  due 10-17  3 × no answer in 3 slots → lost "no_answer"
             A5  agA cardio  due 10-17  refused → lost "refused"
             B1  agB ortho   due 10-24  completed 10-20 on time 不满意, suggestion; ticket T1 waiting_time
                                        resolved in time, S1 completed (resolved, 满意) → T1 closed
             B2  agB ortho   due 10-24  completed 10-21 on time 基本满意
             B3  agB ortho   due 10-24  cancelled before any contact
             B4  agB ortho   due 10-24  nothing done → overdue
-            B5  agB ortho   due 10-24  subject signed a no-follow-up statement → exempt (F6)
+            B5  agB ortho   due 10-24  no-follow-up statement signed with the visit, on its trigger → exempt (F6)
             B6  agB ortho   due 10-24  reached, then cancelled (after contact)
 November    C1  agA cardio  due 11-08  not yet due (pending)
             tickets opened 11-05 09:00 (deadline 11-06): waiting_time ×3, attitude, billing, parking
@@ -59,6 +59,7 @@ class VisitAttrs(BaseModel):
     agent: str
     branch: str | None = None
     days: int = 5
+    statement: str | None = None  # F6: a no-follow-up statement signed with the visit itself
 
 
 SURVEY = SurveyTemplate(key="clinic", title="clinic check", questions=[
@@ -66,7 +67,10 @@ SURVEY = SurveyTemplate(key="clinic", title="clinic check", questions=[
 
 
 class Clinic:
-    """A minimal test plugin: one trigger kind, one visit due `days` calendar days after the trigger."""
+    """A minimal test plugin: one trigger kind, one visit due `days` calendar days after the trigger. Its
+    visit is exempted like finance's new-policy callback (F6: only by the statement signed with the
+    service event and recorded on its trigger), so the figures keep one exempt follow-up; G7 allows no
+    exemption by a statement on the subject's file."""
 
     name = "clinic"
 
@@ -76,11 +80,11 @@ class Clinic:
 
     @hookimpl
     def huifang_trigger_kinds(self):
-        return [TriggerKind(name="visit", attributes=VisitAttrs)]
+        return [TriggerKind(name="visit", attributes=VisitAttrs, exemption_attribute="statement")]
 
     @hookimpl
     def huifang_visit_types(self):
-        return [VisitType(name="check", survey=SURVEY)]
+        return [VisitType(name="check", survey=SURVEY, exemption="trigger")]
 
     @hookimpl
     def huifang_plan(self, trigger, subject, settings, scheduler, history):
@@ -115,10 +119,12 @@ def _build(app: HuifangApp) -> None:
         for s in ("A1", "A2", "A3", "A4", "A5", "A6", "B1", "B2", "B3", "B4", "B5", "B6", "B7", "C1"):
             app.add_subject("s" + s, f"患者{s}", ["13800000000"])
 
-    def visit(code: str, when: str, agent: str, dept: str, days: int = 5, branch: str | None = None) -> str:
+    def visit(code: str, when: str, agent: str, dept: str, days: int = 5, branch: str | None = None,
+              statement: str | None = None) -> str:
         with at(when):
             _, fus, _ = app.receive_trigger("clinic.visit", "s" + code, {
-                "department": dept, "agent": agent, "branch": branch, "days": days}, trigger_id=code)
+                "department": dept, "agent": agent, "branch": branch, "days": days, "statement": statement},
+                trigger_id=code)
         return fus[0].code
 
     def attempt(fu: str, when: str, outcome: str, actor: str) -> None:
@@ -166,14 +172,15 @@ def _build(app: HuifangApp) -> None:
     for when in ("2026-10-13T10:30+08:00", "2026-10-13T15:30+08:00", "2026-10-14T10:30+08:00"):
         attempt(a4, when, "no_answer", "agA")
     with at("2026-10-14T11:00+08:00"):
-        app.close_followup(a4, "lost", "no_answer_after_3_attempts", actor="agA")
+        app.close_followup(a4, "lost", "no_answer", actor="agA")
     a5 = visit("A5", "2026-10-12T09:20+08:00", "agA", "cardio", branch="north")
     attempt(a5, "2026-10-13T10:30+08:00", "refused", "agA")
     with at("2026-10-13T10:35+08:00"):
         app.close_followup(a5, "lost", "refused", actor="agA")
     # -- October, agent B (ortho, south)
     b1 = visit("B1", "2026-10-19T09:00+08:00", "agB", "ortho", branch="south")
-    complete(b1, "2026-10-20T10:30+08:00", "agB", satisfaction="不满意", suggestion="等候时间太长 waiting too long")
+    complete(b1, "2026-10-20T10:30+08:00", "agB", satisfaction="不满意", suggestion="等候时间太长 waiting too long",
+             dissatisfaction_code="waiting", dissatisfaction_reason="等了两个小时")  # G16
     t1 = ticket(b1, "2026-10-20T11:00+08:00", "waiting_time", "ortho")
     s1 = resolve(t1, "2026-10-20T16:00+08:00")
     complete(s1, "2026-10-20T17:00+08:00", "agB", resolved="yes", satisfaction="满意")
@@ -183,9 +190,7 @@ def _build(app: HuifangApp) -> None:
     with at("2026-10-20T09:00+08:00"):
         app.close_followup(b3, "cancelled", "readmitted", actor="agB")
     visit("B4", "2026-10-19T09:15+08:00", "agB", "ortho", branch="south")
-    with at("2026-10-18T09:00+08:00"):
-        app.sign_exemption("sB5", "F6 statement 2026-0042")
-    visit("B5", "2026-10-19T09:20+08:00", "agB", "ortho", branch="south")
+    visit("B5", "2026-10-19T09:20+08:00", "agB", "ortho", branch="south", statement="F6 statement 2026-0042")
     b6 = visit("B6", "2026-10-19T09:25+08:00", "agB", "ortho", branch="south")
     attempt(b6, "2026-10-20T10:40+08:00", "reached", "agB")
     with at("2026-10-20T11:00+08:00"):
@@ -259,8 +264,10 @@ def test_g15_rates_per_agent_with_kpi_deduction(scn):
     assert (b["due"], b["completed"], b["reached"], b["cancelled"], b["cancelled_before_contact"], b["exempt"],
             b["overdue"], b["on_time"]) == (6, 3, 4, 2, 1, 1, 1, 3)
     assert (b["callback_rate"], b["success_rate"], b["on_time_rate"]) == (0.5, 0.8, 0.5)
-    # G15: 50% against the 100% target = 10 steps of 5% = 10 KPI points
-    assert a["callback_target"] == 1.0 and a["kpi_deduction"] == 10 and b["kpi_deduction"] == 10
+    # G15: 50% against the 100% target = 10 steps of 5% = 10 KPI points; agB is charged 3 of 5, not of 6:
+    # B3, cancelled before any contact (readmitted), was not agB's to do (P3/G15: it costs nobody anything)
+    # -> 60% = 8 steps
+    assert a["callback_target"] == 1.0 and a["kpi_deduction"] == 10 and b["kpi_deduction"] == 8
 
 
 def test_g15_rates_by_month_and_visit_type(scn):
@@ -325,11 +332,11 @@ def test_g16_satisfaction_by_department(scn):
 
 def test_g14_lost_reasons(scn):
     rows = report(scn, "lost", "--month", "2026-10")
-    assert rows == [{"reason": "no_answer_after_3_attempts", "lost": 1, "lost_share": 0.5},
+    assert rows == [{"reason": "no_answer", "lost": 1, "lost_share": 0.5},
                     {"reason": "refused", "lost": 1, "lost_share": 0.5}]
     rows = report(scn, "lost", "--by", "agent")
     assert [(r["agent"], r["reason"], r["lost"]) for r in rows] == [
-        ("agA", "no_answer_after_3_attempts", 1), ("agA", "refused", 1), ("agB", "wrong_number", 1)]
+        ("agA", "no_answer", 1), ("agA", "refused", 1), ("agB", "wrong_number", 1)]
 
 
 def test_g12_tickets_october(scn):

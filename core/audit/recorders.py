@@ -59,6 +59,9 @@ def table_statements(dialect: str) -> list[str]:
     ]
 
 
+KEY_CHUNK = 500  # key rows per statement (well under SQLite's bound-parameter limit)
+
+
 class ChainMixin:
     """Shared logic; subclasses give the SQL dialect (`q`) and the position column (`POS`)."""
 
@@ -205,13 +208,19 @@ class ChainMixin:
         self._pending = (self._token, mark) if self._token is not None else None
 
     def _write_keys(self, c: Any, created: dict[str, bytes], destroyed: set[str]) -> None:
-        for subject, wrapped in created.items():
-            c.execute(self.q("INSERT INTO {keys} (subject, wrapped, erased) VALUES (?, ?, 0) "
-                             "ON CONFLICT (subject) DO NOTHING"), (subject, wrapped))
-            c.execute(self.q("SELECT wrapped FROM {keys} WHERE subject = ?"), (subject,))
-            row = c.fetchone()
-            if row is None or row["wrapped"] is None or bytes(row["wrapped"]) != wrapped:
-                raise IntegrityError(f"the data key of subject {subject} was written by another command")
+        # a bulk import makes thousands of keys in one save: one insert and one read-back per 500
+        items = list(created.items())
+        for i in range(0, len(items), KEY_CHUNK):
+            part = items[i:i + KEY_CHUNK]
+            c.executemany(self.q("INSERT INTO {keys} (subject, wrapped, erased) VALUES (?, ?, 0) "
+                                 "ON CONFLICT (subject) DO NOTHING"), part)
+            c.execute(self.q("SELECT subject, wrapped FROM {keys} WHERE subject IN (" + ", ".join("?" * len(part))
+                             + ")"), tuple(subject for subject, _ in part))
+            stored = {r["subject"]: r["wrapped"] for r in c.fetchall()}
+            for subject, wrapped in part:
+                got = stored.get(subject)
+                if got is None or bytes(got) != wrapped:
+                    raise IntegrityError(f"the data key of subject {subject} was written by another command")
         if destroyed:
             self._secure_delete(c)
         for subject in sorted(destroyed):
@@ -233,6 +242,19 @@ class ChainMixin:
         if row is None:
             return None
         return (bytes(row["wrapped"]) if row["wrapped"] is not None else None), bool(row["erased"])
+
+    def fetch_keys(self, subjects: Sequence[str]) -> dict[str, tuple[bytes | None, bool]]:
+        """fetch_key for many subjects, one query per 500 (those without a key row are absent)."""
+        out: dict[str, tuple[bytes | None, bool]] = {}
+        with self._read() as c:
+            for i in range(0, len(subjects), KEY_CHUNK):
+                part = tuple(subjects[i:i + KEY_CHUNK])
+                c.execute(self.q("SELECT subject, wrapped, erased FROM {keys} WHERE subject IN ("
+                                 + ", ".join("?" * len(part)) + ")"), part)
+                for row in c.fetchall():
+                    out[row["subject"]] = ((bytes(row["wrapped"]) if row["wrapped"] is not None else None),
+                                           bool(row["erased"]))
+        return out
 
     def any_key(self) -> bool:
         with self._read() as c:

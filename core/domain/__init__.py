@@ -4,10 +4,12 @@ from .campaign import Campaign  # A7/F3 batch campaigns (registers their stable 
 from .followup import FollowUp
 from .greeting import GreetingBatch  # G21
 from .qa import QualityCheck  # G17 (registers its stable topics for every reader of the log)
+from .sampling import SampleFloor, SamplingKey  # G17: the sampling key's record, the floors' top-ups
 from .staff import Staff
 from .subject import Subject
 from .ticket import Ticket
+from .token import ApiTokens  # the HTTP service's API tokens (registers their stable topics)
 from .trigger import Trigger
 
-__all__ = ["CalendarBook", "Campaign", "FollowUp", "GreetingBatch", "QualityCheck", "Staff", "Subject", "Ticket",
-           "Trigger"]
+__all__ = ["ApiTokens", "CalendarBook", "Campaign", "FollowUp", "GreetingBatch", "QualityCheck", "SampleFloor",
+           "SamplingKey", "Staff", "Subject", "Ticket", "Trigger"]

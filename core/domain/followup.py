@@ -55,6 +55,7 @@ class FollowUp(Base):
         self.window_open = window_open
         self.due = due
         self.owner = owner
+        self.planned_owner = owner  # the plan's owner: a re-plan never overrides a hand reassignment
         self.owner_role = owner_role
         self.channel = channel
         self.provisional = provisional
@@ -68,6 +69,7 @@ class FollowUp(Base):
         self.answers: dict | None = None
         self.completed_at: datetime | None = None
         self.closed_reason: str | None = None
+        self.closed_note: str | None = None
         self.closed_at: datetime | None = None
         self.reminded = False
         self.escalations: list[dict] = []
@@ -137,16 +139,20 @@ class FollowUp(Base):
 
     # -- work ----------------------------------------------------------------------------------
     class AttemptRecorded(Base.Event):
-        """v2 added `recording` (G11) and `outside_window`; v1 events are upcast."""
+        """v2 added `recording` (G11) and `outside_window`; v3 `before_window` (G5: an attempt before
+        the follow-up's window opened does not count toward lost); v4 `language` (F9: the language the
+        call was held in, contract.LANGUAGES, None when not given). Older events are upcast."""
 
-        class_version = 2
+        class_version = 4
         channel: str
         outcome: str
         note: str | None
         recording: dict | None
         outside_window: bool
+        before_window: bool
         next_attempt_at: datetime | None
         actor: str
+        language: str | None
 
         @staticmethod
         def upcast_v1_v2(state: dict) -> None:
@@ -154,13 +160,23 @@ class FollowUp(Base):
             state["outside_window"] = False
             state.setdefault("next_attempt_at", None)
 
+        @staticmethod
+        def upcast_v2_v3(state: dict) -> None:
+            state["before_window"] = False
+
+        @staticmethod
+        def upcast_v3_v4(state: dict) -> None:
+            state["language"] = None
+
     @event(AttemptRecorded)
     def _record_attempt(self, channel: str, outcome: str, note: str | None, recording: dict | None,
-                        outside_window: bool, next_attempt_at: datetime | None, actor: str) -> None:
+                        outside_window: bool, before_window: bool, next_attempt_at: datetime | None,
+                        actor: str, language: str | None = None) -> None:
         self.attempts.append({
             "n": len(self.attempts) + 1, "at": self.modified_on, "channel": channel, "outcome": outcome,
             "note": note, "recording": recording, "outside_window": outside_window,
-            "next_attempt_at": next_attempt_at, "actor": actor,
+            "before_window": before_window, "next_attempt_at": next_attempt_at, "actor": actor,
+            **({"language": language} if language else {}),
         })
 
     def record_attempt(self, **kwargs: Any) -> None:
@@ -187,19 +203,28 @@ class FollowUp(Base):
         self._complete(answers=answers, actor=actor)
 
     class Closed(Base.Event):
+        """v2 added `note`: a lost follow-up's reason is a G14 code, what the agent adds is the note."""
+
+        class_version = 2
         status: str  # lost | cancelled | exempt
         reason: str
+        note: str | None
         actor: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["note"] = None
+
     @event(Closed)
-    def _close(self, status: str, reason: str, actor: str) -> None:
+    def _close(self, status: str, reason: str, note: str | None, actor: str) -> None:
         self.status = status
         self.closed_reason = reason
+        self.closed_note = note
         self.closed_at = self.modified_on
 
-    def close(self, status: str, reason: str, actor: str) -> None:
+    def close(self, status: str, reason: str, actor: str, note: str | None = None) -> None:
         self._require_open(f"close it as {status}")
-        self._close(status=status, reason=reason, actor=actor)
+        self._close(status=status, reason=reason, note=note, actor=actor)
 
     class Reassigned(Base.Event):
         from_owner: str | None
@@ -231,6 +256,37 @@ class FollowUp(Base):
         if self.status == "overdue":
             self.status = "due"
             self.overdue_since = None
+
+    class Replanned(Base.Event):
+        """The trigger was corrected (`trigger amend`) and its plan now gives this open follow-up
+        another department, branch, G9 exclusions, planned owner or plan details; the window and the
+        owner themselves change by Rescheduled / Reassigned events of their own."""
+
+        planned_owner: str | None
+        department: str | None
+        branch: str | None
+        excluded_staff: list
+        excluded_roles: list
+        meta: dict
+        reason: str
+        actor: str
+
+    @event(Replanned)
+    def _replan(self, planned_owner: str | None, department: str | None, branch: str | None,
+                excluded_staff: list, excluded_roles: list, meta: dict, reason: str, actor: str) -> None:
+        self.planned_owner = planned_owner
+        self.department = department
+        self.branch = branch
+        self.excluded_staff = list(excluded_staff)
+        self.excluded_roles = list(excluded_roles)
+        self.meta = dict(meta)
+
+    def replan(self, planned_owner: str | None, department: str | None, branch: str | None,
+               excluded_staff: list, excluded_roles: list, meta: dict, reason: str, actor: str) -> None:
+        self._require_open("re-plan it")
+        self._replan(planned_owner=planned_owner, department=department, branch=branch,
+                     excluded_staff=excluded_staff, excluded_roles=excluded_roles, meta=meta, reason=reason,
+                     actor=actor)
 
     class ChannelSwitched(Base.Event):
         channel: str

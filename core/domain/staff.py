@@ -126,3 +126,32 @@ class Login(Base):
     @event(Rebound)
     def rebind(self, staff: str | None, actor: str) -> None:
         self.staff = staff
+
+
+class Department(Base):
+    """A department and its head (G12: a ticket routed to the department is owned by its head).
+
+    One aggregate per department name (the id is derived from it), so finding the head of a ticket's
+    department is one read; set by `staff add --head-of DEPT` or `staff head DEPT STAFF_ID`."""
+
+    class Registered(Base.Created):
+        name: str
+        head: str
+        actor: str
+
+    @event(Registered)
+    def __init__(self, name: str, head: str, actor: str):
+        self.name = name
+        self.head = head
+
+    @staticmethod
+    def create_id(name: str) -> Any:
+        return aggregate_uuid("department", name)
+
+    class HeadChanged(Base.Event):
+        head: str
+        actor: str
+
+    @event(HeadChanged)
+    def change_head(self, head: str, actor: str) -> None:
+        self.head = head

@@ -2,6 +2,7 @@
 after a second follow-up (二次回访) confirms with the subject."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,12 @@ from .base import Base, aggregate_uuid
 
 
 class Ticket(Base):
+    # v2 state; class defaults keep tickets opened before it (and their snapshots) readable
+    agent: str | None = None
+    escalate_to: Sequence[str] = ()
+    reason_code: str | None = None
+    reason: str | None = None
+
     class Opened(Base.Created):
         code: str
         followup: str
@@ -24,11 +31,18 @@ class Ticket(Base):
         deadline: datetime
         note: str
         actor: str
+        # v2 (G12/G13/G16): who found the problem (the callback agent), the first escalation steps the
+        # plugin's route named, the reason for a 不满意 answer (code plain, words sealed); v1 events lack them
+        agent: str | None
+        escalate_to: list[str]
+        reason_code: str | None
+        reason: str | None
 
     @event(Opened)
     def __init__(self, code: str, followup: str, subject: str, plugin: str, category: str,
                  department: str, severity: str, owner: str | None, deadline: datetime, note: str,
-                 actor: str):
+                 actor: str, agent: str | None = None, escalate_to: list[str] | None = None,
+                 reason_code: str | None = None, reason: str | None = None):
         self.code = code
         self.followup = followup
         self.subject = subject
@@ -45,6 +59,10 @@ class Ticket(Base):
         self.second_followup: str | None = None
         self.closed_at: datetime | None = None
         self.escalations: list[dict] = []
+        self.agent = agent
+        self.escalate_to = list(escalate_to or [])
+        self.reason_code = reason_code
+        self.reason = reason
 
     @staticmethod
     def create_id(code: str) -> Any:
@@ -88,10 +106,32 @@ class Ticket(Base):
         self.second_followup = None
 
     class Escalated(Base.Event):
+        """One step up the ladder: G13 at once for a major anomaly, G12 each deadline span overdue.
+        v2 added level, from_staff (who had it) and rule; v1 events lack them."""
+
         to: str | None
         reason: str
         actor: str
+        level: int
+        from_staff: str | None
+        rule: str
 
     @event(Escalated)
-    def escalate(self, to: str | None, reason: str, actor: str) -> None:
-        self.escalations.append({"to": to, "reason": reason})
+    def _escalate(self, to: str | None, reason: str, actor: str, level: int = 0, from_staff: str | None = None,
+                  rule: str = "") -> None:
+        self.escalations.append({"level": level or len(self.escalations) + 1, "from": from_staff, "to": to,
+                                 "rule": rule or None, "reason": reason})
+
+    def escalate(self, to: str, reason: str, rule: str, actor: str, from_staff: str | None = None) -> None:
+        """The next step up: from `from_staff`, else whoever has the ticket now (its owner, or the last
+        step's target), to `to`."""
+        if self.status == "closed":
+            raise Refused(f"ticket {self.code} is closed: nothing to escalate")
+        holder = from_staff or (self.escalations[-1]["to"] if self.escalations else self.owner)
+        self._escalate(to=to, reason=reason, actor=actor, level=len(self.escalations) + 1, from_staff=holder,
+                       rule=rule)
+
+    @property
+    def overdue_steps(self) -> int:
+        """Steps taken because the deadline passed (G12), as opposed to the G13 step at opening."""
+        return sum(1 for e in self.escalations if e.get("rule") == "G12")

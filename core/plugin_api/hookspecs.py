@@ -5,8 +5,8 @@ implementations marked with `huifang.core.plugin_api.hookimpl`. It is discovered
 entry-point group `huifang.plugins`; the four built-in verticals register exactly like a third-party
 package (see examples/aftersales). Plugins import only `huifang.core.plugin_api` (docs/plugins.md).
 
-Per-kind hooks (`huifang_plan`, `huifang_check_attempt`, `huifang_on_attempt`,
-`huifang_on_completed`) are called only on the plugin that owns the trigger kind, with that
+Per-kind hooks (`huifang_plan`, `huifang_check_attempt`, `huifang_check_lost`, `huifang_check_conflict`,
+`huifang_on_attempt`, `huifang_on_completed`) are called only on the plugin that owns the trigger kind, with that
 plugin's settings, so implementations need not filter. Every other hook is called on each enabled
 plugin.
 """
@@ -18,12 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from ..contract import FollowUpInfo, PlanItem, Reaction, Settings, SubjectInfo, TriggerInfo, TriggerKind, VisitType
+from ..contract import (
+    FollowUpInfo,
+    PlanItem,
+    Reaction,
+    Settings,
+    SubjectInfo,
+    TicketInfo,
+    TicketRoute,
+    TriggerInfo,
+    TriggerKind,
+    VisitType,
+)
 
 if TYPE_CHECKING:
     import click
 
-    from .protocols import CampaignPolicy, DemoApp, History, Scheduler
+    from .i18n import Labels
+    from .protocols import CampaignPolicy, DemoApp, History, Scheduler, StaffInfo
     from .reports import Report
     from .views import View
 
@@ -54,6 +66,15 @@ def huifang_visit_types() -> list[VisitType]:
 
 
 @hookspec(firstresult=True)
+def huifang_labels() -> Labels:
+    """Return the display labels of this plugin's codes (plugin_api.i18n.Labels: visit types, trigger
+    kinds, questions, choices, categories, departments, report titles and columns), translated from
+    the plugin's own gettext catalogue; zh_CN is the default language. Codes without a label show as
+    the code itself."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
 def huifang_plan(trigger: TriggerInfo, subject: SubjectInfo, settings: Settings, scheduler: Scheduler,
                  history: History) -> list[PlanItem]:
     """Plan a trigger: return PlannedVisit and Skip items (and CloseFollowUp to cancel earlier open
@@ -70,6 +91,28 @@ def huifang_check_attempt(followup: FollowUpInfo, attempt: dict[str, Any], setti
 
 
 @hookspec(firstresult=True)
+def huifang_check_lost(followup: FollowUpInfo, reason: str, settings: Settings, history: History) -> str | None:
+    """Return a refusal message if this follow-up may not be closed as lost yet under a rule of its
+    plugin (e.g. F5: not before the whole fallback ladder was tried), else None. Called only on the
+    follow-up's own plugin, after the engine's own checks passed: `reason` is a G14 code
+    (contract.LOST_REASONS), `followup.attempts` every attempt with its `channel`, `outcome`,
+    `outside_window` and `before_window` flags (G5/G6: those do not count). Nothing is written when
+    it refuses."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_check_conflict(followup: FollowUpInfo, staff: StaffInfo, settings: Settings,
+                           history: History) -> str | None:
+    """G9: return why `staff` has an interest in this follow-up of the plugin (e.g. finance: the
+    seller's reporting line or a sales department, by organisation rather than role name), else None.
+    Called only on the follow-up's own plugin, after the engine's own check of its `excluded_staff`
+    and `excluded_roles`, for whoever attempts or completes it and whoever it is reassigned to; the
+    refusal is recorded in the actor's access log and nothing else is written."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
 def huifang_on_attempt(followup: FollowUpInfo, attempt: dict[str, Any], settings: Settings,
                        scheduler: Scheduler, history: History) -> list[Reaction]:
     """React to a recorded attempt (F5 channel fallback, warnings): return reactions only."""
@@ -81,6 +124,18 @@ def huifang_on_completed(followup: FollowUpInfo, answers: dict[str, Any], settin
                          scheduler: Scheduler, history: History) -> list[Reaction]:
     """React to a completed survey: the next visit of a curve (PlanVisit), tickets (M7, G13, A8),
     notifications and warnings. Reactions are applied in the same commit as the completion."""
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def huifang_ticket_route(ticket: TicketInfo, followup: FollowUpInfo, settings: Settings,
+                         history: History) -> TicketRoute | None:
+    """Route a ticket opened on one of this plugin's follow-ups, by a reaction or by an operator
+    (`huifang ticket open`): its owner (a staff id, or the department whose head owns it, e.g. A8's
+    customer-service supervisor), the first steps of its escalation ladder (G13) and whether the
+    owner is told at once. None: the engine's default (the head of the ticket's department, else the
+    callback agent's supervisor; escalation up the callback agent's reporting line). The deadline is
+    the reaction's, else `ticket_deadline_workdays` / `ticket_deadline_hours` of the settings (G12)."""
     raise NotImplementedError
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict, TypeVar
 
 from ..contract import FollowUpInfo, PlannedVisit, Settings, Skip, SubjectInfo
 from ..scheduling import Window
+from .sampling import Draw
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -65,6 +66,18 @@ class Scheduler(Protocol):
 
     def is_calling_day(self, d: date) -> bool: ...
 
+    def sample(self, purpose: str, item: str, rate: float, *, rule: str, at: datetime, period: str = "month",
+               stratum: str = "") -> Draw:
+        """G17: the store's keyed draw of `item` (a trigger id) for `purpose` at `rate`, reproducible in
+        the store and unpredictable outside it; `period` (day|week|month of `at`) and `stratum` group
+        the draws whose share `tick` keeps at or above the rate (plugin_api.sampling)."""
+        ...
+
+    def clinical(self) -> Scheduler:
+        """The same calling windows with every day a calling day, for a visit type that declares a
+        clinical exception (G6: VisitType.clinical_exception)."""
+        ...
+
     def roll(self, d: date) -> date: ...
 
     def day_after(self, start: datetime | date, days: int) -> date: ...
@@ -82,6 +95,10 @@ class Scheduler(Protocol):
 
     def next_slot(self, after: datetime) -> datetime: ...
 
+    def add_window_hours(self, start: datetime, hours: float) -> datetime:
+        """`hours` of calling-window time on calling days after `start` (G12: the 4-hour second follow-up)."""
+        ...
+
     def slot_of(self, instant: datetime) -> tuple[date, int] | None: ...
 
     def in_window(self, instant: datetime) -> bool: ...
@@ -94,13 +111,19 @@ class DemoApp(Protocol):
     through the CLI (so the demo history is one the engine's own rules produced)."""
 
     def add_staff(self, code: str, name: str, role: str, dept: str | None = None,
-                  reports_to: str | None = None, actor: str = ...) -> Any: ...
+                  reports_to: str | None = None, actor: str = ..., head_of: list[str] | None = None) -> Any: ...
 
     def add_subject(self, code: str, name: str, phones: list[str] | None = None, email: str | None = None,
                     tz: str | None = None, attributes: dict[str, Any] | None = None, actor: str = ...) -> Any: ...
 
     def receive_trigger(self, kind: str, subject: str, attributes: dict[str, Any], trigger_id: str | None = None,
                         at: datetime | None = None, actor: str = ...) -> Any: ...
+
+    def amend_trigger(self, code: str, changes: dict[str, Any], at: datetime | None = None,
+                      reason: str | None = None, actor: str = ...) -> Any:
+        """Correct a trigger's attributes (e.g. F4: the policy's receipt date) and re-plan its open
+        follow-ups, as `huifang trigger amend` does."""
+        ...
 
     def record_attempt(self, code: str, channel: str, outcome: str, **kw: Any) -> Any: ...
 
@@ -135,7 +158,9 @@ class DemoApp(Protocol):
 
 
 class CampaignPolicy(Protocol):
-    """What a plugin decides about its campaigns (returned by hook `huifang_campaign_policy`)."""
+    """What a plugin decides about its campaigns (returned by hook `huifang_campaign_policy`). An
+    optional attribute `named_only = True` makes it run a request without `"plugin"` only when no
+    other enabled plugin runs campaigns (e.g. finance's F3 campaigns beside aesthetics' A7 batches)."""
 
     kind: str  # bare trigger kind the targets' triggers are recorded under, e.g. "campaign"
     visit_type: str  # the visit type planned for every target, e.g. "batch"

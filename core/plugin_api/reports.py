@@ -252,14 +252,29 @@ def followup_records(ctx: ReportContext, anchor: str = "due", extra: list[Any] |
     for r in ctx.conn.execute(q.order_by(f.code)):
         when = getattr(r, anchor)
         out.append(Record(r, {"plugin": r.plugin, "visit_type": r.visit_type, "department": r.department,
-                              "agent": r.owner, "branch": r.branch, "month": ctx.month_of(when),
+                              "agent": credited_agent(r), "branch": r.branch, "month": ctx.month_of(when),
                               "quarter": ctx.quarter_of(when)}))
     return out
 
 
+NOT_AGENTS = ("system", "cli")  # the timers and the anonymous command line never work a follow-up
+
+
+def credited_agent(r: Any) -> str | None:
+    """G15: the agent a follow-up counts for (`agent` dimension, KPI): whoever completed it, or closed
+    it as lost after working it, else its owner. A follow-up worked from a department's pool (no
+    owner) is credited to the agent who worked it: the pool is not an agent."""
+    by = r.completed_by if r.status == "completed" else getattr(r, "closed_by", None) if r.status == "lost" else None
+    return by if by and by not in NOT_AGENTS else r.owner
+
+
 def is_due(r: Any, now_ts: str) -> bool:
-    """G15 'due' (应访): not exempt (F6), and either settled (completed, lost, cancelled) or past its
+    """G15 'due' (应访): not exempt (F6), not cancelled before its window opened (P3: a household that left
+    in October owes no visit of a half-year that had not begun: nobody could have done it, so it counts
+    for no rate and costs no KPI point), and either settled (completed, lost, cancelled) or past its
     deadline at --now. Open follow-ups whose deadline is still ahead are `pending`, not yet due."""
+    if r.status == "cancelled" and r.closed_at is not None and r.closed_at < r.window_open:
+        return False
     return r.status != "exempt" and (r.status not in OPEN or r.due <= now_ts)
 
 

@@ -16,6 +16,7 @@ no store), so rule arithmetic tested here is the arithmetic production uses.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import re
 from collections.abc import Callable, Iterable
@@ -43,6 +44,7 @@ from ..contract import (
 from ..scheduling import Scheduler as _Scheduler
 from . import hookspecs
 from .protocols import History, Scheduler, StaffInfo
+from .sampling import TEST_SAMPLER
 
 DEFAULT_AT = "2026-09-28T10:00:00+08:00"  # a Monday, a working day before the National Day holiday
 RULE_ID = re.compile(r"^[GMPFA]\d+$")
@@ -107,9 +109,11 @@ def instant(value: str | datetime) -> datetime:
 
 
 def scheduler(settings: Settings | None = None, tz: str = "Asia/Shanghai") -> Scheduler:
-    """The engine's scheduler for `settings` (calling windows, holidays, weekends) in `tz`."""
+    """The engine's scheduler for `settings` (calling windows, holidays, weekends) in `tz`; its keyed
+    draws (G17) use sampling.TEST_SAMPLER, a public key, so tests can compute them."""
     s = settings or Settings()
-    return _Scheduler(BusinessCalendar(), s.calling_windows, s.no_holidays, tz, weekends=s.open_weekends)
+    return _Scheduler(BusinessCalendar(), s.calling_windows, s.no_holidays, tz, weekends=s.open_weekends,
+                      sampler=TEST_SAMPLER)
 
 
 def settings_of(plugin: Any, **overrides: Any) -> Any:
@@ -189,13 +193,52 @@ def sample_answers(vt: VisitType, rng: random.Random | None = None) -> dict[str,
     return out
 
 
+# -- feasibility (G6) -----------------------------------------------------------------------------------
+def plan_problems(plugin: Any, items: Iterable[Any], settings: Any = None, tz: str = "Asia/Shanghai") -> list[str]:
+    """Why a plan cannot be done as planned, empty when it can (G6, "nothing is planned that cannot be
+    done"): a window opening on a non-calling day without a clinical exception its visit type declares; a
+    deadline before its window opens; no calling slot between opening and deadline (the first calling
+    slot from the opening must be inside the window); windows out of order — within one track, a window
+    opening earlier must not be due later. A plan's visits are one track unless their meta names another
+    ("track", e.g. P4 yearly surveys beside P3 home visits)."""
+    s = settings if settings is not None else settings_of(plugin)
+    vts = {v.name: v for v in (plugin.huifang_visit_types() or [])} if hasattr(plugin, "huifang_visit_types") else {}
+    normal = scheduler(s, tz)
+    problems: list[str] = []
+    plan_visits = visits(items)
+    for v in plan_visits:
+        where = f"{v.key} {v.window_open.isoformat()}..{v.due.isoformat()}"
+        if v.due < v.window_open:
+            problems.append(f"{where}: due before its window opens")
+            continue
+        declared = vts[v.visit_type].clinical_exception if v.visit_type in vts else None
+        if v.clinical_exception and not declared:
+            problems.append(f"{where}: clinical exception not declared by visit type {v.visit_type} (G6)")
+        if not normal.is_calling_day(normal.local_day(v.window_open)) and not (v.clinical_exception and declared):
+            problems.append(f"{where}: opens on a non-calling day without a declared clinical exception (G6)")
+        sched = normal.clinical() if v.clinical_exception else normal
+        first = sched.next_slot(v.window_open)
+        if first > v.due or not sched.in_window(first):
+            problems.append(f"{where}: no calling slot before the deadline (first {first.isoformat()})")
+    tracks: dict[str, list[PlannedVisit]] = {}
+    for v in plan_visits:
+        tracks.setdefault(str(v.meta.get("track") or ""), []).append(v)
+    for track in tracks.values():
+        ordered = sorted(track, key=lambda v: (v.window_open, v.due))
+        for a, b in itertools.pairwise(ordered):
+            if a.due > b.due:
+                problems.append(f"{a.key} {a.window_open:%Y-%m-%d}..{a.due:%Y-%m-%d} is due after {b.key} "
+                                f"{b.window_open:%Y-%m-%d}..{b.due:%Y-%m-%d}: windows out of order")
+    return problems
+
+
 # -- conformance ---------------------------------------------------------------------------------------
 def check_plugin(plugin: Any, *, dates: Iterable[str] = (DEFAULT_AT, "2026-12-31T16:30:00+08:00",
                                                         "2027-01-29T09:00:00+08:00")) -> list[str]:
     """Problems with a plugin's shape, empty when it conforms: hook signatures (pluggy), settings,
     trigger kinds and visit types (G18, rule ids), and every kind's example planned at `dates` (typed
-    results, known visit types, ordered windows), then each planned visit's completion reacted to with
-    sample answers (typed reactions only)."""
+    results, known visit types, feasible and ordered windows: plan_problems), then each planned visit's
+    completion reacted to with sample answers (typed reactions only)."""
     problems: list[str] = []
     name = getattr(plugin, "name", None)
     if not isinstance(name, str) or not name:
@@ -269,6 +312,7 @@ def _check_kind(plugin: Any, k: TriggerKind, settings: Any, vts: dict[str, Visit
             problems.append(f"{where}: raised {type(e).__name__}: {e}")
             continue
         keys: set[str] = set()
+        problems += [f"{where}: {p}" for p in plan_problems(plugin, items, settings)]
         for item in items:
             if not isinstance(item, (PlannedVisit, Skip, CloseFollowUp)):
                 problems.append(f"{where}: returned {type(item).__name__}, not PlannedVisit/Skip/CloseFollowUp")
@@ -286,9 +330,6 @@ def _check_visit(where: str, v: PlannedVisit, vts: dict[str, VisitType], keys: s
     keys.add(v.key)
     if v.visit_type not in vts and v.visit_type != "second_followup":
         problems.append(f"{where}: visit type {v.visit_type} is not declared by huifang_visit_types")
-    if v.due < v.window_open:
-        problems.append(f"{where}: {v.key} is due {v.due.isoformat()} before its window opens "
-                        f"{v.window_open.isoformat()}")
     if v.window_open.tzinfo is None or v.due.tzinfo is None:
         problems.append(f"{where}: {v.key} has a naive datetime")
     return problems

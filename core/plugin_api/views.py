@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar, overload
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table
 from sqlalchemy.engine import Connection
 
 TOPIC_PREFIX = "huifang:"
@@ -19,7 +19,9 @@ TOPIC_PREFIX = "huifang:"
 class View:
     """A read model. Subclasses define `name`, `version` (bump it when the shape changes: the view is
     rebuilt from zero), `metadata` (their tables) and `handle(conn, event, notification_id)`;
-    `topics` limits which stored events are decoded for it."""
+    `topics` limits which stored events are decoded for it. `handle` finds rows by primary key or a
+    unique index only: a rebuild from zero fills the tables without their non-unique indexes and
+    builds those once at the end."""
 
     name: str = ""
     version: int = 1
@@ -35,7 +37,8 @@ class View:
 
 class FollowUpView(View):
     """A view of one plugin's follow-ups. Override any of `planned`, `attempt`, `completed`,
-    `closed`, `channel_switched`, `rescheduled`; only those events are decoded for the view, and
+    `closed`, `channel_switched`, `rescheduled`, `replanned` (the trigger was corrected: new meta …);
+    only those events are decoded for the view, and
     `planned` is called only for follow-ups of `plugin` (later events carry just the aggregate id:
     rows keyed by `str(event.originator_id)` exist only for the plugin's own follow-ups, so updates
     of other plugins' follow-ups touch nothing)."""
@@ -45,6 +48,7 @@ class FollowUpView(View):
         "planned": "FollowUp.Planned", "attempt": "FollowUp.AttemptRecorded",
         "completed": "FollowUp.Completed", "closed": "FollowUp.Closed",
         "channel_switched": "FollowUp.ChannelSwitched", "rescheduled": "FollowUp.Rescheduled",
+        "replanned": "FollowUp.Replanned",
     }
 
     def __init__(self) -> None:
@@ -75,6 +79,8 @@ class FollowUpView(View):
 
     def rescheduled(self, conn: Connection, event: Any) -> None: ...
 
+    def replanned(self, conn: Connection, event: Any) -> None: ...
+
 
 @overload
 def ts(dt: datetime) -> str: ...
@@ -88,7 +94,22 @@ def ts(dt: datetime | None) -> str | None:
     """UTC ISO text: sorts correctly as a string on every backend."""
     if dt is None:
         return None
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    key = (dt, dt.fold)
+    text = _TS.get(key)  # a rebuild formats the same windows and deadlines over and over
+    if text is None:
+        u = dt.astimezone(UTC)
+        # isoformat is the same text as strftime("%Y-%m-%dT%H:%M:%S+00:00") (seconds, UTC offset)
+        # and several times cheaper; strftime pads years before 1000 differently, so those keep it
+        text = u.isoformat(timespec="seconds") if u.year >= 1000 else u.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        if len(_TS) >= 4096:
+            _TS.clear()
+        _TS[key] = text
+    return text
+
+
+# (datetime, fold) -> its text. Equal datetimes are the same instant, except two of one zone that
+# differ only in fold (a repeated hour when clocks go back): those compare equal, hence the fold
+_TS: dict[tuple[datetime, int], str] = {}
 
 
 metadata = MetaData()
@@ -120,6 +141,7 @@ followups = Table(
     Column("completed_by", String(100)),
     Column("closed_at", String(30)),
     Column("closed_reason", String(200)),
+    Column("closed_by", String(100)),  # G15: who closed it (lost: the agent who worked it)
     Column("planned_at", String(30), nullable=False),
     Column("satisfaction", String(10)),
     # G15: completed no later than its deadline
@@ -178,3 +200,68 @@ tickets = Table(
     Index("ix_tickets_status", "status"),
     Index("ix_tickets_opened", "opened_at"),
 )
+
+# G17: every keyed sampling draw (plugin_api.sampling), one row per trigger and follow-up key, so `tick`
+# can keep each period's share of a stratum at or above its rate (core/sampling.py). A plugin that
+# samples returns SampleView() from `huifang_report_views` beside its own views.
+sample_metadata = MetaData()
+sample_draws = Table(
+    "sample_draws", sample_metadata,
+    Column("trigger", String(200), primary_key=True),
+    Column("key", String(100), primary_key=True),  # the follow-up key the draw decides
+    Column("plugin", String(50), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("purpose", String(100), nullable=False),
+    Column("rule", String(20), nullable=False),
+    Column("rate", Float, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("period", String(20), nullable=False),
+    Column("until", String(10), nullable=False),  # first local day after the period
+    Column("stratum", String(200), nullable=False),
+    Column("sample_key", String(40)),  # fingerprint of the sampling key
+    Column("sampled", Boolean, nullable=False),
+    Column("standby", Boolean, nullable=False),  # the plan kept the visit: a top-up can plan it
+    Column("topped_up", Boolean, nullable=False),
+    Index("ix_sample_draws_until", "until", "plugin", "purpose", "period", "stratum"),
+)
+
+
+class SampleView(View):
+    """The draws: a Skip carrying `sample` on Trigger.Received is a trigger left out (with its visit on
+    standby when the plan kept one); a follow-up planned with `sample` in its meta is one drawn in, or
+    topped up by `tick` (`sample.topped_up`)."""
+
+    name = "samples"
+    version = 1
+    metadata = sample_metadata
+    topics = frozenset({TOPIC_PREFIX + "Trigger.Received", TOPIC_PREFIX + "FollowUp.Planned"})
+
+    def handle(self, conn: Connection, event: Any, notification_id: int) -> None:
+        if type(event).__qualname__ == "Trigger.Received":
+            for skip in event.skipped or []:
+                meta = skip.get("meta") or {}
+                rec = meta.get("sample")
+                if isinstance(rec, dict) and "purpose" in rec:
+                    conn.execute(sample_draws.insert(), _draw_row(event.code, skip["key"], event, rec, sampled=False,
+                                                                  standby="standby" in meta))
+            return
+        rec = (event.meta or {}).get("sample")
+        if not isinstance(rec, dict) or "purpose" not in rec:
+            return
+        if rec.get("topped_up"):
+            c = sample_draws.c
+            conn.execute(sample_draws.update().where(c.trigger == event.trigger, c.key == event.key)
+                         .values(sampled=True, topped_up=True))
+        else:
+            conn.execute(sample_draws.insert(), _draw_row(event.trigger, event.key, event, rec, sampled=True,
+                                                          standby=False))
+
+
+def _draw_row(trigger: str, key: str, event: Any, rec: dict[str, Any], *, sampled: bool,
+              standby: bool) -> dict[str, Any]:
+    return dict(trigger=trigger, key=key, plugin=event.plugin, kind=getattr(event, "kind", None) or event.trigger_kind,
+                subject=event.subject, purpose=rec["purpose"], rule=rec.get("rule") or "", rate=float(rec["rate"]),
+                score=float(rec["score"]), period=rec.get("period") or "", until=rec.get("until") or "",
+                stratum=rec.get("stratum") or "", sample_key=rec.get("key"), sampled=sampled, standby=standby,
+                topped_up=False)

@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import ROLES
 from ..domain import Staff
-from ..domain.staff import Login
+from ..domain.staff import Department, Login
 from ..errors import HuifangError, Refused
+from ..labels import resolve
 from . import need_code
 
 if TYPE_CHECKING:
@@ -15,10 +16,9 @@ if TYPE_CHECKING:
 
 def add_staff(app: App, code: str, name: str, role: str, dept: str | None = None,
               reports_to: str | None = None, actor: str = "cli", db_role: str | None = None,
-              os_user: str | None = None) -> Staff:
+              os_user: str | None = None, head_of: list[str] | None = None) -> Staff:
     need_code(code, "staff ID")
-    if role not in ROLES:
-        raise HuifangError(f"'{role}' is not one of {', '.join(ROLES)}", field="role")
+    role = resolve("role", role, ROLES, "role")  # the code, 回访员 or Agent
     if app.find(Staff, code):
         raise Refused(f"staff '{code}' already exists")
     if reports_to:
@@ -28,6 +28,7 @@ def add_staff(app: App, code: str, name: str, role: str, dept: str | None = None
     app.access.require(actor, "staff.add", target=f"staff {code}")
     staff = Staff(code=code, name=name, role=role, dept=dept, reports_to=reports_to, actor=actor)
     changed: list[Any] = [staff, *_bind(app, staff, db_role, os_user, actor)]  # the staff member, then logins
+    changed += [_headed(app, d, code, actor) for d in dict.fromkeys(head_of or [])]  # G12 ticket owners
     if role == "admin" and not app.access.enforced():  # G8: the first admin turns access control on
         from ..audit.trail import AccessPolicy
 
@@ -79,6 +80,34 @@ def _bind(app: App, staff: Staff, db_role: str | None, os_user: str | None, acto
     if changed:
         staff.bind_identity(db_role=want["db_role"], os_user=want["os_user"], actor=actor)
     return changed
+
+
+def set_head(app: App, dept: str, code: str, actor: str = "cli") -> Department:
+    """G12: make a staff member the head of a department (tickets to it are theirs)."""
+    app.load(Staff, code, "staff")
+    app.access.require(actor, "staff.add", target=f"department {dept}")
+    department = _headed(app, dept, code, actor)
+    app.commit(department)
+    return department
+
+
+def _headed(app: App, dept: str, code: str, actor: str) -> Department:
+    """The department record with `code` as its head (not saved)."""
+    dept = (dept or "").strip()
+    if not dept or len(dept) > 100:
+        raise HuifangError("name the department (1-100 characters)", field="head_of")
+    department = app.find_by_id(Department.create_id(dept))
+    if department is None:
+        return Department(name=dept, head=code, actor=actor)
+    if department.head != code:
+        department.change_head(head=code, actor=actor)
+    return department
+
+
+def department_head(app: App, dept: str | None) -> str | None:
+    """The head of a department (G12), None if none was named."""
+    department = app.find_by_id(Department.create_id(dept)) if dept else None
+    return department.head if department is not None else None
 
 
 def ladder(app: App, code: str) -> list[str]:

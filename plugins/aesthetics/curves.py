@@ -5,14 +5,20 @@ Days are calendar days after the event (recovery does not pause at weekends, and
 days a week). A3 windows are counted from the prompt day, that day included: a 2-day window prompted on
 day 3 is due at the end of day 4. Official public holidays are off for calls (G6): a non-clinical window
 day on one moves to the next day that is not; the clinical steps in `holiday_fixed_visits` (dressing,
-day-3 care, stitch removal, scab) keep their day, since a wound does not wait for the holiday."""
+day-3 care, stitch removal, scab) keep their day, since a wound does not wait for the holiday: their
+visit types declare that clinical exception, and their attempts count on any day (G6).
+
+Steps of one treatment that fall on the same day for the same person are one contact with every step's
+script (A2: the injectables' week-2 check and top-up reminder), and the windows of one plan never
+overlap out of order (A10: the first experience call is due no later than the second)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from huifang.core.plugin_api import (
     FollowUpInfo,
+    Guide,
     History,
     PlanContext,
     PlanFunction,
@@ -32,7 +38,7 @@ from huifang.core.plugin_api import (
 from .grades import grade
 from .ownership import owner_for
 from .settings import AestheticsSettings
-from .surveys import MARKETING_KINDS, kind_of
+from .surveys import CLINICAL, MARKETING_KINDS, SCRIPTS, kind_of
 
 NAME = "aesthetics"
 
@@ -46,9 +52,11 @@ def window_days(settings: AestheticsSettings, visit_type: str, experience_grade:
     return days
 
 
-def calendar_window(scheduler: Scheduler, start: datetime, day: int, due_day: int) -> dict[str, Any]:
+def calendar_window(scheduler: Scheduler, start: datetime, day: int, due_day: int,
+                    visit_type: str) -> dict[str, Any]:
     """Window fields on calendar days with no holiday roll (the clinical steps of A2): it opens at the
-    first calling window of its day, holiday or not. Nothing to re-plan when an official calendar arrives."""
+    first calling window of its day, holiday or not, under the visit type's declared clinical exception
+    (G6). Nothing to re-plan when an official calendar arrives."""
     base = scheduler.local_day(start)
     due = base + timedelta(days=due_day)
     opens = min(base + timedelta(days=day), due)
@@ -58,17 +66,19 @@ def calendar_window(scheduler: Scheduler, start: datetime, day: int, due_day: in
         opened = scheduler.next_slot(start)
     if opened > scheduler.end_of(due):
         opened = datetime.combine(due, first)
-    return {"window_open": opened, "due": scheduler.end_of(due), "provisional": False, "window_rule": None}
+    return {"window_open": opened, "due": scheduler.end_of(due), "provisional": False, "window_rule": None,
+            "clinical_exception": CLINICAL[visit_type]}
 
 
 def window(scheduler: Scheduler, settings: AestheticsSettings, start: datetime, visit_type: str, day: int,
-           last_day: int | None = None, experience_grade: int | None = None) -> dict[str, Any]:
+           last_day: int | None = None, experience_grade: int | None = None,
+           cap: date | None = None) -> dict[str, Any]:
     """PlannedVisit window fields for a step prompted `day` days after `start` (A3 length unless the
-    curve gives its own last day, e.g. surgery 7–15)."""
+    curve gives its own last day, e.g. surgery 7–15); `cap` is the latest due day."""
     due_day = last_day if last_day is not None else day + window_days(settings, visit_type, experience_grade) - 1
     if visit_type in settings.holiday_fixed_visits:
-        return calendar_window(scheduler, start, day, due_day)
-    return scheduler.window(start, day, due_day).fields()
+        return calendar_window(scheduler, start, day, due_day, visit_type)
+    return scheduler.window(start, day, due_day, cap=cap).fields()
 
 
 def visit(key: str, visit_type: str, attrs: dict[str, Any], settings: AestheticsSettings, fields: dict[str, Any],
@@ -128,9 +138,67 @@ def procedure_steps(a: dict[str, Any], settings: AestheticsSettings) -> list[tup
                 steps.append(("result", "result_check", d, None))
             else:
                 steps.append((f"guidance{i if len(days) > 3 else ''}", "guidance", d, None))
-    if a.get("stitch_removal_day"):  # the day before stitch removal, by the ward nurse
-        steps.append(("stitch", "stitch_reminder", a["stitch_removal_day"] - 1, None))
+    removal, _ = stitch_removal(a, settings)
+    if removal:  # the day before stitch removal, by the ward nurse
+        steps.append(("stitch", "stitch_reminder", removal - 1, None))
     return sorted(steps, key=lambda s: (s[2], s[0]))
+
+
+def stitch_removal(a: dict[str, Any], settings: AestheticsSettings) -> tuple[int | None, str | None]:
+    """A2 拆线前一天: the stitch-removal day of a treatment, and a warning when it is assumed. A surgery
+    that gives none takes the procedure catalogue's day for its item (0: no stitches) or the curve's
+    default, so the call the day before removal is never silently lost; `stitches=false` says there are
+    none. The warning names no attribute value (the item is personal data, G8)."""
+    if a.get("stitch_removal_day"):
+        return int(a["stitch_removal_day"]), None
+    if a.get("department") != "surgery" or a.get("stitches") is False:
+        return None, None
+    listed = settings.stitch_catalogue.get(a.get("item") or "")
+    if listed == 0 and a.get("stitches") is None:
+        return None, None
+    day = listed or settings.surgery.stitch_removal_day
+    source = "the procedure catalogue's day for its item" if listed else "the default surgery stitch-removal day"
+    return day, (f"A2: no stitch_removal_day given: stitches out on day {day} ({source}); the reminder the day "
+                 f"before (拆线前一天) is planned for day {day - 1}: amend the trigger if the doctor set another "
+                 f"day, or give stitches=false")
+
+
+# A3 kinds in order of precedence: the step whose survey a merged contact keeps (its care questions)
+MERGE_PRECEDENCE = ("professional", "emotional", "revisit")
+
+
+def merge_same_day(visits: list[PlannedVisit], scheduler: Scheduler) -> list[PlannedVisit]:
+    """A2: steps of one treatment that open on the same day for the same person are one contact: the
+    step of the first kind in MERGE_PRECEDENCE keeps its key, visit type and survey; the window is due
+    at the earliest deadline (a reminder must not come after its day); every step's script is on it."""
+    groups: dict[tuple[date, str | None], list[PlannedVisit]] = {}
+    for v in visits:
+        groups.setdefault((scheduler.local_day(v.window_open), v.owner), []).append(v)
+    out: list[PlannedVisit] = []
+    for v in visits:
+        group = groups[(scheduler.local_day(v.window_open), v.owner)]
+        if len(group) == 1:
+            out.append(v)
+            continue
+        main = min(group, key=lambda g: (_precedence(g.visit_type), group.index(g)))
+        if v is not main:
+            continue
+        others = [g for g in group if g is not main]
+        meta = {**main.meta, "merged": [{"key": g.key, "visit_type": g.visit_type} for g in others]}
+        for g in others:  # A6: the cycle goes on from whichever step was the treatment's last
+            if g.meta.get("last_step"):
+                meta.update({k: val for k, val in g.meta.items() if k not in ("step", "day", "last_day", "a3_kind")})
+        out.append(main.model_copy(update={
+            "due": min(g.due for g in group), "meta": meta,
+            "warnings": [w for g in group for w in g.warnings],
+            "guides": [Guide(title=SCRIPTS[g.visit_type][0], lines=[SCRIPTS[g.visit_type][1]])
+                       for g in (main, *others) if g.visit_type in SCRIPTS]}))
+    return out
+
+
+def _precedence(visit_type: str) -> int:
+    kind = kind_of(visit_type)
+    return MERGE_PRECEDENCE.index(kind) if kind in MERGE_PRECEDENCE else len(MERGE_PRECEDENCE)
 
 
 def plan_procedure(ctx: PlanContext) -> list[PlanItem]:
@@ -141,10 +209,14 @@ def plan_procedure(ctx: PlanContext) -> list[PlanItem]:
     last = max(steps, key=lambda s: (s[3] or s[2], s[2]))[0]
     cycle = {"treated_at": trigger.at.isoformat(), "session": a.get("session", 1),
              "package_sessions": a.get("package_sessions") or 1}
-    return [visit(key, vt, a, settings, window(ctx.scheduler, settings, trigger.at, vt, day, last_day),
-                  a["department"], {"step": key, "day": day, **({"last_day": last_day} if last_day else {}),
-                                    **({"last_step": True, **cycle} if key == last else {})})
-            for key, vt, day, last_day in steps]
+    _, assumed = stitch_removal(a, settings)
+    visits = [visit(key, vt, a, settings, window(ctx.scheduler, settings, trigger.at, vt, day, last_day),
+                    a["department"], {"step": key, "day": day, **({"last_day": last_day} if last_day else {}),
+                                      **({"last_step": True, **cycle} if key == last else {})})
+              for key, vt, day, last_day in steps]
+    if assumed:
+        visits = [v.model_copy(update={"warnings": [assumed]}) if v.key == "stitch" else v for v in visits]
+    return list(merge_same_day(visits, ctx.scheduler))
 
 
 # -- A6 treatment cycle ------------------------------------------------------------------------------
@@ -212,13 +284,16 @@ def activity_subjects(history: History, activity: str) -> set[str]:
 
 
 def plan_experience(ctx: PlanContext) -> list[PlanItem]:
-    """A10: first follow-up on day 3 (A3 window by grade: 7 or 15 days), second on day 8-15."""
+    """A10: first follow-up on day 3 (A3 window by grade: 7 or 15 days, never due after the second),
+    second on day 8-15."""
     a, settings, at = ctx.trigger.attributes, ctx.settings, ctx.trigger.at
     g = a["grade"]
-    first = window(ctx.scheduler, settings, at, "experience_first", settings.experience_first_day,
-                   experience_grade=g)
     second = window(ctx.scheduler, settings, at, "experience_second", settings.experience_second_from,
                     max(settings.experience_second_from, settings.experience_second_to))
+    # the windows of one plan never overlap out of order: the first call is due no later than the second
+    # (grade 2's 15 days from day 3 would end after the second call's day 8-15)
+    first = window(ctx.scheduler, settings, at, "experience_first", settings.experience_first_day,
+                   experience_grade=g, cap=ctx.scheduler.local_day(second["due"]))
     return [visit("first", "experience_first", a, settings, first, "member_centre", {"grade": g}),
             visit("second", "experience_second", a, settings, second, "member_centre", {"grade": g})]
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from huifang.core.plugin_api import (
+    DISSATISFIED,
     DemoApp,
     FollowUpInfo,
     History,
@@ -16,10 +17,11 @@ from huifang.core.plugin_api import (
     Reaction,
     Scheduler,
     SubjectInfo,
+    TicketInfo,
+    TicketRoute,
     TriggerInfo,
     TriggerKind,
     VisitType,
-    Warn,
     hookimpl,
     plan_by_kind,
 )
@@ -33,31 +35,32 @@ from .triggers import KINDS
 if TYPE_CHECKING:
     import click
 
+    from huifang.core.plugin_api.i18n import Labels
+
 NAME = "aesthetics"
 
 
-def complaint_risk(followup: FollowUpInfo, answers: dict[str, Any], settings: AestheticsSettings,
-                   history: History) -> list[Reaction]:
+def complaint_risk(followup: FollowUpInfo, answers: dict[str, Any], settings: AestheticsSettings) -> list[Reaction]:
     """A8: a client likely to complain -> a ticket to the department at once, owned to closure by the
-    customer-service supervisor, who is notified. A dissatisfied answer counts as that risk too."""
-    if answers.get("complaint_risk") != "yes" and answers.get("satisfaction") != "不满意":
+    customer-service supervisor (ticket_route), who is told. A dissatisfied answer counts as that risk too."""
+    if answers.get("complaint_risk") != "yes" and answers.get("satisfaction") != DISSATISFIED:
         return []
-    supervisor = settings.complaint_supervisor
-    if not supervisor and followup.owner:
-        boss = history.staff(followup.owner)
-        supervisor = boss["reports_to"] if boss else None
     dept = (followup.trigger_attributes.get("department") or followup.meta.get("department")
-            or "customer_service")
+            or settings.complaint_department)
     why = "likely to complain" if answers.get("complaint_risk") == "yes" else "dissatisfied"
-    out: list[Reaction] = [OpenTicket(category="complaint_risk", department=dept, owner=supervisor,
-                                      notify=[supervisor] if supervisor else [],
-                                      deadline_hours=settings.complaint_deadline_hours,
-                                      note=f"A8: client {followup.subject} {why} ({followup.visit_type}); "
-                                           f"call the department at once")]
-    if not supervisor:
-        out.append(Warn(message="A8: no customer-service supervisor known: set [plugins.aesthetics] "
-                                "complaint_supervisor"))
-    return out
+    supervisor = settings.complaint_supervisor
+    return [OpenTicket(category="complaint_risk", department=dept, owner=supervisor,
+                       notify=[supervisor] if supervisor else [], deadline_hours=settings.complaint_deadline_hours,
+                       note=f"A8: client {followup.subject} {why} ({followup.visit_type}); call the department "
+                            f"at once")]
+
+
+def ticket_route(ticket: TicketInfo, settings: AestheticsSettings) -> TicketRoute | None:
+    """A8: a complaint-risk ticket is owned by the customer-service supervisor (complaint_supervisor, else
+    the head of complaint_department), not by the agent's own supervisor, and they are told at once."""
+    if ticket.category != "complaint_risk":
+        return None
+    return TicketRoute(owner=settings.complaint_supervisor, head_of=settings.complaint_department, notify_owner=True)
 
 
 def recovery_problem(followup: FollowUpInfo, answers: dict[str, Any]) -> list[Reaction]:
@@ -90,6 +93,12 @@ class AestheticsPlugin:
         return visit_types()
 
     @hookimpl
+    def huifang_labels(self) -> Labels:
+        from .labels import LABELS
+
+        return LABELS
+
+    @hookimpl
     def huifang_plan(self, trigger: TriggerInfo, subject: SubjectInfo, settings: AestheticsSettings,
                      scheduler: Scheduler, history: History) -> list[PlanItem]:
         return plan_by_kind(PLANS, trigger, subject, settings, scheduler, history)
@@ -97,11 +106,16 @@ class AestheticsPlugin:
     @hookimpl
     def huifang_on_completed(self, followup: FollowUpInfo, answers: dict[str, Any], settings: AestheticsSettings,
                              scheduler: Scheduler, history: History) -> list[Reaction]:
-        out = complaint_risk(followup, answers, settings, history) + recovery_problem(followup, answers)
+        out = complaint_risk(followup, answers, settings) + recovery_problem(followup, answers)
         if followup.meta.get("last_step"):  # A6: the cycle goes on, or the marketing phase starts
             client = client_of(history, followup.subject, settings, str(scheduler.tz))
             out += next_in_cycle(followup, settings, scheduler, client)
         return out
+
+    @hookimpl
+    def huifang_ticket_route(self, ticket: TicketInfo, followup: FollowUpInfo, settings: AestheticsSettings,
+                             history: History) -> TicketRoute | None:
+        return ticket_route(ticket, settings)  # A8
 
     @hookimpl
     def huifang_campaign_policy(self, settings: AestheticsSettings) -> CampaignRules:

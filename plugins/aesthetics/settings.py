@@ -30,6 +30,9 @@ class SurgeryCurve(BaseModel):
     recovery_to: int = Field(15, ge=1)
     recheck_day: int = Field(30, ge=1)  # 术后30天, 邀请来院复查
     result_day: int = Field(90, ge=1)  # 90 天了解效果
+    # 拆线: the default removal day of a surgery whose trigger gives none and whose item is not in the
+    # procedure catalogue (stitch_catalogue); the call the day before it is planned with a warning
+    stitch_removal_day: int = Field(7, ge=2, le=60)
 
 
 class AestheticsSettings(Settings):
@@ -46,6 +49,10 @@ class AestheticsSettings(Settings):
     lock_working_days: bool = True
     windows: Windows = Field(default_factory=Windows)
     surgery: SurgeryCurve = Field(default_factory=SurgeryCurve)
+    # A2 procedure catalogue: the stitch-removal day (拆线) of each surgical item; 0 = no stitches (e.g.
+    # 埋线). Used, with a warning, when a surgery trigger gives no stitch_removal_day.
+    stitch_catalogue: dict[str, int] = {"双眼皮": 7, "全切双眼皮": 7, "眼袋": 5, "开眼角": 6, "隆鼻": 7,
+                                        "鼻综合": 7, "吸脂": 7, "面部提升": 10, "隆胸": 10, "埋线双眼皮": 0}
     # A2 skin: follow-ups on the scab (结痂) and peel-off (脱痂) days when the trigger gives none
     skin_scab_days: list[int] = [3, 7]
     # A2 injectables: weekly result checks (周随访关注效果) and the top-up reminder (提醒补量)
@@ -61,8 +68,10 @@ class AestheticsSettings(Settings):
     campaign_approver_roles: list[str] = ["manager", "admin"]
     # A5: the member centre's care desk (staff id) that finally executes emotional care, if any
     member_centre: str | None = None
-    # A8: the customer-service supervisor who owns complaint-risk tickets (None: the owner's supervisor)
+    # A8: the customer-service supervisor who owns complaint-risk tickets and is told at once; None: the
+    # head of complaint_department (staff add --head-of), never the agent's own supervisor by default
     complaint_supervisor: str | None = None
+    complaint_department: str = "customer_service"
     complaint_deadline_hours: int = Field(24, ge=1)
     # A9 grades (003 §10): monthly spend A >= 1500, B 800-1500, C < 800; blacklist after six months < 150
     grade_a_monthly: float = 1500
@@ -82,11 +91,20 @@ class AestheticsSettings(Settings):
     @field_validator("holiday_fixed_visits")
     @classmethod
     def _visits(cls, v: list[str]) -> list[str]:
-        from .surveys import VISITS
+        from .surveys import CLINICAL  # G6: only visit types that declare the clinical exception
 
-        unknown = [x for x in v if x not in VISITS]
+        unknown = [x for x in v if x not in CLINICAL]
         if unknown:
-            raise ValueError(f"unknown visit type(s) {', '.join(unknown)}; known: {', '.join(VISITS)}")
+            raise ValueError(f"{', '.join(unknown)} declare(s) no clinical exception (G6); "
+                             f"choose among {', '.join(CLINICAL)}")
+        return v
+
+    @field_validator("stitch_catalogue")
+    @classmethod
+    def _catalogue(cls, v: dict[str, int]) -> dict[str, int]:
+        bad = [k for k, d in v.items() if d != 0 and not 2 <= d <= 60]
+        if bad:
+            raise ValueError(f"{bad[0]}: give the stitch-removal day 2..60 after the operation, or 0 for no stitches")
         return v
 
     @field_validator("skin_scab_days", "other_curve_days")

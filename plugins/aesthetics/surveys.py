@@ -83,6 +83,28 @@ VISITS: dict[str, tuple[str, SurveyTemplate, list[str], str]] = {
 
 MARKETING_KINDS = ("marketing", "batch")  # A9: never for blacklisted subjects
 
+# G6, declared: the clinical steps of A2 that keep their day even on a public holiday (a wound does not
+# wait for the holiday); settings.holiday_fixed_visits picks among these.
+WOUND = "伤口护理按临床日进行，不因节假日顺延 (a wound does not wait for the holiday)"
+CLINICAL: dict[str, str] = {"dressing_reminder": WOUND, "post_op_care": WOUND, "stitch_reminder": WOUND,
+                            "scab_check": WOUND}
+
+# What the operator says for each step of a curve (话术 of 001's 回访曲线): shown when several steps of one
+# day are merged into one contact (A2: one call with every step's script).
+SCRIPTS: dict[str, tuple[str, str]] = {
+    "dressing_reminder": ("换药提醒", "提醒顾客按时来院换药，询问伤口有无渗血、疼痛"),
+    "post_op_care": ("术后关怀", "关心问候，告知术后肿胀属正常反应及消肿护理方法"),
+    "stitch_reminder": ("拆线提醒", "提醒顾客明天来院拆线，确认到院时间"),
+    "recovery_care": ("恢复期关怀", "了解恢复情况与顾客感受，解答疑问"),
+    "recheck_invite": ("复查邀约", "邀请顾客来院复查，预约复查时间"),
+    "result_check": ("效果回访", "了解治疗效果与满意度，征询转介绍意愿"),
+    "treatment_care": ("治疗后关怀", "询问治疗后感受，告知护理注意事项"),
+    "guidance": ("专业指导", "根据恢复情况给予专业护理指导"),
+    "scab_check": ("结痂/脱痂回访", "询问结痂、脱痂情况，提醒勿抠痂、注意防晒保湿"),
+    "weekly_check": ("注射效果回访", "关注注射效果，询问有无肿胀、淤青、硬结等不适"),
+    "topup_reminder": ("补量提醒", "评估是否需要补量，如需补打请预约来院时间"),
+}
+
 
 def kind_of(visit_type: str) -> str:
     v = VISITS.get(visit_type)
@@ -90,4 +112,5 @@ def kind_of(visit_type: str) -> str:
 
 
 def visit_types() -> list[VisitType]:
-    return [VisitType(name=n, survey=s, rules=r, description=d) for n, (_, s, r, d) in VISITS.items()]
+    return [VisitType(name=n, survey=s, rules=r if n not in CLINICAL else [*r, "G6"], description=d,
+                      clinical_exception=CLINICAL.get(n)) for n, (_, s, r, d) in VISITS.items()]

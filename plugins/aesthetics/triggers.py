@@ -39,6 +39,9 @@ class Procedure(BaseModel):
     assistant: str  # 门诊医助: first responsible (A5)
     consultant: str  # 现场咨询: the client's personal consultant
     stitch_removal_day: int | None = Field(None, ge=2, le=60)
+    # A2: whether the operation left stitches (None: as the procedure catalogue says for the item); a
+    # surgery with stitches and no stitch_removal_day takes the catalogue's day, with a warning
+    stitches: bool | None = None
     scab_days: list[int] | None = None
     package_sessions: int | None = Field(None, ge=1, le=100)
     session: int = Field(1, ge=1)
@@ -58,6 +61,8 @@ class Procedure(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Procedure:
+        if self.stitches is False and self.stitch_removal_day is not None:
+            raise ValueError("stitch_removal_day with stitches=false: drop one of them")
         if self.scab_days is not None and self.department != "skin":
             raise ValueError("scab_days applies to department skin only")
         if self.package_sessions is None and self.session != 1:
@@ -116,7 +121,7 @@ KINDS = [
                 example={"consultant": "ae-con1", "came": True, "purchased": False, "channel": "onsite",
                          "department": "skin", "item": "光子嫩肤"}),
     TriggerKind(name="procedure", attributes=Procedure, rules=["A2", "A3", "A5", "A6", "A9"],
-                codes=["department", "assistant", "consultant", "stitch_removal_day", "scab_days", "package_sessions", "session", "interval_days", "nurse", "member_specialist", "doctor", "amount"],
+                codes=["department", "assistant", "consultant", "stitch_removal_day", "stitches", "scab_days", "package_sessions", "session", "interval_days", "nurse", "member_specialist", "doctor", "amount"],
                 code_patterns={"item": CODE_SHAPED},
                 description="treatment: department curve (A2), package cycle then marketing (A6)",
                 example={"department": "surgery", "assistant": "ae-surg-as1", "consultant": "ae-con1",

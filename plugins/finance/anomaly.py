@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from huifang.core.plugin_api import Escalate, FollowUpInfo, History, Notify, OpenTicket, Reaction
+from huifang.core.plugin_api import (
+    Escalate,
+    FollowUpInfo,
+    History,
+    Notify,
+    OpenTicket,
+    Reaction,
+    TicketInfo,
+    TicketRoute,
+)
 
 from .settings import FinanceSettings
 
@@ -40,6 +49,15 @@ def anomalies(answers: dict[str, Any]) -> list[str]:
     if answers.get("self_signed") == "no" or answers.get("change_confirmed") == "no":
         found.append("signed_on_behalf")  # 代客户签名: the client did not sign / agree themself
     return list(dict.fromkeys(found))
+
+
+def ticket_route(ticket: TicketInfo, settings: FinanceSettings) -> TicketRoute:
+    """G13: a major anomaly belongs to `management`, else the head of the wealth-management department
+    (理财管理部 gives the final opinion); G12: an opinion to the head of the department it names. Either
+    escalates up the callback agent's reporting line, then to `management` (engine default)."""
+    if ticket.severity == "major":
+        return TicketRoute(owner=settings.management, head_of=settings.anomaly_department)
+    return TicketRoute(head_of=ticket.department)
 
 
 def on_completed(followup: FollowUpInfo, answers: dict[str, Any], settings: FinanceSettings,

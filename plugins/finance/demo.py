@@ -1,9 +1,10 @@
 """The finance share of `huifang demo`: three branches with their advisors and agents (sales role, G9),
 a call centre that owns the follow-ups, wealth contracts and insurance policies over the period, the
 special events (agreement changes, complaints, terminations, policy changes, claims, lapses, a departed
-agent), a few signed no-follow-up statements (F6) and surrenders before contact, and the work: two phone
-rounds, then a home visit or letter (F5), surveys with a realistic answer mix, some G13 anomalies and
-opinions, tickets answered and confirmed by the second follow-up."""
+agent), a few no-follow-up statements signed at purchase (F6, on the policy trigger) and surrenders
+before contact, and the work: two phone rounds in 普通话 (F9), then a home visit confirmed and signed by
+the client or a letter sent and answered, returned or left unanswered (F5), surveys with a realistic
+answer mix, some G13 anomalies and opinions, tickets answered and confirmed by the second follow-up."""
 from __future__ import annotations
 
 import random
@@ -11,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from huifang.core.plugin_api import CLOSED, DemoApp, FollowUpInfo, HuifangError, Scheduler, clock
-from huifang.core.plugin_api.demo import at, person_name, phone
+from huifang.core.plugin_api.demo import at, person_name, phone, with_reason
 
 NAME = "finance"
 BRANCHES = ("sh-pudong", "bj-chaoyang", "gz-tianhe")
@@ -119,12 +120,14 @@ def build(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size
                                  {"contract": contract, **extra}, f"FK{i + 1:05d}-{kind[:4]}"))
         else:  # insurance
             policy = f"BD{i + 1:06d}"
+            sale = {"agent": seller, "branch": branch, "policy": policy, "product": rng.choice(POLICIES),
+                    "sales_channel": rng.choices(["agency", "bancassurance", "telemarketing"], [60, 35, 5])[0],
+                    # F4: the client signed for the policy (回执签收) the day it was entered, or a day or two before
+                    "receipt_date": (when - timedelta(days=rng.randint(0, 2))).date().isoformat()}
             if rng.random() < 0.03:
-                exempt.add(sid)  # F6: declined all follow-up by a signed statement at purchase
-            plan.append((when, "policy_issued", sid, {
-                "agent": seller, "branch": branch, "policy": policy, "product": rng.choice(POLICIES),
-                "sales_channel": rng.choices(["agency", "bancassurance", "telemarketing"], [60, 35, 5])[0]},
-                f"FP{i + 1:05d}"))
+                exempt.add(sid)  # F6: declined all follow-up by a statement signed at purchase
+                sale["no_followup_statement"] = f"不回访声明 SM-{sid}: 投保人、业务员及销售部经理签字"
+            plan.append((when, "policy_issued", sid, sale, f"FP{i + 1:05d}"))
             policies_of.setdefault(seller, []).append((sid, policy, when))
             for kind, p in (("policy_changed", 0.06), ("claim_settled", 0.05), ("policy_lapsed", 0.03)):
                 later = when + timedelta(days=rng.randint(10, 70))
@@ -142,8 +145,6 @@ def build(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size
     for when, sid, attrs in subjects:
         with at(when):
             app.add_subject(sid, person_name(rng), [phone(rng)], None, None, attrs)
-            if sid in exempt:
-                app.sign_exemption(sid, f"不回访声明 SM-{sid}: 投保人、业务员及销售部经理签字")
     codes: list[str] = []
     counts = {"triggers": 0, "exempt": 0}
     for when, kind, sid, attrs, tid in sorted(plan, key=lambda p: (p[0], p[4])):
@@ -188,7 +189,7 @@ def play(app: DemoApp, sched: Scheduler, code: str, rng: Any, end: datetime, wor
     when = sched.next_slot(fu.window_open + late + timedelta(minutes=rng.randint(0, 90)))
     actor = fu.owner or AGENTS[0]
     hard = rng.random() < 0.15  # hard to reach: rarely picks up, so some end up on the F5 fallback
-    for _ in range(9):
+    for _ in range(10):
         if when >= end:
             break
         fu = app.followup_info(code)
@@ -197,16 +198,27 @@ def play(app: DemoApp, sched: Scheduler, code: str, rng: Any, end: datetime, wor
             outcome = pick(rng, PHONE_MIX)
             if hard and outcome == "reached" and rng.random() < 0.7:
                 outcome = rng.choice(["no_answer", "powered_off", "busy"])
+        elif channel == "letter":  # F5: sent, then answered by post, returned, or no reply by its deadline
+            sent = any(a["channel"] == "letter" and a["outcome"] == "sent" for a in fu.attempts)
+            if sent and rng.random() < 0.25:
+                break  # no reply yet: it waits until its deadline
+            outcome = "sent" if not sent else ("reached" if rng.random() < 0.8 else "returned")
         else:
-            outcome = "reached" if rng.random() < (0.85 if channel == "home_visit" else 0.6) else "no_answer"
+            outcome = "reached" if rng.random() < 0.85 else "no_answer"
+        extra: dict[str, Any] = {}
+        if channel == "phone":
+            extra["recording_failed_line"] = "400-backup-line"
+            if outcome in ("reached", "refused", "call_later"):
+                extra["language"] = "mandarin"  # F9: 普通话
         try:
             with at(when):
-                _, messages = app.record_attempt(code, channel, outcome, actor=actor,
-                                                 **({"recording_failed_line": "400-backup-line"}
-                                                    if channel == "phone" else {}))
+                _, messages = app.record_attempt(code, channel, outcome, actor=actor, **extra)
                 work["attempts"] += 1
                 if outcome == "reached":
-                    done, _ = app.complete(code, answers(fu, rng), actor=actor)
+                    given = answers(fu, rng)
+                    if channel == "home_visit":  # F5: the record the client confirmed and signed
+                        given["signed_confirmation"] = f"HV-{code}"
+                    done, _ = app.complete(code, with_reason(given, code), actor=actor)  # G16
                     work["completed"] += 1
                     tickets += [(when, t) for t in done.tickets]  # G12/G13 tickets the survey opened
                     work["tickets"] += len(done.tickets)
@@ -217,13 +229,16 @@ def play(app: DemoApp, sched: Scheduler, code: str, rng: Any, end: datetime, wor
                     return
         except HuifangError:
             break
+        if outcome == "sent":
+            when = sched.next_slot(when + timedelta(days=rng.randint(3, 9)))  # the reply comes by post
+            continue
         if channel != "phone":
-            break  # the home visit or the letter was the last resort
+            break  # the home visit or the returned letter was the last resort
         if any(m.startswith("F5: phone round 1") for m in messages):
             when = sched.next_slot(when + timedelta(days=1))  # the number is re-determined first
         elif app.followup_info(code).channel != "phone":
             work["fallbacks"] += 1
-            when = sched.next_slot(when + timedelta(days=rng.randint(2, 6)))  # visit booked / letter answered
+            when = sched.next_slot(when + timedelta(days=rng.randint(2, 6)))  # visit booked / letter posted
         else:
             when = sched.next_retry(when + timedelta(minutes=rng.randint(5, 40)))
     fu = app.followup_info(code)
@@ -231,7 +246,7 @@ def play(app: DemoApp, sched: Scheduler, code: str, rng: Any, end: datetime, wor
         work["open"] += 1
         return
     reason = "wrong_number" if any(a["outcome"] in ("wrong_number", "suspended") for a in fu.attempts) \
-        else "no_answer_after_3_attempts"
+        else "no_answer"
     stamp = fu.attempts[-1]["at"]
     last = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(stamp)
     try:

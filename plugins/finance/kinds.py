@@ -3,6 +3,7 @@ attributes validated so a bad `--attr` names the field. Optional `advisor`/`agen
 special kinds are inherited from the subject's contract or policy when left out (G9, F8)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -56,6 +57,12 @@ class PolicyIssued(_Attrs):
     cooling_off_days: int | None = Field(None, ge=1, le=60)  # F4: default 15
     policy: Text | None = None
     product: Text | None = None
+    # F4: the day the client signed for the policy (回执签收): the cooling-off period runs from it;
+    # unknown at issue, it is added later with `huifang trigger amend`
+    receipt_date: date | None = None
+    # F6 (004 §4 art.9(四)): the no-follow-up statement signed at purchase by the policyholder, the seller
+    # and the sales manager (its reference, e.g. SM-2026-0001): the callback is closed as exempt
+    no_followup_statement: Text | None = None
 
 
 class PolicyEvent(_Attrs):
@@ -79,6 +86,12 @@ class AgentDeparted(_Attrs):
         if isinstance(v, str):
             return [p for p in (x.strip() for x in v.split(",")) if p]
         return v
+
+
+class CampaignTarget(_Attrs):
+    """F3: one target of an approved special campaign; planned only by `huifang campaign approve`."""
+
+    campaign: Text
 
 
 KINDS = [
@@ -106,10 +119,12 @@ KINDS = [
                 example={"category": "收费争议", "contract": "HT000001", "advisor": "fin-sh-s1",
                          "branch": "sh-pudong"}),
     TriggerKind(name="policy_issued", attributes=PolicyIssued, rules=["F4", "F6", "G9"],
-                codes=["agent", "branch", "sales_channel", "cooling_off_days", "policy", "product"],
-                description="insurance policy issued: F4 follow-up inside the cooling-off period (default 15 days)",
+                codes=["agent", "branch", "sales_channel", "cooling_off_days", "policy", "product", "receipt_date"],
+                exemption_attribute="no_followup_statement",
+                description="insurance policy issued: F4 follow-up inside the cooling-off period (default 15 days "
+                            "from the receipt); F6: a statement signed at purchase exempts it",
                 example={"agent": "fin-bj-s2", "branch": "bj-chaoyang", "sales_channel": "bancassurance",
-                         "policy": "BD000001", "product": "年金险"}),
+                         "policy": "BD000001", "product": "年金险", "receipt_date": "2026-09-29"}),
     TriggerKind(name="policy_changed", attributes=PolicyEvent, rules=["F7"],
                 codes=["policy", "agent", "branch"],
                 description="policy service change (保全): F7 follow-up",
@@ -125,6 +140,9 @@ KINDS = [
                 description="claim settled (理赔): F7 follow-up",
                 example={"policy": "BD000001", "agent": "fin-bj-s2", "branch": "bj-chaoyang",
                          "detail": "住院医疗理赔 8600 元"}),
+    TriggerKind(name="special_campaign", attributes=CampaignTarget, rules=["F3"], codes=["campaign"],
+                description="special campaign target (专项回访): planned only by 'huifang campaign approve'",
+                example={"campaign": "ZX-2026-11"}),
     TriggerKind(name="agent_departed", attributes=AgentDeparted, rules=["F7", "G9"],
                 codes=["agent", "policies", "branch"],
                 description="agent left: F7 follow-up of the policies they sold",

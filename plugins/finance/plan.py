@@ -1,7 +1,10 @@
 """Plans: which follow-ups each finance trigger creates (F1–F4, F7), their windows, and who may do
-them. G9: the advisor/agent on the trigger and everyone in the sales role are excluded from owning,
-attempting and completing; the owner is a call-centre agent from `agents` (stable per subject) or
-nobody (the unassigned queue a call-centre supervisor dispatches with `huifang reassign`)."""
+them. G9 (004 art.3, §4 art.5/8): conflict of interest is by person and organisation, not by role name:
+the seller (advisor/agent on the trigger), everyone up the seller's reporting line, everyone in a
+sales department (`sales_departments`, and the seller's own department unless it is the callback
+department) and anyone in the sales role may neither own, attempt nor complete the follow-up; the owner
+is a call-centre agent from `agents` (stable per subject) or nobody (the unassigned queue a call-centre
+supervisor dispatches with `huifang reassign`, where the same rule refuses and records a conflicted one)."""
 from __future__ import annotations
 
 import calendar as _calendar
@@ -9,7 +12,17 @@ import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-from huifang.core.plugin_api import History, PlanContext, PlanFunction, PlanItem, PlannedVisit, SubjectInfo, Window
+from huifang.core.plugin_api import (
+    History,
+    PlanContext,
+    PlanFunction,
+    PlanItem,
+    PlannedVisit,
+    PluginError,
+    StaffInfo,
+    SubjectInfo,
+    Window,
+)
 
 from .settings import FinanceSettings
 
@@ -24,16 +37,46 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, _calendar.monthrange(year, month)[1]))
 
 
+def reporting_line(history: History, code: str) -> list[str]:
+    """Everyone above `code`, nearest first (cycles in a mistyped directory end the walk)."""
+    line: list[str] = []
+    staff = history.staff(code)
+    while staff is not None and staff["reports_to"] and staff["reports_to"] not in [*line, code]:
+        line.append(staff["reports_to"])
+        staff = history.staff(staff["reports_to"])
+    return line
+
+
+def conflict(settings: FinanceSettings, staff: StaffInfo, seller: str | None, history: History) -> str | None:
+    """G9: why `staff` has an interest in a follow-up of what `seller` sold, else None (module doc)."""
+    who = staff["id"]
+    if seller and who == seller:
+        return f"G9: {who} sold it and may not follow up their own client"
+    if staff["role"] in SALES_ROLES:
+        return f"G9: {who} is in the {staff['role']} role: sales never run follow-ups (004 §4 art.8)"
+    if staff["dept"] and staff["dept"] in settings.sales_departments:
+        return f"G9: {who} is in the sales department {staff['dept']}: sales never run follow-ups (004 §4 art.8)"
+    if not seller:
+        return None
+    if who in reporting_line(history, seller):
+        return f"G9: {who} is in the seller {seller}'s reporting line and has an interest in the answer"
+    sold_by = history.staff(seller)
+    dept = sold_by["dept"] if sold_by else None
+    if dept and staff["dept"] == dept and dept != settings.callback_department:
+        return f"G9: {who} is in the seller {seller}'s department {dept}, which sold it"
+    return None
+
+
 def assign_owner(settings: FinanceSettings, subject: str, excluded: list[str],
-                 history: History | None) -> str | None:
+                 history: History | None, seller: str | None = None) -> str | None:
     """A call-centre agent from settings.agents, the same one for every follow-up of a subject; never
-    the seller nor anyone registered in the sales role (G9). None = unassigned queue."""
+    anyone with a G9 conflict (module doc). None = unassigned queue."""
     pool = []
     for code in settings.agents:
         if code in excluded:
             continue
         staff = history.staff(code) if history is not None else None
-        if staff is not None and staff["role"] in SALES_ROLES:
+        if staff is not None and history is not None and conflict(settings, staff, seller, history):
             continue
         pool.append(code)
     if not pool:
@@ -84,7 +127,7 @@ def visit(ctx: PlanContext, key: str, visit_type: str, window: Window, seller: s
     s = settings_of(ctx)
     excluded = [seller] if seller else []
     return PlannedVisit(
-        key=key, visit_type=visit_type, owner=assign_owner(s, ctx.subject.id, excluded, ctx.history),
+        key=key, visit_type=visit_type, owner=assign_owner(s, ctx.subject.id, excluded, ctx.history, seller),
         owner_role="agent", excluded_staff=excluded, excluded_roles=list(SALES_ROLES),
         department=s.callback_department, branch=branch, channel="phone",
         meta={"seller": seller, "branch": branch, "fallback": fallback_channel(s, ctx.subject), "rules": rules,
@@ -152,14 +195,35 @@ def plan_complaint_handled(ctx: PlanContext) -> list[PlanItem]:
 
 # -- insurance ----------------------------------------------------------------------------------------
 def plan_policy_issued(ctx: PlanContext) -> list[PlanItem]:
-    a, day = ctx.trigger.attributes, local_day(ctx)
+    """F4: the cooling-off period (犹豫期) runs `days` from the day the client signed for the policy
+    (回执签收, `receipt_date`; the issue day until it is known); the callback is due on its last calling
+    day, and its window never opens before the policy was issued. When no calling slot is left inside
+    the period (issued late, or the receipt entered late) the callback is still planned, at the first
+    slot, with a warning: 100% of new policies are called back, even after the period (004 §4 art.7)."""
+    a, sched = ctx.trigger.attributes, ctx.scheduler
     days = a.get("cooling_off_days") or settings_of(ctx).cooling_off_days
-    last = day + timedelta(days=days)  # F4: the last day of the cooling-off period (犹豫期)
-    # due: the last calling day inside the cooling-off period (a holiday end moves it earlier)
-    w = ctx.scheduler.window(ctx.trigger.at, 0, days, cap=last)
-    return [visit(ctx, "policy", "new_policy", w, a["agent"], a["branch"], ["F4"], policy=a.get("policy"),
-                  product=a.get("product"), sales_channel=a["sales_channel"], cooling_off_days=days,
-                  cooling_off_until=ctx.scheduler.end_of(last).isoformat())]
+    receipt = date.fromisoformat(a["receipt_date"]) if a.get("receipt_date") else None
+    start_day = receipt or local_day(ctx)
+    last = start_day + timedelta(days=days)  # the last day of the cooling-off period
+    # calls start once the policy exists and has been delivered (a receipt dated later: that day)
+    start = max(ctx.trigger.at, sched.opening(receipt)) if receipt else ctx.trigger.at
+    meta: dict[str, Any] = {"policy": a.get("policy"), "product": a.get("product"),
+                            "sales_channel": a["sales_channel"], "cooling_off_days": days,
+                            "cooling_off_from": start_day.isoformat(),
+                            "cooling_off_until": sched.end_of(last).isoformat(),
+                            "receipt_date": receipt.isoformat() if receipt else None}
+    w = sched.window(start, 0, max(0, (last - sched.local_day(start)).days), cap=last) \
+        if last >= sched.local_day(start) else None
+    warnings: list[str] = []
+    if w is None or w.open < start or w.due < start:
+        slot = sched.next_slot(start)
+        w = Window(open=slot, due=sched.end_of(sched.local_day(slot)), provisional=w.provisional if w else False)
+        warnings.append(f"F4: no calling slot is left in the cooling-off period (until {last.isoformat()}): "
+                        f"call at the first slot, {slot.isoformat()}; the callback counts as outside the "
+                        f"cooling-off period")
+    rules = ["F4", "F6"] if a.get("no_followup_statement") else ["F4"]
+    planned = visit(ctx, "policy", "new_policy", w, a["agent"], a["branch"], rules, **meta)
+    return [planned.model_copy(update={"warnings": warnings})] if warnings else [planned]
 
 
 def _policy_event(key: str, visit_type: str) -> PlanFunction:
@@ -181,6 +245,13 @@ def plan_agent_departed(ctx: PlanContext) -> list[PlanItem]:
                   ["F7", "G9"], policies=a["policies"])]
 
 
+def plan_campaign(ctx: PlanContext) -> list[PlanItem]:
+    """F3: special campaign targets are planned by an approved campaign only (campaign.py)."""
+    raise PluginError(f"F3: special campaign follow-ups are planned only by an approved plan (huifang campaign "
+                      f"request FILE, then review and approve), not by 'trigger {ctx.trigger.kind}'",
+                      field="kind")
+
+
 PLANS: dict[str, PlanFunction] = {
     "contract_signed": plan_contract_signed,
     "agreement_changed": plan_agreement_changed,
@@ -191,4 +262,5 @@ PLANS: dict[str, PlanFunction] = {
     "policy_lapsed": _policy_event("lapsed", "lapsed_policy"),
     "claim_settled": _policy_event("claim", "claim"),
     "agent_departed": plan_agent_departed,
+    "special_campaign": plan_campaign,
 }

@@ -32,6 +32,12 @@ def _settings(ctx: ReportContext) -> FinanceSettings:
     return s if isinstance(s, FinanceSettings) else FinanceSettings()  # the defaults when not enabled
 
 
+def denominator(ctx: ReportContext, report: str) -> str:
+    """F4/F8: the rate denominator configured for this report (figures.DENOMINATORS)."""
+    s = _settings(ctx)
+    return s.report_denominators.get(report, s.rate_denominator)
+
+
 def _grouped(ctx: ReportContext, items: list[fig.Item], figures: Callable[[list[fig.Item]], dict[str, Any]],
              total: bool) -> list[dict[str, Any]]:
     dims = list(ctx.by or [])
@@ -53,13 +59,17 @@ class BranchesReport(Report):
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
         target = _settings(ctx).success_target
         now = fig.ts(_now(ctx)) or "9999"
-        return _grouped(ctx, _items(ctx), lambda items: fig.branch_figures(items, target, now), total=True)
+        den = denominator(ctx, self.name)
+        rows = _grouped(ctx, _items(ctx), lambda items: fig.branch_figures(items, target, now, den), total=True)
+        return fig.with_ticket_shares(rows, list(ctx.by or []))  # 004 §4 art.16
 
     def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
         target = _settings(ctx).success_target
         low = [str(r.get("branch", fig.ALL)) for r in rows if r.get("meets_f4_target") is False]
-        out = ["success rate = reached ÷ (due − refused − cancelled before contact) (G15); in-cooling-off: new "
-               "policies reached before the cooling-off period ended, same denominator (F4)"]
+        den = denominator(ctx, self.name)
+        out = [f"denominator `{den}`: success rate = reached ÷ {fig.DENOMINATORS[den]}; in-cooling-off: new "
+               f"policies reached before the cooling-off period ended, same denominator (F4, F8); the F4 target "
+               f"is judged by the G15 formula"]
         if low:
             out.append(f"below the F4 target of {target:.0%}: {', '.join(low)}")
         return out

@@ -1,5 +1,9 @@
 """Finance visit types and their surveys (G18: at most 5 questions each). Every survey but the
-complaint check asks the G13 anomaly question, so a major anomaly is caught whatever the visit."""
+complaint check asks the G13 anomaly question, so a major anomaly is caught whatever the visit.
+Every survey records, beside the answers, the reference of the record the client confirmed and signed
+when the follow-up was done by a home visit (F5, 004 §4 art.13: 交客户确认并签章).
+F6: only the new-policy callback may be exempted, and only by the statement signed at purchase
+(recorded on the policy trigger, 004 §4 art.9(四)); no other finance follow-up can be exempted."""
 from __future__ import annotations
 
 from huifang.core.plugin_api import Question, SurveyTemplate, VisitType, satisfaction_question
@@ -11,6 +15,13 @@ ANOMALY = Question(
     key="anomaly", required=True, choices=["none", *ANOMALIES],
     text="是否有代签名/代操作、全权委托、私下收费、资料失实或强烈不满？ Anything irregular: signed or traded "
          "on your behalf, discretionary mandate, private fees, false data, strong dissatisfaction?")
+
+
+SIGNED_CONFIRMATION = "signed_confirmation"
+CONFIRMATION = Question(
+    key=SIGNED_CONFIRMATION, kind="text",
+    text="上门回访记录经客户确认签章的编号 Reference of the home-visit record the client confirmed and signed "
+         "(F5: required after a home visit)")
 
 
 def yes_no(key: str, text: str, required: bool = True) -> Question:
@@ -93,7 +104,15 @@ ORPHAN_POLICY = SurveyTemplate(key="orphan_policy", title="离司业务员保单
     satisfaction_question(),
 ])
 
-VISIT_TYPES = [
+SPECIAL_CAMPAIGN = SurveyTemplate(key="special_campaign", title="专项回访 Special campaign (F3)", questions=[
+    Question(key="answer", text="按批准的问卷询问并记录答复 Ask the approved questionnaire; the client's answers",
+             kind="text", required=True),
+    ANOMALY,
+    satisfaction_question(),
+    Question(key="suggestion", text="意见和建议 Suggestions", kind="text"),
+])
+
+_VISIT_TYPES = [
     VisitType(name="new_contract", survey=NEW_CONTRACT, rules=["F1", "G13"],
               description="new wealth-management contract: product and risk explained"),
     VisitType(name="continuing", survey=CONTINUING, rules=["F2", "G13"],
@@ -103,11 +122,24 @@ VISIT_TYPES = [
     VisitType(name="termination", survey=TERMINATION, rules=["F3"], description="ask why the contract ended"),
     VisitType(name="complaint", survey=COMPLAINT, rules=["F3", "G12"],
               description="check a handled complaint's solution was carried out"),
-    VisitType(name="new_policy", survey=NEW_POLICY, rules=["F4", "G13"],
+    VisitType(name="new_policy", survey=NEW_POLICY, rules=["F4", "F6", "G13"], exemption="trigger",
               description="new insurance policy, inside the cooling-off period"),
     VisitType(name="policy_service", survey=POLICY_SERVICE, rules=["F7"], description="policy change (保全)"),
     VisitType(name="lapsed_policy", survey=LAPSED_POLICY, rules=["F7"], description="lapsed renewal (续期停效)"),
     VisitType(name="claim", survey=CLAIM, rules=["F7"], description="settled claim (理赔)"),
     VisitType(name="orphan_policy", survey=ORPHAN_POLICY, rules=["F7", "G9"],
               description="policies of a departed agent (离司业务员保单)"),
+    VisitType(name="special_campaign", survey=SPECIAL_CAMPAIGN, rules=["F3", "G9"],
+              description="special campaign on an approved plan (专项回访)"),
 ]
+
+
+def _finance(v: VisitType) -> VisitType:
+    """Every finance survey records the signed home-visit confirmation (F5); F6: only a visit type that
+    says `exemption="trigger"` (the new-policy callback) may ever be exempted."""
+    survey = v.survey.model_copy(update={"record_fields": [*v.survey.record_fields, CONFIRMATION]}) \
+        if v.survey else None
+    return v.model_copy(update={"survey": survey, "exemption": "trigger" if v.exemption == "trigger" else "never"})
+
+
+VISIT_TYPES = [_finance(v) for v in _VISIT_TYPES]

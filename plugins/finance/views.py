@@ -1,5 +1,6 @@
 """The finance view: per follow-up, when and on which channel the subject was first reached, when it
-fell back to a home visit or letter (F5), and the end of the cooling-off period (F4), so the F8
+fell back to a home visit or letter (F5) and the letter's state (awaiting_reply, returned, replied),
+and the end of the cooling-off period (F4, re-planned when the receipt date is corrected), so the F8
 in-cooling-off success rate compares two instants instead of guessing from the completion."""
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ finance_followups = Table(
     Column("reached_channel", String(20)),
     Column("fallback_at", String(30)),
     Column("fallback_channel", String(20)),
+    Column("letter_state", String(20)),  # F5: awaiting_reply | returned | replied
 )
+LETTER_STATES = {"sent": "awaiting_reply", "returned": "returned", "reached": "replied", "refused": "replied"}
 
 
 class FinanceView(FollowUpView):
     name = "finance"
-    version = 1
+    version = 2
     metadata = metadata
     plugin = "finance"
 
@@ -41,10 +44,19 @@ class FinanceView(FollowUpView):
             fallback_at=ts(e.timestamp) if fallback else None, fallback_channel=fallback))
 
     def attempt(self, conn: Connection, e: Any) -> None:
+        t = finance_followups.c
         if e.outcome == "reached":
-            t = finance_followups.c
             conn.execute(update(finance_followups).where(t.id == str(e.originator_id), t.reached_at.is_(None))
                          .values(reached_at=ts(e.timestamp), reached_channel=e.channel))
+        if e.channel == "letter" and e.outcome in LETTER_STATES:
+            conn.execute(update(finance_followups).where(t.id == str(e.originator_id))
+                         .values(letter_state=LETTER_STATES[e.outcome]))
+
+    def replanned(self, conn: Connection, e: Any) -> None:
+        until = (e.meta or {}).get("cooling_off_until")  # F4: a corrected receipt date moves it
+        t = finance_followups.c
+        conn.execute(update(finance_followups).where(t.id == str(e.originator_id))
+                     .values(cooling_off_until=ts(datetime.fromisoformat(until)) if until else None))
 
     def channel_switched(self, conn: Connection, e: Any) -> None:
         if e.channel in FALLBACK_CHANNELS:

@@ -7,6 +7,7 @@ from typing import Any
 from huifang.core.plugin_api import (
     OPEN,
     CloseFollowUp,
+    Guide,
     History,
     PlanContext,
     PlanFunction,
@@ -34,10 +35,17 @@ FINDING_ADVICE = {  # M5: what the targeted call is about, per abnormal item (00
 
 
 def recovery_template(diagnosis: str | None, surgery: bool, settings: MedicalSettings) -> dict[str, Any]:
-    """M6: the per-disease template the 0–10 recovery score is judged on."""
+    """M6: the per-disease template the 0–10 recovery score is judged on (its Chinese name and items)."""
     templates = settings.recovery_templates
     name = diagnosis if diagnosis in templates else "surgery" if surgery and "surgery" in templates else "default"
-    return {"name": name, "score_guide": list(templates.get(name, []))}
+    return {"name": name, "title": settings.recovery_template_names.get(name, name),
+            "score_guide": list(templates.get(name, []))}
+
+
+def template_guide(template: dict[str, Any]) -> Guide:
+    """M6: the recovery-score template as `show` prints it for the call."""
+    return Guide(title=f"康复评分模板：{template['title']} (0-10 分)",
+                 lines=[*template["score_guide"], "每项达到记高分，未达到酌情扣分；请同时做好健康宣教并记录 (G4)"])
 
 
 def open_curve(history: History, subject: str, condition: str) -> str | None:
@@ -56,10 +64,10 @@ def discharge(ctx: PlanContext) -> list[PlanItem]:
     settings: MedicalSettings = ctx.settings
     a = trigger.attributes
     w = ctx.scheduler.window(trigger.at, settings.discharge_open_days, settings.discharge_due_days)
+    template = recovery_template(a["diagnosis"], a.get("surgery", False), settings)
     meta: dict[str, Any] = {
         "diagnosis": a["diagnosis"], "attending_doctor": a["attending_doctor"], "department": a["department"],
-        "surgery": a.get("surgery", False),
-        "recovery_template": recovery_template(a["diagnosis"], a.get("surgery", False), settings)}
+        "surgery": a.get("surgery", False), "recovery_template": template}
     out: list[PlanItem] = []
     cond = a.get("condition")
     if cond:
@@ -70,30 +78,34 @@ def discharge(ctx: PlanContext) -> list[PlanItem]:
         else:
             meta.update(curve.curve_meta(cond, 1, curve.first_step(cond, "early", settings), trigger.at))
     out.insert(0, PlannedVisit(key="1", visit_type="discharge_first", owner=a["responsible_nurse"],
-                               owner_role="nurse", department=a["department"], meta=meta, **w.fields()))
+                               owner_role="nurse", department=a["department"], meta=meta,
+                               guides=[template_guide(template)], **w.fields()))
     return out
 
 
 def outpatient(ctx: PlanContext) -> list[PlanItem]:
-    """M2: specialist first visit after 7 days, basic department after 10. A visit is also the
-    re-examination of an earlier health check (M5): a pending re-examination reminder is cancelled."""
+    """M2: specialist first visit after 7 days, basic department after 10. A visit that is the
+    re-examination of an earlier health check (M5: it names the finding, or is in a department that
+    re-examines it) cancels the pending re-examination reminder; any other visit does not."""
     trigger = ctx.trigger
     settings: MedicalSettings = ctx.settings
     a = trigger.attributes
     out: list[PlanItem] = []
     for row in ctx.history.followups(trigger.subject):
         if row.get("plugin") == "medical" and row.get("visit_type") == "reexam_reminder" \
-                and row.get("status") in OPEN:
+                and row.get("status") in OPEN and is_reexamination(a, row.get("meta") or {}, settings):
             out.append(CloseFollowUp(followup=row["code"], reason="re-examined at an outpatient visit (M5)"))
     if not (a["first_visit"] or settings.outpatient_return_visits):
         out.append(Skip(key="1", reason="M2: a return visit (not 初诊) has no routine follow-up"))
         return out
     days = settings.outpatient_specialist_days if a["specialist"] else settings.outpatient_basic_days
     w = ctx.scheduler.window(trigger.at, days, days + settings.outpatient_window_days)
+    template = recovery_template(None, False, settings)
     meta = {"department": a["department"], "specialist": a["specialist"], "first_visit": a["first_visit"],
-            "attending_doctor": a.get("attending_doctor"), "recovery_template": recovery_template(None, False, settings)}
+            "attending_doctor": a.get("attending_doctor"), "recovery_template": template}
     out.insert(0, PlannedVisit(key="1", visit_type="outpatient_first", owner=settings.outpatient_owner,
-                               department=a["department"], meta=meta, **w.fields()))
+                               department=a["department"], meta=meta, guides=[template_guide(template)],
+                               **w.fields()))
     return out
 
 
@@ -131,11 +143,23 @@ def health_check(ctx: PlanContext) -> list[PlanItem]:
                                "advice": {f: FINDING_ADVICE.get(f, "") for f in findings}}, **w.fields())]
 
 
-def reexamined_since(history: History, subject: str, since: datetime, days: int) -> str | None:
-    """M5: the first outpatient visit within `days` after `since` (the re-examination), if any."""
+def is_reexamination(visit: dict[str, Any], check: dict[str, Any], settings: MedicalSettings) -> bool:
+    """M5: an outpatient visit is the re-examination of a health check's findings (`check` is the recall's
+    or reminder's meta: findings, department) when it names one of the findings as an exam done, or is in
+    the check's own department or one that re-examines a finding (settings.reexam_departments)."""
+    findings = set(check.get("findings") or [])
+    if findings & set(visit.get("exams") or []):
+        return True
+    departments = {check.get("department")} | {d for f in findings for d in settings.reexam_departments.get(f, [])}
+    return visit.get("department") in departments - {None}
+
+
+def reexamined_since(history: History, subject: str, since: datetime, days: int, check: dict[str, Any],
+                     settings: MedicalSettings) -> str | None:
+    """M5: the first outpatient visit within `days` after `since` that is the re-examination, if any."""
     for t in history.triggers(subject, kind="medical.outpatient_visit"):
         at = datetime.fromisoformat(t["occurred_at"])
-        if since < at and (at - since).days <= days:
+        if since < at and (at - since).days <= days and is_reexamination(t.get("attributes") or {}, check, settings):
             return str(t["code"])
     return None
 

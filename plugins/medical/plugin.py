@@ -14,6 +14,8 @@ from huifang.core.plugin_api import (
     Reaction,
     Scheduler,
     SubjectInfo,
+    TicketInfo,
+    TicketRoute,
     TriggerInfo,
     TriggerKind,
     VisitType,
@@ -28,6 +30,7 @@ from .surveys import VISIT_TYPES
 from .triggers import KINDS
 
 if TYPE_CHECKING:  # the read side (SQLAlchemy) loads only for commands that read views
+    from huifang.core.plugin_api.i18n import Labels
     from huifang.core.plugin_api.reports import Report
     from huifang.core.plugin_api.views import View
 
@@ -50,6 +53,12 @@ class MedicalPlugin:
         return list(VISIT_TYPES)
 
     @hookimpl
+    def huifang_labels(self) -> Labels:
+        from .labels import LABELS
+
+        return LABELS
+
+    @hookimpl
     def huifang_plan(self, trigger: TriggerInfo, subject: SubjectInfo, settings: MedicalSettings,
                      scheduler: Scheduler, history: History) -> list[PlanItem]:
         return plan_by_kind(PLANS, trigger, subject, settings, scheduler, history)
@@ -63,6 +72,11 @@ class MedicalPlugin:
     def huifang_on_completed(self, followup: FollowUpInfo, answers: dict[str, Any], settings: MedicalSettings,
                              scheduler: Scheduler, history: History) -> list[Reaction]:
         return reactions.on_completed(followup, answers, settings, scheduler, history)
+
+    @hookimpl
+    def huifang_ticket_route(self, ticket: TicketInfo, followup: FollowUpInfo, settings: MedicalSettings,
+                             history: History) -> TicketRoute:
+        return reactions.ticket_route(ticket)  # M7/M8: the clinical department's head
 
     @hookimpl
     def huifang_report_views(self) -> list[View]:

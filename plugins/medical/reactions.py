@@ -13,6 +13,8 @@ from huifang.core.plugin_api import (
     PlanVisit,
     Reaction,
     Scheduler,
+    TicketInfo,
+    TicketRoute,
     Warn,
 )
 
@@ -42,6 +44,12 @@ def ticket_categories(answers: dict[str, Any]) -> list[str]:
     if answers.get("satisfaction") == "不满意":
         out.append("dissatisfied")
     return out
+
+
+def ticket_route(ticket: TicketInfo) -> TicketRoute:
+    """G12/M7/M8: a ticket belongs to the head of the clinical department it names (科主任), who answers
+    for worrying symptoms and explains low satisfaction; overdue, it climbs the engine's default ladder."""
+    return TicketRoute(head_of=ticket.department)
 
 
 def on_completed(fu: FollowUpInfo, answers: dict[str, Any], settings: MedicalSettings, scheduler: Scheduler,
@@ -108,7 +116,7 @@ def reexam_reminder(fu: FollowUpInfo, answers: dict[str, Any], settings: Medical
     if answers.get("reexamined") == "yes":
         return []
     check_at = curve.when(fu.meta.get("check_at") or fu.window_open)
-    if reexamined_since(history, fu.subject, check_at, settings.reexam_window_days):
+    if reexamined_since(history, fu.subject, check_at, settings.reexam_window_days, fu.meta, settings):
         return []
     anchor = _reached_at(fu)
     days = settings.reexam_reminder_days

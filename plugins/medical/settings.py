@@ -7,18 +7,39 @@ from pydantic import field_validator, model_validator
 from huifang.core.plugin_api import CHANNELS, SATISFACTION, Settings
 
 # Per-disease recovery templates (M6, 000 §1 "根据疾病设定康复评分模板"): what the 0–10 recovery score
-# is judged on. Keyed by diagnosis; "surgery" is used for any surgical discharge without its own entry.
+# is judged on, in the words the nurse uses. Keyed by diagnosis code; "surgery" is used for any surgical
+# discharge without its own entry, "default" for everything else.
 RECOVERY_TEMPLATES: dict[str, list[str]] = {
-    "default": ["symptoms gone or easing", "daily activities resumed", "medication taken as prescribed"],
-    "surgery": ["wound healed, no redness or discharge", "pain controlled", "mobility regained"],
-    "CHD": ["no chest pain at rest or on stairs", "blood pressure and pulse in target", "medication taken"],
-    "heart_failure": ["no breathlessness lying flat", "no ankle swelling", "weight stable (±1 kg)"],
-    "hypertension": ["home blood pressure < 140/90", "no headache or dizziness", "medication taken"],
-    "diabetes_t2": ["fasting glucose in target", "no hypoglycaemia", "diet and foot care followed"],
-    "fracture": ["pain controlled", "cast or fixation intact", "weight bearing as instructed"],
-    "knee_replacement": ["wound healed", "knee bends to 90°", "walking with or without aid"],
-    "appendectomy": ["wound healed", "normal diet and bowel movements", "no fever"],
-    "hernia": ["wound healed", "no bulge or pain on coughing", "light work resumed"],
+    "default": ["症状消失或减轻", "日常生活能力恢复", "按医嘱服药"],
+    "surgery": ["伤口愈合良好，无红肿渗液", "疼痛可控", "活动能力恢复"],
+    "CHD": ["静息及上楼时无胸痛胸闷", "血压、心率达标", "按时服药（抗血小板、他汀等）"],
+    "heart_failure": ["平卧无气促", "双下肢无水肿", "体重稳定（±1 kg）"],
+    "hypertension": ["家庭血压 < 140/90 mmHg", "无头痛头晕", "按时服用降压药"],
+    "diabetes_t2": ["空腹血糖达标", "无低血糖发作", "饮食控制与足部护理到位"],
+    "fracture": ["疼痛可控", "石膏或固定完好", "按医嘱负重"],
+    "knee_replacement": ["伤口愈合", "膝关节屈曲达 90°", "可独立或借助助行器行走"],
+    "appendectomy": ["伤口愈合", "饮食和排便正常", "无发热"],
+    "hernia": ["伤口愈合", "咳嗽时无包块或疼痛", "恢复轻体力劳动"],
+}
+# The template's name as the nurse reads it on the call sheet (病种)
+RECOVERY_TEMPLATE_NAMES: dict[str, str] = {
+    "default": "通用", "surgery": "外科手术", "CHD": "冠心病", "heart_failure": "心力衰竭", "hypertension": "高血压",
+    "diabetes_t2": "2型糖尿病", "fracture": "骨折", "knee_replacement": "膝关节置换", "appendectomy": "阑尾切除",
+    "hernia": "疝修补",
+}
+# M5: the departments whose visit is the re-examination of a finding (a visit elsewhere is not)
+REEXAM_DEPARTMENTS: dict[str, list[str]] = {
+    "lipids": ["心内科", "内分泌科", "cardiology", "endocrinology"],
+    "glucose": ["内分泌科", "endocrinology"],
+    "blood_pressure": ["心内科", "高血压门诊", "cardiology"],
+    "liver": ["消化内科", "肝病科", "感染科", "gastroenterology", "hepatology"],
+    "nodule": ["甲状腺外科", "乳腺外科", "普外科", "胸外科", "超声科", "影像科", "thyroid_surgery", "breast_surgery",
+               "general_surgery", "ultrasound", "radiology"],
+    "kidney": ["肾内科", "nephrology"],
+    "uric_acid": ["风湿免疫科", "肾内科", "rheumatology", "nephrology"],
+    "thyroid": ["内分泌科", "甲状腺外科", "超声科", "endocrinology", "thyroid_surgery", "ultrasound"],
+    "ecg": ["心内科", "cardiology"],
+    "imaging": ["影像科", "radiology"],
 }
 
 
@@ -32,6 +53,7 @@ class MedicalSettings(Settings):
     discharge_open_days: int = 7
     discharge_due_days: int = 10
     recovery_templates: dict[str, list[str]] = RECOVERY_TEMPLATES  # M6
+    recovery_template_names: dict[str, str] = RECOVERY_TEMPLATE_NAMES  # M6: shown with the template
 
     # M2 outpatient first visit: specialist 7 days, basic department 10 days (002)
     outpatient_specialist_days: int = 7
@@ -66,6 +88,9 @@ class MedicalSettings(Settings):
     health_check_due_days: int = 10
     reexam_reminder_days: int = 30  # reminder call this long after the recall call if not yet re-examined
     reexam_window_days: int = 90  # an outpatient visit within this many days of the check is a re-examination
+    # ... when it is the re-examination: it names the finding (`exams`) or is in a department listed here
+    # for one of the findings, or in the health check's own department
+    reexam_departments: dict[str, list[str]] = REEXAM_DEPARTMENTS
 
     # M8 department satisfaction: share of these levels among answers; below satisfaction_threshold -> flagged
     satisfied_levels: list[str] = ["满意", "较满意"]

@@ -1,7 +1,9 @@
 """Surveys per visit type (M6; at most 5 questions, G18; satisfaction on the G16 four-level scale).
 
-The recovery score is judged on a per-disease template (settings.recovery_templates) that the plan puts
-on the follow-up (meta.recovery_template). Chronic calls start with the effect of the previous call (M4)."""
+The recovery score is judged on a per-disease template (settings.recovery_templates, in Chinese) that the
+plan puts on the follow-up (meta.recovery_template, and a guide `show` prints). Chronic calls start with
+the effect of the previous call (M4). What the nurse records beside the answers — the health guidance
+given (健康宣教, G4) and the subject's suggestions — are record fields, not questions (G18 counts 5)."""
 from __future__ import annotations
 
 from huifang.core.plugin_api import Question, SurveyTemplate, VisitType, satisfaction_question
@@ -16,6 +18,12 @@ recovery = Question(key="recovery", text="康复情况评分 (0-10) Recovery sco
 adherence = Question(key="adherence", text="是否按医嘱服药？ Taking medication as prescribed?", choices=ADHERENCE)
 symptoms = Question(key="symptoms", text="是否有不适症状？ Any worrying symptoms?", choices=SYMPTOMS)
 suggestion = Question(key="suggestion", text="意见和建议 Suggestions", kind="text")
+# M6: lifestyle and quality of life (生活方式与生活质量)
+lifestyle = Question(key="lifestyle", text="饮食、运动、睡眠等生活方式和日常生活质量如何？ Lifestyle and quality of life",
+                     choices=["good", "fair", "poor"])
+# G4: the health guidance given on the call (健康宣教), recorded by the nurse
+guidance = Question(key="health_guidance", text="健康宣教内容 Health guidance given", kind="text")
+RECORD = [guidance, suggestion]
 
 
 def optional_satisfaction(text: str) -> Question:
@@ -32,17 +40,17 @@ def _chronic(key: str, title: str, control: str) -> SurveyTemplate:
         Question(key="controlled", text=control, kind="bool"),
         symptoms,
         optional_satisfaction("您对我们的随访服务满意吗？ Satisfied with our follow-up care?"),
-    ])
+    ], record_fields=[guidance])
 
 
 DISCHARGE = SurveyTemplate(key="discharge", title="出院回访 Discharge follow-up (M1, M6)", questions=[
-    recovery, adherence, symptoms,
-    satisfaction_question("您对住院期间的服务满意吗？ Satisfied with your stay?"), suggestion,
-])
+    recovery, adherence, lifestyle, symptoms,
+    satisfaction_question("您对住院期间的服务满意吗？ Satisfied with your stay?"),
+], record_fields=RECORD)
 OUTPATIENT = SurveyTemplate(key="outpatient", title="门诊初诊回访 Outpatient first-visit follow-up (M2, M6)", questions=[
     recovery, adherence, symptoms,
     satisfaction_question("您对门诊就诊满意吗？ Satisfied with your clinic visit?"), suggestion,
-])
+], record_fields=[guidance])
 DIABETES = _chronic("chronic_diabetes", "糖尿病随访 Diabetes curve call (M4)",
                     "血糖控制达标吗？ Is blood glucose in target?")
 HYPERTENSION = _chronic("chronic_hypertension", "高血压随访 Hypertension check-in (M3)",
@@ -53,14 +61,14 @@ RECALL = SurveyTemplate(key="health_check_recall", title="体检异常回访 Hea
     symptoms,
     optional_satisfaction("您对体检服务满意吗？ Satisfied with the health check?"),
     suggestion,
-])
+], record_fields=[guidance])
 REMINDER = SurveyTemplate(key="reexam_reminder", title="复查提醒 Re-examination reminder (M5)", questions=[
     Question(key="reexamined", text="是否已复查？ Have you been re-examined?", choices=REEXAM, required=True),
     symptoms, suggestion,
-])
+], record_fields=[guidance])
 
 VISIT_TYPES = [
-    VisitType(name="discharge_first", survey=DISCHARGE, rules=["M1", "M6", "M9"],
+    VisitType(name="discharge_first", survey=DISCHARGE, rules=["M1", "M6", "M9", "G4"],
               description="first follow-up after discharge, by the responsible nurse"),
     VisitType(name="outpatient_first", survey=OUTPATIENT, rules=["M2", "M6"],
               description="follow-up of a first outpatient visit"),

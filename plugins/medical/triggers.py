@@ -29,7 +29,8 @@ class Discharge(_Attrs):
 
 
 class OutpatientVisit(_Attrs):
-    """M2: a clinic visit. A later visit also counts as the re-examination of a health check (M5);
+    """M2: a clinic visit. A later visit that is the re-examination of a health check's findings (it names
+    them in `exams`, or is in a department that re-examines them) closes its reminder (M5);
     `recovery_score` (0–10, optional) is the doctor's review score used by the effect study (G20)."""
 
     department: str = Field(min_length=1)
@@ -37,6 +38,16 @@ class OutpatientVisit(_Attrs):
     first_visit: bool
     attending_doctor: str | None = None
     recovery_score: int | None = Field(default=None, ge=0, le=10)
+    # M5: the health-check findings re-examined at this visit (e.g. nodule): such a visit, or one in a
+    # department that re-examines a finding, cancels the pending re-examination reminder
+    exams: list[Literal[FINDINGS]] = []  # type: ignore[valid-type]
+
+    @field_validator("exams", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
 
 
 class ChronicEnrolment(_Attrs):
@@ -80,7 +91,7 @@ KINDS = [
                 example={"department": "心内科", "diagnosis": "CHD", "responsible_nurse": "n-wangfang",
                          "attending_doctor": "dr-lijun", "surgery": False, "condition": "hypertension"}),
     TriggerKind(name="outpatient_visit", attributes=OutpatientVisit, rules=["M2", "M5", "G20"],
-                codes=["department", "specialist", "first_visit", "attending_doctor", "recovery_score"],
+                codes=["department", "specialist", "first_visit", "attending_doctor", "recovery_score", "exams"],
                 description="clinic visit: first visit followed up after 7 days (specialist) or 10 days (basic); "
                             "counts as re-examination after a health check",
                 example={"department": "内分泌科", "specialist": True, "first_visit": True,

@@ -1,6 +1,7 @@
 """The property vertical's share of `huifang demo`: an estate with a manager, customer service,
 dispatch, stewards and repair workers; residents with complaints (some repeated, P8), repairs (a few
-failing, P2), home visits, a survey, contracts, an activity, emergency help and renovation projects."""
+failing, P2), home visits, the yearly survey (P4), contracts, an activity, emergency help and renovation
+projects."""
 from __future__ import annotations
 
 import random
@@ -50,6 +51,10 @@ def answers(fu: FollowUpInfo, rng: random.Random) -> dict[str, Any]:
         who = rng.choices(["none", "designer", "inspector", "crew", "other"], [80, 5, 4, 8, 3])[0]
         return {"quality": rng.choices(["good", "fair", "poor"], [72, 22, 6])[0], "satisfaction": sat,
                 "complaint": who, **({} if who == "none" else {"problem": f"unhappy with the {who}"})}
+    if vt == "yearly_survey":  # P4: a few households raise problems, each then followed up
+        problems = rng.choices(["", "corridor lights out", "parking order; lift noise"], [78, 14, 8])[0]
+        return {"satisfaction": sat, "weakest": rng.choice(["none", "parking", "sanitation", "repair", "security"]),
+                **({"problems": problems} if problems else {})}
     if vt == "second_followup":
         ok = rng.random() < 0.88
         return {"resolved": "yes" if ok else "no", "satisfaction": sat if ok else "不满意"}
@@ -110,8 +115,8 @@ def build(app: DemoApp, rng: random.Random, start: datetime, end: datetime, size
             residents.append((sid, unit))
     events: list[Event] = []
     for sid, unit in residents:  # P3: every household is on the books from the start
-        events.append((start, "household_registered", sid, {"unit": unit, "owner": rng.choice(team.stewards)},
-                       f"PH-{sid}"))
+        events.append((start, "household_registered", sid, {"unit": unit, "owner": rng.choice(team.stewards),
+                                                             "project": "翠湖苑"}, f"PH-{sid}"))
     n = 0
 
     def add(at: datetime, kind: str, sid: str, attrs: dict[str, Any], prefix: str) -> None:

@@ -1,12 +1,24 @@
 """Reactions to a completed property follow-up: tickets (G12), re-dispatch of failed repairs (P2),
-the next home visits (P3) and the resident's sign-off (P10)."""
+the next home visits (P3), the next yearly surveys and the problems they raised (P4) and the resident's
+sign-off (P10)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from huifang.core.plugin_api import FollowUpInfo, OpenTicket, PlanVisit, Reaction, Refused, Scheduler, clock
+from huifang.core.plugin_api import (
+    FollowUpInfo,
+    History,
+    OpenTicket,
+    PlannedVisit,
+    PlanVisit,
+    Reaction,
+    Refused,
+    Scheduler,
+    clock,
+)
 
 from . import plans
 from .settings import PropertySettings
@@ -17,9 +29,45 @@ Answers = dict[str, Any]
 Handler = Callable[[FollowUpInfo, Answers, PropertySettings, Scheduler], list[Reaction]]
 
 
-def on_completed(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
+def on_completed(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler,
+                 history: History | None = None) -> list[Reaction]:
     handler = HANDLERS.get(fu.visit_type)
-    return handler(fu, answers, s, sched) if handler else []
+    out = handler(fu, answers, s, sched) if handler else []
+    if fu.visit_type in ("home_visit", "yearly_survey") and history is not None:
+        out += surveys_next(fu, s, sched, history)
+    return out
+
+
+def surveys_next(fu: FollowUpInfo, s: PropertySettings, sched: Scheduler, history: History) -> list[Reaction]:
+    """P4: a household still visited keeps its next `survey_horizon` yearly surveys planned (one a year:
+    a year it already has one for plans nothing)."""
+    unit, registered = fu.meta.get("unit"), fu.meta.get("registered_at")
+    if not unit or not registered:
+        return []
+    answered = fu.meta.get("year") if fu.visit_type == "yearly_survey" else None
+    items = plans.surveys_ahead(datetime.fromisoformat(registered), sched.local_day(clock.now()), s, sched, unit,
+                                fu.owner, fu.meta.get("project"), history, [fu.subject], answered)
+    return [PlanVisit(visit=v) for v in items if isinstance(v, PlannedVisit)]
+
+
+def yearly(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
+    """P4: every problem the household raised is followed up within `survey_problem_due_days`; a
+    dissatisfied household is a ticket for customer service (G12). The problem's words stay in the
+    survey's (sealed) answers; its follow-up names the survey and the problem's number."""
+    problems = [p.strip() for p in re.split(r"[;；\n]", str(answers.get("problems") or "")) if p.strip()]
+    w = sched.window(clock.now(), 0, s.survey_problem_due_days)
+    out: list[Reaction] = [
+        PlanVisit(visit=PlannedVisit(key=f"{fu.key}-problem{i}", visit_type="survey_problem", owner=fu.owner,
+                                     department=s.service_dept,
+                                     meta={"year": fu.meta.get("year"), "unit": fu.meta.get("unit"),
+                                           "raised_in": fu.id, "problem_no": i}, **w.fields()))
+        for i in range(1, len(problems) + 1)]
+    if answers.get("satisfaction") == DISSATISFIED:
+        weakest = answers.get("weakest")
+        out.append(OpenTicket(category="survey_dissatisfied", department=s.service_dept,
+                              note=f"yearly survey {fu.meta.get('year')} of {fu.meta.get('unit')}: dissatisfied"
+                                   + (f", weakest: {weakest}" if weakest and weakest != "none" else "")))
+    return out
 
 
 def complaint(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: Scheduler) -> list[Reaction]:
@@ -71,7 +119,7 @@ def home_visit(fu: FollowUpInfo, answers: Answers, s: PropertySettings, sched: S
         at = datetime.fromisoformat(registered)
         period = int(m.get("period", 1))
         for k in range(period + 1, period + s.home_visit_horizon + 1):
-            out.append(PlanVisit(visit=plans.home_visit(at, k, s, sched, unit, fu.owner)))
+            out.append(PlanVisit(visit=plans.home_visit(at, k, s, sched, unit, fu.owner, m.get("project"))))
     return out
 
 
@@ -101,6 +149,7 @@ HANDLERS: dict[str, Handler] = {
     "complaint_recheck": complaint,
     "repair_callback": repair,
     "home_visit": home_visit,
+    "yearly_survey": yearly,
     "survey_problem": service,
     "contract_midterm": service,
     "contract_end": service,

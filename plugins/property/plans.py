@@ -7,6 +7,7 @@ from typing import Any
 from huifang.core.plugin_api import (
     OPEN,
     CloseFollowUp,
+    Draw,
     FollowUpInfo,
     History,
     HuifangError,
@@ -21,7 +22,6 @@ from huifang.core.plugin_api import (
 )
 
 from .calendar_math import add_months, offset, window_between
-from .sampling import decide
 from .settings import PropertySettings
 
 P = "property."
@@ -57,10 +57,18 @@ def _attrs(a: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: a[k] for k in keys if a.get(k) is not None}
 
 
+def draw(ctx: PlanContext, purpose: str, rate: float, rule: str, stratum: str = "") -> Draw:
+    """G17: the store's keyed draw of this trigger for `purpose`; `rate` is a floor per `sample_period`
+    and stratum, which `tick` tops up from the visits left out on standby (Draw.take)."""
+    return ctx.scheduler.sample(purpose, ctx.trigger.id, rate, rule=rule, at=ctx.trigger.at,
+                                period=_settings(ctx).sample_period, stratum=stratum)
+
+
 # -- P1 complaints ---------------------------------------------------------------------------------
 def plan_complaint(ctx: PlanContext) -> list[PlanItem]:
     """100% callback within 3 days of handling; major -> the manager; general -> the complained
-    department's supervisor, and a reproducible sample re-checked by the customer-service supervisor."""
+    department's supervisor, and a keyed sample (a floor of `recheck_rate` per period, G17) re-checked
+    by the customer-service supervisor."""
     t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     w = sched.window(t.at, 0, s.complaint_due_days)
@@ -77,40 +85,35 @@ def plan_complaint(ctx: PlanContext) -> list[PlanItem]:
                                            "not by the supervisor's re-check sample (P1)",
                      meta={"rule": "P1"})]
     owner = staff(history, a.get("owner"), "--attr owner")
-    out: list[PlanItem] = [PlannedVisit(key="callback", visit_type="complaint_callback", owner=owner,
-                                        owner_role="supervisor", department=a["dept"], meta=meta, **w.fields())]
-    d = decide(t.id, "complaint_recheck", s.recheck_rate)
-    if not d.sampled:
-        return [*out, d.skip("recheck", "the supervisor's re-check", "P1")]
+    callback = PlannedVisit(key="callback", visit_type="complaint_callback", owner=owner, owner_role="supervisor",
+                            department=a["dept"], meta=meta, **w.fields())
     supervisor = staff(history, s.supervisor, "plugins.property.supervisor")
     if supervisor is None and owner:  # the callback owner's own supervisor
         boss = history.staff(owner)
         supervisor = boss["reports_to"] if boss else None
     if supervisor == owner:
         supervisor = None
-    out.append(PlannedVisit(key="recheck", visit_type="complaint_recheck", owner=supervisor, owner_role="supervisor",
-                            department=a["dept"], excluded_staff=[owner] if owner else [],
-                            meta={**meta, **d.meta()}, **w.fields()))
-    return out
+    recheck = PlannedVisit(key="recheck", visit_type="complaint_recheck", owner=supervisor, owner_role="supervisor",
+                           department=a["dept"], excluded_staff=[owner] if owner else [], meta=dict(meta),
+                           **w.fields())
+    return [callback, draw(ctx, "complaint_recheck", s.recheck_rate, "P1").take(recheck, "the supervisor's re-check")]
 
 
 # -- P2 repairs ------------------------------------------------------------------------------------
 def plan_repair(ctx: PlanContext) -> list[PlanItem]:
-    """The dispatch centre calls back a reproducible sample (default 90%) within 3 days; the worker
-    who did the repair never does the callback (G9)."""
+    """The dispatch centre calls back a keyed sample (default 90%, a floor per period, G17) within 3
+    days; the worker who did the repair never does the callback (G9)."""
     t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
-    d = decide(t.id, "repair", s.repair_sample_rate)
-    if not d.sampled:
-        return [d.skip("callback", "the repair callback", "P2")]
     field = "--attr owner" if a.get("owner") else "plugins.property.dispatcher"
     owner = staff(history, a.get("owner") or s.dispatcher, field)
     if owner == a["worker"]:
         raise Refused(f"G9: {owner} did the repair and cannot call it back; name another --attr owner")
     w = sched.window(t.at, s.repair_open_days, s.repair_due_days)
-    return [PlannedVisit(key="callback", visit_type="repair_callback", owner=owner, owner_role="agent",
+    visit = PlannedVisit(key="callback", visit_type="repair_callback", owner=owner, owner_role="agent",
                          department="dispatch", excluded_staff=[a["worker"]],
-                         meta={**_attrs(a, "category", "worker", "unit"), "round": 0, **d.meta()}, **w.fields())]
+                         meta={**_attrs(a, "category", "worker", "unit"), "round": 0}, **w.fields())
+    return [draw(ctx, "repair", s.repair_sample_rate, "P2").take(visit, "the repair callback")]
 
 
 def repair_redo(fu: FollowUpInfo, s: PropertySettings, sched: Scheduler, now: datetime) -> PlannedVisit:
@@ -140,7 +143,7 @@ def active_registration(history: History, subject: str, unit: str) -> dict[str, 
 
 
 def home_visit(registered_at: datetime, period: int, s: PropertySettings, sched: Scheduler, unit: str,
-               owner: str | None) -> PlannedVisit:
+               owner: str | None, project: str | None = None) -> PlannedVisit:
     """Visit `period` (1, 2, …) falls anywhere in its part of the year: two a year = one per half-year."""
     months = 12 // s.home_visits_per_year
     start = sched.local_day(registered_at)
@@ -149,12 +152,14 @@ def home_visit(registered_at: datetime, period: int, s: PropertySettings, sched:
     w = window_between(sched, registered_at, first, last)
     return PlannedVisit(key=f"visit{period}", visit_type="home_visit", owner=owner, owner_role="agent",
                         channel="home_visit", department="customer_service",
-                        meta={"unit": unit, "period": period, "registered_at": registered_at.isoformat()},
+                        meta={"unit": unit, "period": period, "registered_at": registered_at.isoformat(),
+                              **({"project": project} if project else {})},
                         **w.fields())
 
 
 def plan_household(ctx: PlanContext) -> list[PlanItem]:
-    """P3: home visits twice a year from registration, `home_visit_horizon` periods planned ahead."""
+    """P3: home visits twice a year from registration, `home_visit_horizon` periods planned ahead.
+    P4: the household's yearly satisfaction survey, `survey_horizon` years ahead (one a year)."""
     t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     active = active_registration(history, t.subject, a["unit"])
@@ -163,22 +168,95 @@ def plan_household(ctx: PlanContext) -> list[PlanItem]:
                                                f"and has not left: its home visits continue (P3)",
                      meta={"rule": "P3", "registration": active["code"]})]
     owner = staff(history, a.get("owner"), "--attr owner")
-    return [home_visit(t.at, k, s, sched, a["unit"], owner) for k in range(1, s.home_visit_horizon + 1)]
+    visits: list[PlanItem] = [home_visit(t.at, k, s, sched, a["unit"], owner, a.get("project"))
+                              for k in range(1, s.home_visit_horizon + 1)]
+    household = [t.subject, *unit_registrations(history, t.subject, a["unit"])]
+    return visits + surveys_ahead(t.at, sched.local_day(t.at), s, sched, a["unit"], owner, a.get("project"),
+                                  history, household)
+
+
+# -- P4 yearly satisfaction survey of every household ------------------------------------------------
+def building(unit: str) -> str:
+    """The building of a unit code: the part before the first '-' (3-1502 -> 3)."""
+    return unit.split("-", 1)[0] if "-" in unit else unit
+
+
+def survey_season(s: PropertySettings, year: int) -> tuple[date, date]:
+    """P4: the survey season of `year` (default 12-01 .. 12-28: the questionnaire at the year's end)."""
+    return date(year, s.survey_month, 1), date(year, s.survey_month, s.survey_due_day)
+
+
+def survey_years(s: PropertySettings, registered: date, today: date, after: int | None = None) -> list[int]:
+    """The years whose survey a household registered on `registered` has planned on `today`: from the
+    first season opening after registration, every season not yet closed (and after the year `after`,
+    one just answered), `survey_horizon` of them."""
+    first = registered.year if registered < survey_season(s, registered.year)[0] else registered.year + 1
+    start = max(first, today.year if today <= survey_season(s, today.year)[1] else today.year + 1,
+                after + 1 if after is not None else first)
+    return list(range(start, start + s.survey_horizon))
+
+
+def yearly_survey(registered_at: datetime, year: int, s: PropertySettings, sched: Scheduler, unit: str,
+                  owner: str | None, project: str | None) -> PlannedVisit:
+    first, last = survey_season(s, year)
+    w = window_between(sched, registered_at, first, last)
+    return PlannedVisit(key=f"survey{year}", visit_type="yearly_survey", owner=owner, owner_role="agent",
+                        channel=s.survey_channel, department=s.service_dept,
+                        meta={"unit": unit, "building": building(unit), "year": year, "track": "P4",
+                              "registered_at": registered_at.isoformat(), **({"project": project} if project else {})},
+                        **w.fields())
+
+
+def unit_registrations(history: History, subject: str, unit: str) -> list[str]:
+    """Other subjects registered for the same unit (the household's other members): P4 counts surveys
+    per household, not per person."""
+    return sorted({r["subject"] for r in history.triggers_of_kind(P + "household_registered")
+                   if r["subject"] != subject and (r["attributes"] or {}).get("unit") == unit})
+
+
+def survey_of(history: History, subjects: list[str], unit: str, year: int) -> str | None:
+    """The household's survey of `year` that stands (open or done; a cancelled one does not)."""
+    for sub in subjects:
+        for r in history.followups(sub):
+            m = r["meta"] or {}
+            if r["visit_type"] == "yearly_survey" and m.get("unit") == unit and m.get("year") == year \
+                    and r["status"] != "cancelled":
+                return str(r["code"])
+    return None
+
+
+def surveys_ahead(registered_at: datetime, today: date, s: PropertySettings, sched: Scheduler, unit: str,
+                  owner: str | None, project: str | None, history: History, household: list[str],
+                  after: int | None = None) -> list[PlanItem]:
+    """P4: the yearly surveys due to be planned on `today`, one a year per household: a year the unit
+    already has a standing survey for (an earlier registration, another member in `household`) is a
+    Skip naming it."""
+    out: list[PlanItem] = []
+    for year in survey_years(s, sched.local_day(registered_at), today, after):
+        held = survey_of(history, household, unit, year)
+        if held is not None:
+            out.append(Skip(key=f"survey{year}", reason=f"unit {unit} already has its {year} satisfaction survey "
+                                                        f"({held}): one a year per household (P4)",
+                            meta={"rule": "P4", "survey": held}))
+        else:
+            out.append(yearly_survey(registered_at, year, s, sched, unit, owner, project))
+    return out
 
 
 def plan_household_left(ctx: PlanContext) -> list[PlanItem]:
-    """P3: the household left: every open home visit of that unit (or of every unit) is cancelled."""
+    """P3: the household left: every open home visit (and P4 yearly survey) of that unit, or of every
+    unit, is cancelled."""
     t = ctx.trigger
     unit = t.attributes.get("unit")
     codes = [r["code"] for r in ctx.history.followups(t.subject)
-             if r["trigger_kind"] == P + "household_registered" and r["visit_type"] == "home_visit"
+             if r["trigger_kind"] == P + "household_registered" and r["visit_type"] in ("home_visit", "yearly_survey")
              and r["status"] in OPEN and (unit is None or (r["meta"] or {}).get("unit") == unit)]
     what = f"unit {unit}" if unit else "every unit"
     reason = f"household left {what}" + (f" ({t.attributes['reason']})" if t.attributes.get("reason") else "") + \
-        ": home visits stop (P3)"
+        ": home visits and surveys stop (P3, P4)"
     return [*(CloseFollowUp(followup=c, reason=reason) for c in codes),
-            Skip(key="home_visits", reason=f"household left {what}: {len(codes)} open home visit(s) cancelled (P3)",
-                 meta={"rule": "P3", "cancelled": codes})]
+            Skip(key="home_visits", reason=f"household left {what}: {len(codes)} open home visit(s) and survey(s) "
+                                           f"cancelled (P3, P4)", meta={"rule": "P3", "cancelled": codes})]
 
 
 # -- P4 yearly satisfaction survey -----------------------------------------------------------------
@@ -202,49 +280,47 @@ def plan_service_contract(ctx: PlanContext) -> list[PlanItem]:
     t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
     start, end = date.fromisoformat(a["start"]), date.fromisoformat(a["end"])
-    d = decide(t.id, "contract", s.contract_sample_rate)
-    if not d.sampled:
-        return [d.skip("midterm", "the mid-term callback", "P5"), d.skip("end", "the end callback", "P5")]
     owner = staff(history, a.get("owner"), "--attr owner")
     mid = date.fromordinal(start.toordinal() + (end - start).days // 2)
-    meta = {**_attrs(a, "service", "unit"), "start": a["start"], "end": a["end"],
-            **(d.meta() if s.contract_sample_rate < 1 else {})}
+    meta = {**_attrs(a, "service", "unit"), "start": a["start"], "end": a["end"]}
     days = s.contract_window_days
-    out: list[PlanItem] = []
+    out: list[PlannedVisit] = []
     for key, vt, first in (("midterm", "contract_midterm", mid), ("end", "contract_end", end)):
         w = window_between(sched, t.at, first, date.fromordinal(first.toordinal() + days))
         out.append(PlannedVisit(key=key, visit_type=vt, owner=owner, department=s.service_dept, meta=meta,
                                 **w.fields()))
-    return out
+    if s.contract_sample_rate >= 1:  # 100% (default): nothing to draw
+        return [*out]
+    d = draw(ctx, "contract", s.contract_sample_rate, "P5")
+    return [d.take(v, f"the {'mid-term' if v.key == 'midterm' else 'end'} callback") for v in out]
 
 
 # -- P6 activities, P7 emergency help --------------------------------------------------------------
 def plan_activity(ctx: PlanContext) -> list[PlanItem]:
-    """P6: a sample (default 10%) of participants within one month."""
+    """P6: a keyed sample (default 10%, a floor per period and activity, G17) of the participants,
+    within one month."""
     t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
-    d = decide(t.id, "activity", s.activity_sample_rate)
-    if not d.sampled:
-        return [d.skip("callback", f"the {a['kind']} callback", "P6")]
     owner = staff(history, a.get("owner"), "--attr owner")
     day = sched.local_day(t.at)
     w = window_between(sched, t.at, day, add_months(day, s.activity_due_months))
-    return [PlannedVisit(key="callback", visit_type="activity_callback", owner=owner, department=s.service_dept,
-                         meta={"name": a["name"], "kind": a["kind"], **d.meta()}, **w.fields())]
+    visit = PlannedVisit(key="callback", visit_type="activity_callback", owner=owner, department=s.service_dept,
+                         meta={"name": a["name"], "kind": a["kind"]}, **w.fields())
+    return [draw(ctx, "activity", s.activity_sample_rate, "P6", stratum=a["name"])
+            .take(visit, f"the {a['kind']} callback")]
 
 
 def plan_emergency(ctx: PlanContext) -> list[PlanItem]:
     """P7: within one week of the emergency help."""
     t, s, sched, history = ctx.trigger, _settings(ctx), ctx.scheduler, ctx.history
     a = t.attributes
-    d = decide(t.id, "emergency", s.emergency_sample_rate)
-    if not d.sampled:
-        return [d.skip("callback", "the emergency-help callback", "P7")]
     owner = staff(history, a.get("owner"), "--attr owner")
     w = sched.window(t.at, 0, s.emergency_due_days)
-    return [PlannedVisit(key="callback", visit_type="emergency_callback", owner=owner, department=s.service_dept,
-                         meta={**_attrs(a, "description", "unit"),
-                               **(d.meta() if s.emergency_sample_rate < 1 else {})}, **w.fields())]
+    visit = PlannedVisit(key="callback", visit_type="emergency_callback", owner=owner, department=s.service_dept,
+                         meta=_attrs(a, "description", "unit"), **w.fields())
+    if s.emergency_sample_rate >= 1:  # 100% (default): nothing to draw
+        return [visit]
+    return [draw(ctx, "emergency", s.emergency_sample_rate, "P7").take(visit, "the emergency-help callback")]
 
 
 # -- P9 renovation works ---------------------------------------------------------------------------
@@ -345,16 +421,13 @@ def plan_renovation_completed(ctx: PlanContext) -> list[PlanItem]:
                                      f"this visit's window: nothing left in progress to ask about (P9)"))
     checks = s.warranty_months // s.warranty_check_months
     for k in range(1, checks + 1):
-        d = decide(t.id, f"warranty{k}", s.warranty_sample_rate)
-        if not d.sampled:
-            out.append(d.skip(f"warranty{k}", f"warranty spot check {k}", "P9"))
-            continue
         first = add_months(actual, k * s.warranty_check_months)
         o = offset(sched, t.at, first)
         w = sched.window(t.at, o, o + s.warranty_check_days)
-        out.append(PlannedVisit(key=f"warranty{k}", visit_type="warranty_check", owner=owner,
-                                department=s.renovation_dept, excluded_staff=excluded,
-                                meta={**meta, "check": k, **d.meta()}, **w.fields()))
+        visit = PlannedVisit(key=f"warranty{k}", visit_type="warranty_check", owner=owner,
+                             department=s.renovation_dept, excluded_staff=excluded, meta={**meta, "check": k},
+                             **w.fields())
+        out.append(draw(ctx, f"warranty{k}", s.warranty_sample_rate, "P9").take(visit, f"warranty spot check {k}"))
     for x in out:  # every decision names the project it belongs to
         if isinstance(x, Skip):
             x.meta["project"] = project["code"]

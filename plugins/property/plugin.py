@@ -28,6 +28,7 @@ from .surveys import VISIT_TYPES
 from .triggers import KINDS
 
 if TYPE_CHECKING:  # SQLAlchemy loads only for commands that read views
+    from huifang.core.plugin_api.i18n import Labels
     from huifang.core.plugin_api.reports import Report
     from huifang.core.plugin_api.views import View
 
@@ -50,6 +51,12 @@ class PropertyPlugin:
         return list(VISIT_TYPES)
 
     @hookimpl
+    def huifang_labels(self) -> Labels:
+        from .labels import LABELS
+
+        return LABELS
+
+    @hookimpl
     def huifang_plan(self, trigger: TriggerInfo, subject: SubjectInfo, settings: PropertySettings,
                      scheduler: Scheduler, history: History) -> list[PlanItem]:
         return plan_by_kind(PLANS, trigger, subject, settings, scheduler, history)
@@ -57,13 +64,15 @@ class PropertyPlugin:
     @hookimpl
     def huifang_on_completed(self, followup: FollowUpInfo, answers: dict[str, Any], settings: PropertySettings,
                              scheduler: Scheduler, history: History) -> list[Reaction]:
-        return outcomes.on_completed(followup, answers, settings, scheduler)
+        return outcomes.on_completed(followup, answers, settings, scheduler, history)
 
     @hookimpl
     def huifang_report_views(self) -> list[View]:
+        from huifang.core.plugin_api.views import SampleView
+
         from .views import PropertyView
 
-        return [PropertyView()]
+        return [PropertyView(), SampleView()]  # G17: the keyed draws whose floors tick keeps
 
     @hookimpl
     def huifang_reports(self) -> list[Report]:

@@ -1,5 +1,6 @@
 """Property reports for `huifang report`: `repeats` (P8 non-conformities per quarter), `workers`
-(P2 repair results per worker) and `renovation` (P9 complaint rate per designer, inspector, crew)."""
+(P2 repair results per worker), `renovation` (P9 complaint rate per designer, inspector, crew) and
+`survey` (P4 yearly owner survey: response and satisfaction per project and building)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -8,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from huifang.core.plugin_api import OPEN
 from huifang.core.plugin_api.reports import Chart, Report, ReportContext, ratio
 from huifang.core.plugin_api.views import triggers
 
-from .plans import PARTIES
+from .plans import PARTIES, building
 from .settings import PropertySettings
 from .views import visits
 
@@ -54,10 +56,38 @@ class _Base(Report):
         return [{**dict(r._mapping), "meta": r.meta or {}, "answers": r.answers or {}} for r in ctx.conn.execute(q)]
 
 
+def households(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """P8: complaints grouped by household as well as by subject: two complaints are the same
+    household's when the same subject made them or they name the same unit (the wife, then the husband
+    of unit 3-1502), and the link is transitive. Groups keep the items' order."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[tuple[str, Any], int] = {}
+    for i, t in enumerate(items):
+        for link in (("subject", t["subject"]), ("unit", t["attributes"].get("unit"))):
+            if link[1] is None:
+                continue
+            if link in first:
+                parent[root(i)] = root(first[link])
+            else:
+                first[link] = i
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for i, t in enumerate(items):
+        groups[root(i)].append(t)
+    return list(groups.values())
+
+
 class RepeatsReport(_Base):
-    """P8 (003 §6 4.6): at the end of each quarter, the same subject complaining about the same category
-    ≥ 2 times, the same unit needing the same repair ≥ 3 times, and every failed callback are
-    non-conformities for the manager to decide on corrective action."""
+    """P8 (003 §6 4.6): at the end of each quarter, the same household complaining about the same
+    category ≥ 2 times (by subject, or by unit: the wife and then the husband of one unit), the same
+    unit needing the same repair ≥ 3 times, and every failed callback are non-conformities for the
+    manager to decide on corrective action."""
 
     name = "repeats"
     title = "重复投诉与维修 Repeats and failed callbacks per quarter, non-conformities (P8)"
@@ -66,15 +96,19 @@ class RepeatsReport(_Base):
     def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
         s = self._settings(ctx)
         out: list[dict[str, Any]] = []
+        complaints: dict[tuple, list[dict]] = defaultdict(list)
         groups: dict[tuple, list[dict]] = defaultdict(list)
         for t in self._triggers(ctx, "complaint_handled", "repair_completed"):
             if not self._in_range(ctx, t["day"]):
                 continue
             a = t["attributes"]
             if t["kind"] == P + "complaint_handled":
-                groups[("repeat_complaint", quarter(t["day"]), t["subject"], a.get("category"))].append(t)
+                complaints[(quarter(t["day"]), a.get("category"))].append(t)
             else:
                 groups[("repeat_repair", quarter(t["day"]), a.get("unit"), a.get("category"))].append(t)
+        for (q, category), items in complaints.items():
+            for household in households(items):
+                groups[("repeat_complaint", q, household[0]["code"], category)] = household
         for (finding, q, _who, category), items in groups.items():
             threshold = s.repeat_complaints if finding == "repeat_complaint" else s.repeat_repairs
             if len(items) < threshold:
@@ -105,9 +139,10 @@ class RepeatsReport(_Base):
 
     def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
         s = self._settings(ctx)
-        return [f"P8: the same subject complaining about the same category >= {s.repeat_complaints} times, or the "
-                f"same unit needing the same repair >= {s.repeat_repairs} times, within a quarter; failed callbacks "
-                f"(repair not up to standard, complaint not resolved) are listed too (003 §6 4.6)."]
+        return [f"P8: the same household (subject, or unit) complaining about the same category >= "
+                f"{s.repeat_complaints} times, or the same unit needing the same repair >= {s.repeat_repairs} times, "
+                f"within a quarter; failed callbacks (repair not up to standard, complaint not resolved) are listed "
+                f"too (003 §6 4.6)."]
 
 
 class WorkersReport(_Base):
@@ -213,4 +248,72 @@ class RenovationReport(_Base):
                 "renovation follow-ups)."]
 
 
-REPORTS: list[type[Report]] = [RepeatsReport, WorkersReport, RenovationReport]
+class SurveyReport(_Base):
+    """P4 (000 §2 ①, 003 §6): the yearly owner satisfaction survey, one a year per household: per survey
+    year, project and building, the households surveyed, how many answered (the survey completed, or a
+    paper questionnaire returned: `satisfaction_survey`), the satisfied share (G16) and the problems
+    raised and followed up."""
+
+    name = "survey"
+    title = "年度满意度调查 Yearly owner survey: response and satisfaction per project / building (P4)"
+    rules = ["P4", "G16"]
+
+    def rows(self, ctx: ReportContext) -> list[dict[str, Any]]:
+        satisfied = tuple(self._settings(ctx).satisfied_levels)
+        households: dict[tuple[Any, str], dict[str, Any]] = {}  # (year, unit) -> its survey
+        for v in self._visits(ctx, "yearly_survey"):
+            m = v["meta"]
+            if v["status"] == "cancelled" or not self._in_range(ctx, self._day(ctx, v["due"])):
+                continue  # cancelled: the household left before it was surveyed
+            households[(m.get("year"), m.get("unit") or v["code"])] = {
+                "group": (m.get("year"), m.get("project") or "", m.get("building") or ""),
+                "answered": v["status"] == "completed", "open": v["status"] in OPEN,
+                "satisfaction": v["answers"].get("satisfaction") if v["status"] == "completed" else None}
+        for t in self._triggers(ctx, "satisfaction_survey"):  # questionnaires returned on paper
+            a = t["attributes"]
+            if not self._in_range(ctx, t["day"]):
+                continue
+            unit = a.get("unit")
+            h = households.setdefault((a["year"], unit or t["code"]), {
+                "group": (a["year"], a.get("project") or "", building(unit) if unit else ""), "answered": False,
+                "open": False, "satisfaction": None})
+            if not h["answered"]:
+                h.update(answered=True, open=False, satisfaction=a.get("satisfaction"))
+        problems: dict[tuple[Any, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for v in self._visits(ctx, "survey_problem"):
+            m = v["meta"]
+            raised_by = households.get((m.get("year"), m.get("unit")))
+            if raised_by is None:
+                continue
+            problems[raised_by["group"]][0] += 1
+            problems[raised_by["group"]][1] += v["status"] == "completed"
+        stats: dict[tuple[Any, str, str], dict[str, int]] = defaultdict(
+            lambda: {"households": 0, "answered": 0, "open": 0, "rated": 0, "satisfied": 0})
+        for h in households.values():
+            st = stats[h["group"]]
+            st["households"] += 1
+            st["answered"] += h["answered"]
+            st["open"] += h["open"]
+            st["rated"] += h["satisfaction"] is not None
+            st["satisfied"] += h["satisfaction"] in satisfied
+        return [{"year": year, "project": project, "building": bld, "households": st["households"],
+                 "answered": st["answered"], "open": st["open"],
+                 "response_rate": ratio(st["answered"], st["households"]), "satisfied": st["satisfied"],
+                 "satisfaction_rate": ratio(st["satisfied"], st["rated"]),
+                 "problems": problems[(year, project, bld)][0],
+                 "problems_followed": problems[(year, project, bld)][1]}
+                for (year, project, bld), st in sorted(stats.items(), key=lambda kv: (str(kv[0][0]), kv[0][1],
+                                                                                       kv[0][2]))]
+
+    def chart(self, rows: list[dict[str, Any]], ctx: ReportContext) -> Chart | None:
+        return Chart("bars", self.title, by=("project", "building"))
+
+    def notes(self, rows: list[dict[str, Any]], ctx: ReportContext) -> list[str]:
+        return ["P4: one survey a year per household (unit), in the survey season (survey_month, survey_due_day); "
+                "households = surveys of the period not cancelled (a household that left) plus paper "
+                "questionnaires from units without one; response_rate = answered ÷ households; satisfaction_rate = "
+                "satisfied (satisfied_levels) ÷ answers with a level; problems = survey_problem follow-ups raised, "
+                "problems_followed = of them completed."]
+
+
+REPORTS: list[type[Report]] = [RepeatsReport, WorkersReport, RenovationReport, SurveyReport]

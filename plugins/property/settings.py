@@ -3,15 +3,20 @@ standards' values (30% repair sample, 1–2-month works window, 30% special/help
 reachable here by configuration, never by code change."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import field_validator, model_validator
 
-from huifang.core.plugin_api import Settings
+from huifang.core.plugin_api import CHANNELS, Settings
 
 
 class PropertySettings(Settings):
     # G6: the rulebook is silent for property; service-centre office hours, avoiding the midday break.
     calling_windows: list[str] = ["09:00-12:00", "14:00-18:00"]
     retention_years: int = 2  # G10: property records are kept 2 years (003 §6 4.7)
+
+    # G17: every sample rate below is a floor per period (and stratum): tick tops a short period up
+    sample_period: Literal["day", "week", "month"] = "month"
 
     # P1 complaints: 100% within 3 days of handling; supervisor re-check sample; major -> manager
     complaint_due_days: int = 3
@@ -31,7 +36,11 @@ class PropertySettings(Settings):
     home_visit_horizon: int = 4  # periods planned ahead (4 half-years = 2 years), topped up on completion
     service_dept: str = "customer_service"  # problems raised in home visits / surveys
 
-    # P4 yearly satisfaction survey: every problem raised is followed up
+    # P4 yearly satisfaction survey of every household (one a year), and every problem raised is followed up
+    survey_month: int = 12  # the season opens on the 1st of this month (003 §6: the questionnaire at year end)
+    survey_due_day: int = 28  # … and closes on this day of it (returned by 12-28)
+    survey_horizon: int = 2  # years planned ahead, topped up by every completed home visit or survey
+    survey_channel: str = "phone"
     survey_problem_due_days: int = 7
 
     # P5 contracted (special) service: mid-term and after the end
@@ -79,7 +88,7 @@ class PropertySettings(Settings):
         return v
 
     @field_validator("home_visits_per_year", "home_visit_horizon", "activity_due_months", "repeat_complaints",
-                     "repeat_repairs", "warranty_check_months")
+                     "repeat_repairs", "warranty_check_months", "survey_horizon")
     @classmethod
     def _positive(cls, v: int) -> int:
         if v < 1:
@@ -91,6 +100,27 @@ class PropertySettings(Settings):
     def _divides_year(cls, v: int) -> int:
         if 12 % v:
             raise ValueError(f"must divide 12 months evenly (1, 2, 3, 4, 6 or 12), not {v}")
+        return v
+
+    @field_validator("survey_month")
+    @classmethod
+    def _month(cls, v: int) -> int:
+        if not 1 <= v <= 12:
+            raise ValueError(f"a month is 1 to 12, not {v}")
+        return v
+
+    @field_validator("survey_due_day")
+    @classmethod
+    def _day_of_month(cls, v: int) -> int:
+        if not 1 <= v <= 28:
+            raise ValueError(f"a day of the month 1 to 28 (every month has it), not {v}")
+        return v
+
+    @field_validator("survey_channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        if v not in CHANNELS:
+            raise ValueError(f"channel '{v}' is not one of {', '.join(CHANNELS)}")
         return v
 
     @model_validator(mode="after")

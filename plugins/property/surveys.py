@@ -43,6 +43,17 @@ HOME_VISIT = SurveyTemplate(key="property_home_visit", title="家访 Home visit 
              kind="bool", required=True),
 ])
 
+# P4: the yearly owner satisfaction survey (000 §2 ①, 003 §6: the year-end questionnaire); every problem
+# raised is followed up (a survey_problem each)
+YEARLY = SurveyTemplate(key="property_yearly", title="年度满意度调查 Yearly owner satisfaction survey (P4)", questions=[
+    satisfaction_question("您对今年的物业服务总体满意吗？ Overall, how satisfied are you with this year's services?"),
+    Question(key="weakest", text="最需要改进的服务 Which service most needs improving?",
+             choices=["none", "security", "sanitation", "repair", "greening", "parking", "fees", "other"]),
+    Question(key="problems", text="需要解决的问题（多个用；分隔） Problems to follow up (several: separate with ;)",
+             kind="text"),
+    SUGGESTION,
+])
+
 # P4, P5, P6, P7: the general property callback content (000 §5 1.4)
 SERVICE = SurveyTemplate(key="property_service", title="服务回访 Service callback (P4–P7)", questions=[
     QUALITY,
@@ -63,14 +74,16 @@ RENOVATION = SurveyTemplate(key="property_renovation", title="装修回访 Renov
 ])
 
 VISIT_TYPES = [
-    VisitType(name="complaint_callback", survey=COMPLAINT, rules=["P1"],
+    VisitType(name="complaint_callback", survey=COMPLAINT, rules=["P1"], exemption="never",  # F6: insurance only
               description="complaint callback within 3 days of handling (major: by the manager)"),
-    VisitType(name="complaint_recheck", survey=COMPLAINT, rules=["P1", "G17"],
+    VisitType(name="complaint_recheck", survey=COMPLAINT, rules=["P1", "G17"], exemption="never",
               description="customer-service supervisor's re-check of a sampled complaint"),
     VisitType(name="repair_callback", survey=REPAIR, rules=["P2"],
               description="repair callback by the dispatch centre (sampled); failed -> re-dispatched"),
     VisitType(name="home_visit", survey=HOME_VISIT, rules=["P3", "P10"],
               description="home visit, twice a year; the record is confirmed by the resident"),
+    VisitType(name="yearly_survey", survey=YEARLY, rules=["P4"],
+              description="the household's yearly satisfaction survey, one a year in the survey season"),
     VisitType(name="survey_problem", survey=SERVICE, rules=["P4"],
               description="follow-up of a problem raised in the yearly satisfaction survey"),
     VisitType(name="contract_midterm", survey=SERVICE, rules=["P5"], description="contracted service, mid-term"),

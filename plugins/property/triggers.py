@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from huifang.core.plugin_api import CODE_SHAPED, TriggerKind
+from huifang.core.plugin_api import CODE_SHAPED, SATISFACTION, SATISFACTION_ALIASES, TriggerKind
 
 
 class _Attrs(BaseModel):
@@ -45,10 +45,12 @@ class RepairCompleted(_Attrs):
 
 
 class HouseholdRegistered(_Attrs):
-    """P3: a household moved in (or was taken on); home visits twice a year until it leaves."""
+    """P3: a household moved in (or was taken on); home visits twice a year until it leaves. P4: the
+    yearly satisfaction survey, one a year per household (unit)."""
 
-    unit: str
+    unit: str  # building-unit, e.g. 3-1502 (the building is the part before the first '-')
     owner: str | None = None  # the steward (管家) who visits
+    project: str | None = None  # the estate (项目) the unit belongs to: P4 satisfaction per project
 
 
 class HouseholdLeft(_Attrs):
@@ -65,6 +67,16 @@ class SatisfactionSurvey(_Attrs):
     problems: list[str] = []
     unit: str | None = None
     owner: str | None = None
+    project: str | None = None
+    satisfaction: str | None = None  # the overall level the questionnaire gave (P4 report)
+
+    @field_validator("satisfaction")
+    @classmethod
+    def _level(cls, v: str | None) -> str | None:
+        v = SATISFACTION_ALIASES.get(v, v) if v is not None else None
+        if v is not None and v not in SATISFACTION:
+            raise ValueError(f"'{v}' is not one of {', '.join(SATISFACTION)}")
+        return v
 
     @field_validator("problems", mode="before")
     @classmethod
@@ -138,17 +150,18 @@ KINDS = [
                 code_patterns={"category": CODE_SHAPED},
                 description="repair done: 90% sampled callback within 3 days; failed -> re-dispatch",
                 example={"category": "plumbing", "worker": "w07", "unit": "3-1502"}),
-    TriggerKind(name="household_registered", attributes=HouseholdRegistered, rules=["P3", "P10"],
-                codes=["unit", "owner"],
-                description="household registered: two home visits a year until it leaves",
-                example={"unit": "3-1502"}),
+    TriggerKind(name="household_registered", attributes=HouseholdRegistered, rules=["P3", "P4", "P10"],
+                codes=["unit", "owner", "project"],
+                description="household registered: two home visits a year until it leaves; the yearly "
+                            "satisfaction survey, one a year",
+                example={"unit": "3-1502", "project": "翠湖苑"}),
     TriggerKind(name="household_left", attributes=HouseholdLeft, rules=["P3"],
                 codes=["unit"],
                 description="household left: its open home visits are cancelled",
                 example={"unit": "3-1502", "reason": "房屋已出售"}),
     TriggerKind(name="satisfaction_survey", attributes=SatisfactionSurvey, rules=["P4"],
-                codes=["year", "unit", "owner"],
-                description="yearly survey returned: every problem raised is followed up within a week",
+                codes=["year", "unit", "owner", "project", "satisfaction"],
+                description="yearly survey returned on paper: every problem raised is followed up within a week",
                 example={"year": 2026, "problems": ["楼道灯不亮", "停车秩序乱"], "unit": "3-1502"}),
     TriggerKind(name="service_contract", attributes=ServiceContract, rules=["P5"],
                 codes=["start", "end", "service", "unit", "owner"],

@@ -34,6 +34,7 @@ from huifang.core import clock
 from huifang.core.contract import ROLES
 from huifang.core.policy import ANY, POLICY, commands, scope_of
 from tests.conftest import STORE, Huifang, copy_store
+from tests.testkit import install_kit
 
 T0 = "2026-09-28T09:00+08:00"  # staff, subjects, service events (setup mode)
 CALL = "2026-10-08T10:20+08:00"
@@ -45,6 +46,10 @@ APPROVAL = {"subject.export"}  # G8: beyond the subject's departments only with 
 
 def who(role: str, same: bool) -> str:
     return f"{role}-{'c' if same else 's'}"
+
+
+# G7: no shipped visit type is exempted by a statement on the subject's file; the test kit's is (F6 cells)
+KIT = ["--attr", "owner=agent-c", "--attr", f"department={SAME}"]
 
 
 def discharge(nurse: str = "agent-c") -> list[str]:
@@ -88,8 +93,11 @@ class Matrix:
             t = self.ok("ticket", "open", "DS-1", "--category", "billing", "--dept", SAME, actor="agent-c")
             return {"ticket": t["id"]}
         subject = f"PX{n}" if kind == "own-subject" else "PF"
-        if kind == "own-subject":
+        if kind == "own-subject":  # F6: a follow-up a statement on the subject's file exempts (the kit's)
             self.ok("subject", "add", subject, "--name", "赵六", "--phone", "13600000006", actor="intake-c")
+            self.ok("trigger", "kit.signed", "--subject", subject, "--id", f"K{n}", "--at", T0, *KIT,
+                    actor="intake-c")
+            return {"subject": subject, "kit_fu": f"K{n}-1"}
         self.ok("trigger", "discharge", "--subject", subject, "--id", f"X{n}", "--at", T0, *discharge(),
                 actor="intake-c")
         if kind == "reached":
@@ -146,7 +154,7 @@ CMDS: dict[str, Cmd] = {
     "aesthetics blacklist": Cmd(lambda m, t, c: ["aesthetics", "blacklist", t["subject"], "--reason", "abusive"]),
     "subject exempt": Cmd(lambda m, t, c: ["subject", "exempt", t["subject"], "--statement", "SM-1"],
                           fresh="own-subject"),
-    "close --exempt": Cmd(lambda m, t, c: ["close", t["fu"], "--exempt", "--statement", "SM-2"],
+    "close --exempt": Cmd(lambda m, t, c: ["close", t["kit_fu"], "--exempt", "--statement", "SM-2"],
                           fresh="own-subject", also=("followup.work",)),
     "subject erase": Cmd(lambda m, t, c: ["subject", "erase", t["subject"], "--reason", "request",
                                           "--legal-order", "order 1"], fresh="subject"),
@@ -160,6 +168,9 @@ CMDS: dict[str, Cmd] = {
     "ticket resolve": Cmd(lambda m, t, c: ["ticket", "resolve", t["ticket"], "--note", "refunded"], fresh="ticket"),
     "qa record": Cmd(lambda m, t, c: ["qa", "record", t["done"], "--result", "pass"]),
     "subject show": Cmd(lambda m, t, c: ["subject", "show", t["subject"], "--reason", "follow-up call"]),
+    "show": Cmd(lambda m, t, c: ["show", t["fu"]]),
+    "subject find": Cmd(lambda m, t, c: ["subject", "find", "--phone", "13800000001"]),
+    "subject edit": Cmd(lambda m, t, c: ["subject", "edit", t["subject"], "--address", f"地址 {c}"]),
     "history": Cmd(lambda m, t, c: ["history", t["subject"], "--reason", "follow-up call"]),
     "subject export": Cmd(lambda m, t, c: ["subject", "export", t["subject"], "--out", str(m.dir / f"e-{c}.json"),
                                            "--reason", "care plan"]),
@@ -225,22 +236,26 @@ def build(hf: Huifang, tmp: Path) -> Matrix:
         hf.ok("subject", "add", subject, "--name", "张三", "--phone", "13800000001", now=T0)
     hf.ok("trigger", "discharge", "--subject", "PS", "--id", "DS", *discharge(), now=T0)
     hf.ok("trigger", "discharge", "--subject", "PQ", "--id", "DQ", *discharge(), now=T0)
+    hf.ok("trigger", "kit.signed", "--subject", "PS", "--id", "KS", *KIT, now=T0)
     hf.ok("attempt", "DQ-1", "--channel", "phone", "--outcome", "reached", actor="agent-c", now=CALL)
     hf.ok("complete", "DQ-1", "--answer", "recovery=8", "--answer", "satisfaction=满意", actor="agent-c", now=CALL)
     ticket = hf.ok("ticket", "open", "DS-1", "--category", "billing", "--dept", SAME, actor="agent-c", now=CALL)
     hf.ok("staff", "add", "admin-c", "--name", "管理员", "--role", "admin", "--dept", SAME, now=ON)  # roles on
     hf.ok("staff", "add", "admin-s", "--name", "管理员", "--role", "admin", "--dept", OTHER, actor="admin-c", now=ON)
     m = Matrix(hf, open_app(hf.db), tmp)
-    m.shared = {"subject": "PS", "fu": "DS-1", "done": "DQ-1", "ticket": ticket["id"], "locked": m.locked("locked")}
+    m.shared = {"subject": "PS", "fu": "DS-1", "kit_fu": "KS-1", "done": "DQ-1", "ticket": ticket["id"],
+                "locked": m.locked("locked")}
     return m
 
 
 @pytest.fixture(scope="module")
 def matrix_sqlite(sqlite_template: Path, tmp_path_factory: Any) -> Iterator[Matrix]:
     d = tmp_path_factory.mktemp("matrix")
-    m = build(Huifang(copy_store(sqlite_template, d / STORE)), d)
-    yield m
-    m.app.close()
+    with pytest.MonkeyPatch.context() as mp:
+        install_kit(mp)
+        m = build(Huifang(copy_store(sqlite_template, d / STORE)), d)
+        yield m
+        m.app.close()
 
 
 @pytest.fixture(scope="module")
@@ -249,9 +264,11 @@ def matrix_pg(pg_pool: Any, tmp_path_factory: Any) -> Iterator[Matrix]:
         pytest.skip("HUIFANG_TEST_PG not set")
     url = pg_pool.acquire()
     try:
-        m = build(Huifang(url), tmp_path_factory.mktemp("matrix-pg"))
-        yield m
-        m.app.close()
+        with pytest.MonkeyPatch.context() as mp:
+            install_kit(mp)
+            m = build(Huifang(url), tmp_path_factory.mktemp("matrix-pg"))
+            yield m
+            m.app.close()
     finally:
         pg_pool.release(url)
 

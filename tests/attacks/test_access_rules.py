@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.audit_kit import DISCHARGE, NAME, PHONE, ward
+from tests.testkit import install_kit
 
 LATER = "2026-10-08T16:00+08:00"
 P2_NAME, P2_PHONE = "李四", "13900000002"
@@ -74,22 +75,29 @@ def test_g8_optout_is_scoped_like_other_subject_changes_and_masked(org: Any) -> 
     assert org.ok("audit", "reads", "--subject", "P2", actor="adm", now=LATER)["reads"] == []  # no read happened
 
 
-def test_f6_exempt_needs_the_statement_and_a_supervisor_of_the_subjects_department(org: Any) -> None:
+def test_f6_exempt_needs_the_statement_and_a_supervisor_of_the_subjects_department(
+        org: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Attack: the agent n1, a supervisor of another department, sales and the admin each could record
-    a 'signed statement' for P2, closing all her open follow-ups as exempt (F6)."""
+    a 'signed statement' for P2, closing all her open follow-ups as exempt (F6). P2 also has a follow-up
+    of the test kit, whose visit type takes a statement on the subject's file (G7: no shipped plugin's
+    does; her discharge follow-up is never exempted)."""
+    install_kit(monkeypatch)
+    org.ok("trigger", "kit.signed", "--subject", "P2", "--id", "K2", "--attr", "owner=n1", "--attr",
+           "department=cardiology", actor="ik", now=LATER)
     for actor, match in (("n1", "only manager, supervisor may record a signed no-follow-up statement"),
                          ("s2", "F6: only a manager or supervisor of the data-owning department (cardiology)"),
                          ("sa", "sa is sales"), ("adm", "adm is admin")):
         refused(org, "subject", "exempt", "P2", "--statement", "SM-9", actor=actor, match=match)
         assert refusals(org, actor)[-1]["action"] == "subject.exempt"
     # the work path to F6: an agent closing her follow-up as exempt on a statement not on file
-    refused(org, "close", "D2-1", "--exempt", "--statement", "SM-9", actor="n1", match="signed no-follow-up")
-    assert org.ok("show", "D2-1", now=LATER)["status"] != "exempt"
+    refused(org, "close", "K2-1", "--exempt", "--statement", "SM-9", actor="n1", match="signed no-follow-up")
+    assert org.ok("show", "K2-1", now=LATER)["status"] != "exempt"
     refused(org, "subject", "exempt", "P2", "--statement", " ", actor="hn", match="--statement")  # the statement
     r = org("subject", "exempt", "P2", "--statement", "不回访声明 SM-9", actor="hn", now=LATER)
     assert r.code == 0, r.err
     assert r.data["exempt"] and r.data["name"] == "李*" and P2_PHONE not in r.out and P2_NAME not in r.out
-    assert org.ok("show", "D2-1", now=LATER)["status"] == "exempt"
+    assert org.ok("show", "K2-1", now=LATER)["status"] == "exempt"
+    assert org.ok("show", "D2-1", now=LATER)["status"] != "exempt"  # G7: a discharge follow-up never is
     assert org.ok("audit", "verify", now=LATER)["ok"]
 
 

@@ -42,7 +42,7 @@ def test_g19_formula_answers_are_text_in_xlsx_and_csv(answered: Huifang, tmp_pat
     rows = answered.ok("report", "opinions", actor="hn", now=LATER)["rows"]
     assert sorted(r["text"] for r in rows) == sorted(EVIL)  # json: the words as they were
     out = tmp_path / "opinions.xlsx"
-    answered.ok("report", "opinions", "--format", "xlsx", "--out", str(out), actor="hn", now=LATER)
+    answered.ok("report", "opinions", "--format", "xlsx", "--codes", "--out", str(out), actor="hn", now=LATER)
     ws = load_workbook(out).worksheets[0]  # the real file, as Excel would open it
     header = [c.value for c in ws[1]]
     col = header.index("text") + 1

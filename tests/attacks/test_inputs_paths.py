@@ -95,7 +95,7 @@ def test_g19_report_out_refuses_an_existing_file_unless_force(org: Huifang, tmp_
     assert out.read_text(encoding="utf-8") == "last month's figures\n"
     _refused(org("report", "rates", "--format", "csv", "--out", str(tmp_path)), "--out:", "is a directory")
     org.ok("report", "rates", "--format", "csv", "--out", str(out), "--force")
-    assert out.read_text(encoding="utf-8").startswith("due,completed,")
+    assert out.read_text(encoding="utf-8-sig").startswith("due,completed,")  # G19: BOM for Excel
 
 
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])

@@ -40,10 +40,10 @@ def clinic(hf):
     hf.ok("reassign", "D2-1", "--to", "n2", "--reason", REASSIGN, actor="hn", now="2026-10-08T09:00+08:00")
     hf.ok("close", "D2-1", "--cancel", CANCEL, actor="n2", now="2026-10-08T09:30+08:00")
     hf.ok("subject", "add", "P4", "--name", "钱七")
-    hf.ok("trigger", "discharge", "--subject", "P4", "--id", "D4", *DISCHARGE)
-    for at in ("2026-10-07T10:00+08:00", "2026-10-08T10:40+08:00", "2026-10-08T15:40+08:00"):
+    hf.ok("trigger", "discharge", "--subject", "P4", "--id", "D4", "--at", "2026-09-21T09:00+08:00", *DISCHARGE)
+    for at in ("2026-09-28T10:40+08:00", "2026-09-28T15:40+08:00", "2026-09-29T10:40+08:00"):  # G5: 3 slots
         hf.ok("attempt", "D4-1", "--channel", "phone", "--outcome", "no_answer", actor="n1", now=at)
-    hf.ok("close", "D4-1", "--lost", LOST, actor="n1", now="2026-10-08T15:50+08:00")
+    hf.ok("close", "D4-1", "--lost", "moved", "--note", LOST, actor="n1", now="2026-09-29T10:50+08:00")
     hf.ok("ticket", "open", "D1-1", "--category", CATEGORY, "--dept", "cardiology", actor="n1",
           now="2026-10-08T16:00+08:00")
     hf.ok("ticket", "open", "D1-1", "--category", "billing", "--dept", "cardiology", actor="n1",
@@ -51,7 +51,11 @@ def clinic(hf):
     hf.ok("qa", "record", "D1-1", "--result", "fail", "--note", QA_NOTE, actor="hn", now="2026-10-08T17:00+08:00")
     hf.ok("subject", "show", "P2", "--reason", READ_REASON, now="2026-10-08T17:10+08:00")
     hf.ok("subject", "add", "P3", "--name", "王五")
-    hf.ok("subject", "exempt", "P3", "--statement", STATEMENT, now="2026-10-08T17:20+08:00")
+    # F6/G7: the no-follow-up statement signed at purchase, on the policy; it closes the callback as exempt
+    hf.ok("trigger", "finance.policy_issued", "--subject", "P3", "--id", "F3", "--attr", "agent=ag9", "--attr",
+          "branch=b1", "--attr", "sales_channel=agency", "--attr", f"no_followup_statement={STATEMENT}",
+          now="2026-10-08T17:20+08:00")
+    hf.ok("report", "rates", now="2026-10-08T17:21+08:00")  # the views caught up: they are in the raw store too
     return hf
 
 
@@ -86,7 +90,8 @@ def readable_to_whoever_may_read(clinic):
     assert trig["attributes"]["diagnosis"] == DIAGNOSIS and trig["attributes"]["department"] == "cardiology"
     reads = clinic.ok("audit", "reads", "--subject", "P2", now=LATER)["reads"]
     assert READ_REASON in [r["reason"] for r in reads]
-    assert clinic.ok("history", "P3", now=LATER)["state"]["exemption_note"] == STATEMENT
+    assert clinic.ok("history", "trigger:F3", now=LATER)["state"]["attributes"]["no_followup_statement"] == STATEMENT
+    assert clinic.ok("show", "F3-policy", now=LATER)["closed_reason"] == f"signed statement at purchase: {STATEMENT}"
     assert clinic.ok("ticket", "show", "TK-D1-1-1", now=LATER)["category"] == CATEGORY
 
 
@@ -95,8 +100,8 @@ def test_g8_reports_count_codes_and_free_text_without_showing_it(clinic):
     assert sorted(r["cause"] for r in rows) == ["(free text)", "billing"]
     assert CATEGORY not in json.dumps(rows, ensure_ascii=False)
     lost = clinic.ok("report", "lost", "--from", "2026-10-01", "--to", "2026-10-31", now=LATER)["rows"]
-    assert [(r["reason"], r["lost"]) for r in lost] == [("(free text)", 1)]
-    assert clinic.ok("show", "D4-1", now=LATER)["closed_reason"] == LOST
+    assert [(r["reason"], r["lost"]) for r in lost] == [("moved", 1)]  # G14: a code; the words are the note
+    assert clinic.ok("show", "D4-1", now=LATER)["closed_note"] == LOST
 
 
 def test_g10_erasure_makes_attributes_and_reasons_unreadable_for_good(clinic):

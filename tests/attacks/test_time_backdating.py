@@ -251,7 +251,7 @@ def test_g8_backfill_is_flagged_in_every_report(clinic: SystemCli) -> None:
     flag = "D1-1 (AttemptRecorded dated 2026-10-08T10:20:00+08:00"
 
     def flagged(text: str) -> bool:  # notes are in the table output (the JSON holds rows only)
-        return any(line.startswith("note: backfilled — ") and flag in line and "paper form 12" in line
+        return any(line.startswith(("note: backfilled — ", "注: backfilled — ")) and flag in line and "paper form 12" in line
                    for line in text.splitlines())
 
     for kind in ("lost", "tickets", "pareto", "opinions", "unresolved", "qa", "medical.nurses"):
@@ -265,7 +265,7 @@ def test_g8_backfill_is_flagged_in_every_report(clinic: SystemCli) -> None:
             continue  # rates and satisfaction flag row by row, with their own note when a row counts one
         assert flagged(s), s.splitlines()[0]
     rates_text = clinic.ok("report", "rates", *OCTOBER, actor="a1", json_out=False)
-    assert rates_text.count("note: backfilled — ") == 1  # not flagged twice
+    assert rates_text.count("注: backfilled — ") == 1  # not flagged twice
 
 
 def test_g15_init_defaults_to_the_system_clock_and_refuses_now(db: str, wall: Wall) -> None:

@@ -1,6 +1,9 @@
 """Finance rules on the plugin API's fakes (no store): F1–F4 and F7 plan arithmetic on the 2026
-holiday calendar, F5 phone rounds, fallback channel and 10% quota, F9 recorded lines, G9 owners,
-G12 opinions and G13 major anomalies. Story tests through the CLI: tests/test_finance_*.py."""
+holiday calendar (F4 from the receipt date, a late policy's warning), F5 phone rounds, fallback
+channel, 10% quota, the letter's states, lost only at the end of the ladder and the signed home visit,
+F6 exemption declarations, F9 recorded lines and the call's language, G9 conflicts by reporting line
+and sales department, F3 special campaigns, F4/F8 rate denominators, G12 opinions and G13 major
+anomalies. Story tests through the CLI: tests/test_finance_*.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,6 +19,8 @@ from huifang.core.plugin_api import (
     Notify,
     OpenTicket,
     PlannedVisit,
+    PluginError,
+    Reschedule,
     SwitchChannel,
     Warn,
     clock,
@@ -247,18 +252,23 @@ def add_row(conn: Connection, code: str, fallback: str | None) -> None:
     conn.execute(finance_followups.insert(), dict(id=code, code=code, fallback_channel=fallback))
 
 
-@pytest.mark.parametrize("fallbacks, warned", [(0, False), (1, True)])
-def test_f5_warns_when_a_new_fallback_would_exceed_ten_percent(fallbacks, warned):
+def test_f5_a_spent_ten_percent_quota_is_recorded_on_the_followup_and_may_end_the_ladder():
     history = ViewsHistory()
-    history.add(10 - fallbacks)
-    history.add(fallbacks, "letter")
+    history.add(10)  # 10 follow-ups under way, none fallen back: 1 of 10 = 10% is allowed
     with clock.at(datetime.fromisoformat("2026-09-02T10:30:00+08:00")):
-        reactions = on_attempt(policy_followup(["wrong_number", "wrong_number"]), history)
-    warnings = [r.message for r in reactions if isinstance(r, Warn)]
-    assert isinstance(reactions[0], SwitchChannel)
-    # 10 follow-ups under way: 1 of 10 = 10% is allowed, 2 of 10 = 20% is not
-    assert warnings == (["F5: home visits + letters would be 2 of 10 follow-ups (20.0%), above the 10% limit"]
-                        if warned else [])
+        [switch] = on_attempt(policy_followup(["wrong_number", "wrong_number"]), history)
+    assert isinstance(switch, SwitchChannel) and switch.channel == "letter"
+    history = ViewsHistory()
+    history.add(9)
+    history.add(1, "letter")  # one more would be 2 of 10 = 20%
+    with clock.at(datetime.fromisoformat("2026-09-02T10:30:00+08:00")):
+        switch, notify, warn = on_attempt(policy_followup(["wrong_number", "wrong_number"]), history)
+    # the letter may still go out (原则上), but the decision is recorded on the follow-up and said
+    assert isinstance(switch, SwitchChannel) and isinstance(notify, Notify) and isinstance(warn, Warn)
+    assert notify.to == "call_centre" and notify.message == warn.message
+    assert warn.message == ("F5: the home-visit/letter share is spent: home visits + letters would be 2 of 10 "
+                            "follow-ups (20.0%), above the 10% limit: the ladder may end here (close as lost with "
+                            "the reason after G5)")
 
 
 # -- F9 -----------------------------------------------------------------------------------------------
@@ -273,8 +283,9 @@ def test_f9_a_failed_recording_system_must_name_a_recorded_line():
     failed["recording"] = {"failed_system": True, "line": "400-820-0002"}
     assert check(failed) is None
     assert "is not a recorded line (400-820-0001)" in (check(failed, recorded_lines=["400-820-0001"]) or "")
-    assert check({"channel": "phone", "outcome": "reached", "recording": {"sha256": "ab"}}) is None
-    assert check({"channel": "letter", "outcome": "reached", "recording": None}) is None
+    assert check({"channel": "phone", "outcome": "reached", "recording": {"sha256": "ab"}, "language": "mandarin"}) \
+        is None
+    assert check({"channel": "home_visit", "outcome": "reached", "recording": None}) is None  # no recording
 
 
 # -- G12, G13 -----------------------------------------------------------------------------------------
@@ -315,3 +326,249 @@ def test_f7_a_reinstatement_wish_notifies_policy_service():
     [notify] = on_completed({"lapse_reason": "forgot", "wants_reinstatement": "yes", "anomaly": "none",
                              "satisfaction": "较满意"})
     assert isinstance(notify, Notify) and notify.to == "policy_service"
+
+
+# -- F6 -----------------------------------------------------------------------------------------------
+def test_f6_only_the_new_policy_callback_is_exempted_and_only_by_the_statement_on_its_trigger():
+    modes = {v.name: v.exemption for v in plugin.huifang_visit_types()}
+    assert modes.pop("new_policy") == "trigger"
+    assert set(modes.values()) == {"never"}  # complaints, F7 policy events, contracts, campaigns …
+    kind = testing.kinds_of(plugin)["policy_issued"]
+    assert kind.exemption_attribute == "no_followup_statement"
+    [fu] = testing.plan(plugin, "policy_issued", {**POLICY, "no_followup_statement": "SM-2026-0001"})
+    assert fu.meta["rules"] == ["F4", "F6"]
+
+
+# -- G9: by person and organisation, not by role name -------------------------------------------------
+DIRECTORY = [
+    {"id": "ag1", "role": "agent", "dept": "sh-pudong", "reports_to": "br-mgr"},  # sold it; role not `sales`
+    {"id": "ag2", "role": "agent", "dept": "sh-pudong", "reports_to": "br-mgr"},  # the seller's department
+    {"id": "br-mgr", "role": "manager", "dept": "sh-pudong", "reports_to": "fin-dir"},  # the seller's manager
+    {"id": "fin-dir", "role": "manager", "dept": "wealth_management", "reports_to": None},
+    {"id": "clerk", "role": "intake", "dept": "sales", "reports_to": "sales-head"},  # a sales clerk
+    {"id": "cc-lead", "role": "supervisor", "dept": "call_centre", "reports_to": "fin-dir"},
+    {"id": "cc1", "role": "agent", "dept": "call_centre", "reports_to": "cc-lead"},
+]
+
+
+def test_g9_the_sellers_reporting_line_and_the_sales_department_have_an_interest():
+    history = testing.FakeHistory(staff=DIRECTORY)
+    settings = testing.settings_of(plugin)
+    fu = policy_followup([])
+    staff = {s["id"]: s for s in DIRECTORY}
+
+    def why(code: str) -> str | None:
+        return plugin.huifang_check_conflict(followup=fu, staff=staff[code], settings=settings, history=history)
+
+    assert "sold it" in (why("ag1") or "")
+    assert "reporting line" in (why("br-mgr") or "") and "reporting line" in (why("fin-dir") or "")
+    assert "sales department sales" in (why("clerk") or "")
+    assert "department sh-pudong, which sold it" in (why("ag2") or "")
+    assert why("cc1") is None and why("cc-lead") is None  # the callback department, not the seller's line
+    # the plan never gives the callback to any of them
+    agents = testing.settings_of(plugin, agents=["br-mgr", "clerk", "ag2", "cc1"])
+    [planned] = testing.plan(plugin, "policy_issued", POLICY, settings=agents, history=history)
+    assert planned.owner == "cc1"
+
+
+# -- F5: lost only at the end of the ladder, the letter's states, the signed home visit --------------
+def attempts_at(*steps: tuple[str, str, str]) -> list[dict[str, Any]]:
+    return [{"channel": c, "outcome": o, "at": at} for c, o, at in steps]
+
+
+ROUND = [("phone", "no_answer", "2026-09-24T10:30:00+08:00"), ("phone", "busy", "2026-09-24T14:30:00+08:00"),
+         ("phone", "powered_off", "2026-09-25T10:30:00+08:00")]
+ROUND2 = [("phone", "no_answer", "2026-09-28T10:30:00+08:00"), ("phone", "busy", "2026-09-28T14:30:00+08:00"),
+          ("phone", "no_answer", "2026-09-29T10:30:00+08:00")]
+
+
+def lost(steps: list[tuple[str, str, str]], reason: str = "no_answer", at: str = "2026-09-30T10:00:00+08:00",
+         history: Any = None, **change: Any) -> str | None:
+    fu = policy_followup([]).model_copy(update={"attempts": attempts_at(*steps), **change})
+    with clock.at(datetime.fromisoformat(at)):
+        return plugin.huifang_check_lost(followup=fu, reason=reason, settings=testing.settings_of(plugin),
+                                         history=history if history is not None else quiet_history())
+
+
+def test_f5_a_new_policy_is_lost_only_after_the_whole_fallback_ladder():
+    assert "0 of 2 phone rounds failed: next, phone round 1" in (lost([]) or "")
+    assert "1 of 2 phone rounds failed: next, the second phone round" in (lost(ROUND) or "")
+    assert "next, a letter" in (lost(ROUND + ROUND2, channel="letter") or "")
+    sent = ("letter", "sent", "2026-09-30T10:00:00+08:00")
+    due = datetime.fromisoformat("2026-10-21T23:59:59+08:00")
+    assert "awaits its reply until 2026-10-21" in (lost(ROUND + ROUND2 + [sent], due=due,
+                                                        at="2026-10-21T16:00:00+08:00") or "")
+    assert lost(ROUND + ROUND2 + [sent], due=due, at="2026-10-22T10:00:00+08:00") is None  # no reply in time
+    assert lost(ROUND + ROUND2 + [sent, ("letter", "returned", "2026-10-09T10:00:00+08:00")], due=due) is None
+    assert lost(ROUND + ROUND2 + [("home_visit", "no_answer", "2026-10-09T10:00:00+08:00")]) is None
+    # what needs no ladder: a refusal or a death on record; other visit types; no fallback possible
+    assert lost([], reason="refused") is None and lost([], reason="deceased") is None
+    assert lost(ROUND, visit_type="complaint") is None
+    assert lost(ROUND + ROUND2, meta={"fallback": None}) is None  # G7: opted out of letters and home visits
+    spent = ViewsHistory()
+    spent.add(9)
+    spent.add(1, "letter")
+    assert lost(ROUND + ROUND2, history=spent) is None  # F5: the 10% share is spent (recorded at round 2)
+
+
+def letter(*steps: tuple[str, str, str], outcome: str, at: str) -> str | None:
+    fu = policy_followup([]).model_copy(update={
+        "attempts": attempts_at(*ROUND, *ROUND2, *steps), "channel": "letter",
+        "due": datetime.fromisoformat("2026-10-21T23:59:59+08:00")})
+    with clock.at(datetime.fromisoformat(at)):
+        return plugin.huifang_check_attempt(followup=fu, attempt={"channel": "letter", "outcome": outcome},
+                                            settings=testing.settings_of(plugin))
+
+
+def test_f5_a_letter_is_sent_then_returned_or_answered_by_post_never_minutes_after_the_switch():
+    now = "2026-09-29T10:40:00+08:00"  # minutes after round 2 switched it to a letter
+    assert "no letter has been sent yet" in (letter(outcome="reached", at=now) or "")
+    assert "is recorded as sent, returned, or its reply" in (letter(outcome="no_answer", at=now) or "")
+    assert letter(outcome="sent", at=now) is None
+    sent = ("letter", "sent", now)
+    assert "not the day it was sent" in (letter(sent, outcome="reached", at="2026-09-29T16:00:00+08:00") or "")
+    assert "awaits its reply" in (letter(sent, outcome="sent", at="2026-09-30T10:00:00+08:00") or "")
+    assert letter(sent, outcome="reached", at="2026-10-09T10:00:00+08:00") is None
+    assert letter(sent, outcome="returned", at="2026-10-09T10:00:00+08:00") is None
+    returned = ("letter", "returned", "2026-10-09T10:00:00+08:00")
+    assert "came back undelivered" in (letter(sent, returned, outcome="reached", at="2026-10-12T10:00:00+08:00") or "")
+    assert "a letter's state" in (check({"channel": "phone", "outcome": "sent"}) or "")
+
+
+def test_f5_a_sent_letter_awaits_its_reply_until_its_own_deadline():
+    fu = policy_followup([]).model_copy(update={"channel": "letter", "attempts": attempts_at(
+        *ROUND, *ROUND2, ("letter", "sent", "2026-09-30T10:00:00+08:00"))})
+    settings = testing.settings_of(plugin)
+    with clock.at(datetime.fromisoformat("2026-09-30T10:00:00+08:00")):
+        warn, move = plugin.huifang_on_attempt(followup=fu, attempt=fu.attempts[-1], settings=settings,
+                                               scheduler=testing.scheduler(settings), history=quiet_history())
+    # 10 working days after Wed 09-30: 10-08, 09, 10 (make-up), 12, 13, 14, 15, 16, 19, 20
+    assert isinstance(move, Reschedule) and move.due.isoformat() == "2026-10-20T23:59:59+08:00"
+    assert isinstance(warn, Warn) and "awaiting the reply until 2026-10-20" in warn.message
+
+
+def test_f5_a_home_visit_is_completed_with_the_clients_signed_confirmation():
+    answers = {"self_signed": "yes", "terms_understood": "yes", "cooling_off_informed": "yes", "anomaly": "none",
+               "satisfaction": "满意"}
+    fu = policy_followup([]).model_copy(update={"status": "completed", "attempts": attempts_at(
+        *ROUND, *ROUND2, ("home_visit", "reached", "2026-10-09T10:00:00+08:00"))})
+    settings = testing.settings_of(plugin)
+
+    def complete(given: dict[str, Any]) -> list[Any]:
+        return plugin.huifang_on_completed(followup=fu, answers=given, settings=settings,
+                                           scheduler=testing.scheduler(settings), history=testing.FakeHistory())
+
+    with pytest.raises(PluginError) as refused:
+        complete(answers)
+    assert refused.value.field == "answers.signed_confirmation" and "交客户确认并签章" in str(refused.value)
+    assert complete({**answers, "signed_confirmation": "HV-2026-0093"}) == []
+    phone = fu.model_copy(update={"attempts": attempts_at(("phone", "reached", "2026-09-24T10:30:00+08:00"))})
+    assert plugin.huifang_on_completed(followup=phone, answers=answers, settings=settings,
+                                       scheduler=testing.scheduler(settings), history=testing.FakeHistory()) == []
+    assert "signed_confirmation" in {q.key for q in new_policy_record_fields()}
+
+
+def new_policy_record_fields() -> list[Any]:
+    [vt] = [v for v in plugin.huifang_visit_types() if v.name == "new_policy"]
+    assert vt.survey is not None
+    return list(vt.survey.record_fields)
+
+
+# -- F9: the language of the call ---------------------------------------------------------------------
+def test_f9_a_phone_conversation_records_its_language_dialect_only_at_the_clients_request():
+    recorded = {"sha256": "ab"}
+    call = {"channel": "phone", "outcome": "reached", "recording": recorded}
+    assert "--language" in (check(call) or "")
+    assert check({**call, "language": "mandarin"}) is None
+    assert "client's own request" in (check({**call, "language": "dialect"}) or "")
+    assert check({**call, "language": "dialect", "note": "客户要求用本地话"}) is None
+    assert check({"channel": "phone", "outcome": "no_answer", "recording": recorded}) is None  # nobody spoke
+    assert check(call, require_language=False) is None
+
+
+# -- F3: special campaigns on an approved plan ---------------------------------------------------------
+F3_PLAN = {"id": "ZX-2026-11", "title": "理财产品满意度专项回访", "department": "sh-pudong", "owner": "br-mgr",
+           "questionnaire": "Q-2026-11 三问: 收益说明 / 风险揭示 / 服务", "channel": "phone",
+           "schedule": {"start": "2026-11-02", "end": "2026-11-13"}, "executors": ["br-mgr", "cc1"],
+           "targets": [{"subject": "S1"}]}
+
+
+def test_f3_a_special_campaign_plan_names_questionnaire_channel_time_targets_and_executors():
+    policy = plugin.huifang_campaign_policy(settings=testing.settings_of(plugin))
+    assert (policy.kind, policy.visit_type, policy.threshold, policy.named_only) == (
+        "special_campaign", "special_campaign", 0, True)
+    assert policy.missing(F3_PLAN) == ([], [])
+    missing, details = policy.missing({**F3_PLAN, "questionnaire": " ", "channel": "fax", "executors": []})
+    assert missing == ["questionnaire", "channel", "executors"] and "fax" in details[0]
+    assert policy.missing({"id": "X"})[0] == ["questionnaire", "channel", "schedule", "targets", "executors", "owner"]
+    with pytest.raises(PluginError, match="approved plan"):
+        testing.plan(plugin, "special_campaign", {"campaign": "ZX-2026-11"})
+
+
+def test_f3_g9_a_campaign_target_goes_to_an_executor_without_a_conflict():
+    policy = plugin.huifang_campaign_policy(settings=testing.settings_of(plugin))
+    history = testing.FakeHistory(staff=DIRECTORY, triggers=[
+        sold("policy_issued", "2026-09-01T10:00:00+08:00", agent="ag1", branch="sh-pudong", policy="BD1")])
+    draft = PlannedVisit(key="special_campaign", visit_type="special_campaign", owner="br-mgr",
+                         window_open=datetime.fromisoformat("2026-11-02T10:00:00+08:00"),
+                         due=datetime.fromisoformat("2026-11-13T23:59:59+08:00"), meta={"campaign": "ZX-2026-11"})
+    visit = policy.target(draft, {"subject": "S1"}, F3_PLAN, testing.subject(), history)
+    assert isinstance(visit, PlannedVisit)
+    assert (visit.owner, visit.channel, visit.excluded_staff, visit.branch) == ("cc1", "phone", ["ag1"], "sh-pudong")
+    assert visit.meta["questionnaire"].startswith("Q-2026-11") and visit.meta["seller"] == "ag1"
+
+
+# -- F4: cooling-off from the receipt -----------------------------------------------------------------
+def test_f4_the_cooling_off_period_runs_from_the_receipt_date():
+    [fu] = testing.plan(plugin, "policy_issued", {**POLICY, "receipt_date": "2026-11-05"},
+                        at="2026-11-02T10:20:00+08:00")
+    # issued Mon 11-02, signed for Thu 11-05: 15 days -> Fri 11-20; calls from the receipt day
+    assert fu.window_open.isoformat() == "2026-11-05T10:00:00+08:00"
+    assert fu.due.isoformat() == "2026-11-20T23:59:59+08:00"
+    assert (fu.meta["cooling_off_from"], fu.meta["cooling_off_until"]) == ("2026-11-05", "2026-11-20T23:59:59+08:00")
+    assert fu.warnings == []
+    [before] = testing.plan(plugin, "policy_issued", POLICY, at="2026-11-02T10:20:00+08:00")
+    assert before.due.isoformat() == "2026-11-17T23:59:59+08:00"  # until the receipt is known: from the issue
+
+
+def test_f4_a_policy_issued_too_late_for_any_call_in_its_cooling_off_period_warns():
+    # Wed 09-30 16:30, after the last calling window of the last workday before National Day; a one-day
+    # cooling-off period ends 10-01 (a holiday): no calling slot is left inside it
+    [fu] = testing.plan(plugin, "policy_issued", {**POLICY, "cooling_off_days": 1}, at="2026-09-30T16:30:00+08:00")
+    assert fu.window_open.isoformat() == "2026-10-08T10:00:00+08:00"  # never before the policy existed
+    assert fu.due.isoformat() == "2026-10-08T23:59:59+08:00"
+    [warning] = fu.warnings
+    assert warning.startswith("F4: no calling slot is left in the cooling-off period (until 2026-10-01)")
+    # a receipt entered late: its period ended before the policy was recorded
+    [late] = testing.plan(plugin, "policy_issued", {**POLICY, "receipt_date": "2026-09-01"},
+                          at="2026-09-24T10:20:00+08:00")
+    assert late.window_open.isoformat() == "2026-09-24T10:20:00+08:00" and late.warnings
+
+
+# -- F4/F8: both denominators ----------------------------------------------------------------------------
+def item(code: str, status: str, reached: bool = False, refused: bool = False, in_time: bool = False) -> Any:
+    from huifang.plugins.finance.figures import Item
+
+    until = "2026-09-16T15:59:59+00:00"
+    return Item(code=code, branch="sh-pudong", visit_type="new_policy", owner="cc1", channel="phone", status=status,
+                due=until, reached=reached, refused=refused, window_open="2026-09-01T02:00:00+00:00",
+                cooling_off_until=until, reached_at=("2026-09-02T02:00:00+00:00" if in_time else None) if reached
+                else None, reached_channel="phone" if reached else None, fallback=None)
+
+
+def test_f4_f8_in_cooling_off_success_rate_over_either_denominator_named_in_the_report():
+    from huifang.plugins.finance.figures import branch_figures
+
+    # 14 new policies due: 8 reached inside the cooling-off period, 2 refused, 1 surrendered before contact
+    # (cancelled), 3 lost unreached
+    items = ([item(f"R{i}", "completed", reached=True, in_time=True) for i in range(8)]
+             + [item(f"X{i}", "lost", refused=True) for i in range(2)] + [item("C1", "cancelled")]
+             + [item(f"L{i}", "lost") for i in range(3)])
+    now = "2026-09-28T08:00:00+00:00"
+    g15 = branch_figures(items, 0.9, now)
+    assert (g15["denominator"], g15["policy_rate_base"], g15["in_cooling_off_success_rate"]) == ("g15", 11, 0.727273)
+    art18 = branch_figures(items, 0.9, now, "due")
+    assert (art18["denominator"], art18["policy_rate_base"], art18["in_cooling_off_success_rate"]) == (
+        "due", 14, 0.571429)
+    assert art18["success_rate"] == 0.571429 and g15["success_rate"] == 0.727273
+    assert g15["meets_f4_target"] is art18["meets_f4_target"] is False  # F4 is judged by G15 either way

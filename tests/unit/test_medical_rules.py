@@ -96,14 +96,16 @@ def test_m1_g6_window_stretches_over_national_day():
 ])
 def test_m6_recovery_score_template_per_disease(diagnosis, surgery, template):
     _, v = first("discharge", **{**DISCHARGE, "diagnosis": diagnosis, "surgery": surgery})
-    assert v.meta["recovery_template"] == {"name": template, "score_guide": S.recovery_templates[template]}
+    assert v.meta["recovery_template"] == {"name": template, "title": S.recovery_template_names[template],
+                                           "score_guide": S.recovery_templates[template]}
 
 
 def test_m6_surveys_have_at_most_five_questions():
     vts = {vt.name: vt for vt in plugin.huifang_visit_types()}
     assert all(len(vt.survey.questions) <= 5 for vt in vts.values())  # G18
     assert [q.key for q in vts["discharge_first"].survey.questions] == \
-        ["recovery", "adherence", "symptoms", "satisfaction", "suggestion"]
+        ["recovery", "adherence", "lifestyle", "symptoms", "satisfaction"]
+    assert [q.key for q in vts["discharge_first"].survey.record_fields] == ["health_guidance", "suggestion"]
     assert vts["chronic_diabetes"].survey.questions[0].key == "previous_effect"  # M4
 
 
@@ -154,7 +156,8 @@ def test_m5_reexamined_answer_or_outpatient_visit_needs_no_reminder():
     info, v = recall()
     assert complete(info, v, "2026-11-05T10:30:00+08:00", {"reexamined": "yes"}) == []
     visited = testing.FakeHistory(triggers=[{"code": "OV", "subject": "S1", "kind": "medical.outpatient_visit",
-                                             "occurred_at": "2026-11-04T01:00:00+00:00"}])
+                                             "occurred_at": "2026-11-04T01:00:00+00:00",
+                                             "attributes": {"department": "cardiology", "exams": ["lipids"]}}])
     assert complete(info, v, "2026-11-05T10:30:00+08:00", {"reexamined": "no"}, history=visited) == []
     elsewhere = testing.FakeHistory(triggers=[{"code": "OV", "subject": "S2", "kind": "medical.outpatient_visit",
                                                "occurred_at": "2026-11-04T01:00:00+00:00"}])
@@ -163,9 +166,9 @@ def test_m5_reexamined_answer_or_outpatient_visit_needs_no_reminder():
 
 def test_m5_outpatient_visit_cancels_the_pending_reminder():
     rows = [{"code": "HC-reminder", "subject": "S1", "plugin": "medical", "visit_type": "reexam_reminder",
-             "status": "planned"},
+             "status": "planned", "meta": {"findings": ["lipids"], "department": "health_management"}},
             {"code": "HC2-reminder", "subject": "S1", "plugin": "medical", "visit_type": "reexam_reminder",
-             "status": "completed"}]
+             "status": "completed", "meta": {"findings": ["lipids"], "department": "health_management"}}]
     _, items = plan("outpatient_visit", history=testing.FakeHistory(followups=rows), department="cardiology",
                     specialist=True, first_visit=False)
     close = [i for i in items if isinstance(i, CloseFollowUp)]

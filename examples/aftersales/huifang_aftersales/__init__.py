@@ -10,6 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 import huifang.core.plugin_api as api
+from huifang.core.plugin_api import i18n
+
+_ = i18n.domain("huifang_aftersales", __file__)  # labels: its own locale/zh_CN/LC_MESSAGES/huifang_aftersales.po
+VISITS = {"pre_energising": _("Before energising"), "trial_run": _("Trial run"), "warranty": _("Warranty visit"),
+          "yearly": _("Yearly visit")}
 
 
 class AftersalesSettings(api.Settings):  # [plugins.aftersales] in huifang.toml
@@ -74,8 +79,12 @@ class AftersalesPlugin:
 
     @api.hookimpl
     def huifang_visit_types(self) -> list[api.VisitType]:
-        return [api.VisitType(name=v, survey=SURVEY, rules=["G12"])
-                for v in ("pre_energising", "trial_run", "warranty", "yearly")]
+        return [api.VisitType(name=v, survey=SURVEY, rules=["G12"]) for v in VISITS]
+
+    @api.hookimpl
+    def huifang_labels(self) -> i18n.Labels:
+        return i18n.Labels(_, plugin={"aftersales": _("After-sales service")}, visit_type=VISITS, question={
+            "running": _("Running"), "issues": _("Problems noticed")}, trigger_kind={"equipment_installed": _("Installed")})
 
     @api.hookimpl
     def huifang_plan(self, trigger: api.TriggerInfo, subject: api.SubjectInfo, settings: AftersalesSettings,

@@ -1,0 +1,309 @@
+"""The ASGI app: each endpoint authenticates the API token, then calls the application's use cases as
+the token's staff member, exactly as the CLI command of the same name does (one set of rules: the
+access policy, G5-G9, every refusal recorded).
+
+One worker holds one application (`open_app`) for its lifetime; every call into it runs on one
+dedicated thread, one at a time (the event loop stays free to accept, parse and refuse requests).
+That is the SQLite deployment; several workers on PostgreSQL come later.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, TypeVar
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from huifang.core import clock
+from huifang.core.access import Access, AccessDenied
+from huifang.core.errors import ConflictError, HuifangError, NotFound, Refused
+from huifang.core.usecases import tokens
+
+from .schemas import (
+    AttemptIn,
+    CompleteIn,
+    ErrorOut,
+    FollowUpOut,
+    QueueRow,
+    SubjectIn,
+    SubjectOut,
+    TriggerIn,
+    TriggerOut,
+)
+
+T = TypeVar("T")
+MAX_BODY = 1024 * 1024  # bytes: a trigger or a survey is a few KB; more is a mistake or an attack
+API = "/api/v1"
+# core error fields whose API field is spelt otherwise (the rest are the body's own names)
+FIELD_OF = {"trigger_id": "id"}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 422)}
+
+
+class ApiError(Exception):
+    """An error answered as {"field", "message"} with `status`."""
+
+    def __init__(self, status: int, message: str, field: str | None = None, fields: list[str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.field, self.fields = status, message, field, fields
+
+
+def status_of(e: HuifangError) -> int:
+    if isinstance(e, tokens.TokenRefused):
+        return 401
+    if isinstance(e, AccessDenied) or (isinstance(e, Refused) and e.field == "authorization"):
+        return 403
+    if isinstance(e, NotFound):
+        return 404
+    if isinstance(e, Refused | ConflictError):
+        return 409
+    return 422
+
+
+def error_body(message: str, field: str | None = None, fields: list[str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"field": field, "message": message}
+    if fields is not None:
+        body["fields"] = fields
+    return body
+
+
+class BodyLimit:
+    """Refuse a request body over `limit` bytes (413): by its Content-Length before reading any, else
+    (chunked) as it streams in. A body within the limit is read whole, then handed to the app."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = bool(message.get("more_body"))
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: the disconnect, when it comes
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(error_body(f"the request body is over {self.limit} bytes", "body"), status_code=413,
+                                headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+class Service:
+    """The application of one worker and the thread every call into it runs on."""
+
+    def __init__(self, app: Any, now: datetime | None):
+        self.app = app
+        self.now = now  # `huifang --now T serve` (logical-clock stores: tests, demos); else the wall clock
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huifang-app")
+
+    @contextlib.contextmanager
+    def instant(self) -> Iterator[None]:
+        with clock.at(self.now, clock.NOW_OPTION) if self.now else clock.at(clock.wall_clock(), clock.SYSTEM_CLOCK):
+            yield
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        def job() -> T:
+            # what a command may cache for its own short life (staff roles, A4 locks) is read afresh
+            self.app.access = Access(self.app)
+            with self.instant():
+                return fn()
+        return await asyncio.get_running_loop().run_in_executor(self.pool, job)
+
+    async def as_token(self, credentials: HTTPAuthorizationCredentials | None, scope: str, target: str,
+                       fn: Callable[[str], T]) -> T:
+        """fn(staff) as the token's staff member, if the token is valid and has `scope`."""
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise ApiError(401, "send the API token as 'Authorization: Bearer hf_...' (huifang token issue)",
+                           "authorization")
+
+        def job() -> T:
+            token = tokens.authenticate(self.app, credentials.credentials)
+            tokens.require_scope(self.app, token, scope, target)
+            return fn(token["staff"])
+        return await self.call(job)
+
+
+def create_app(app: Any, now: datetime | None = None) -> FastAPI:
+    """The ASGI app over an open application (`huifang serve` opens it, as every command does)."""
+    from huifang.core.domain import FollowUp, Trigger
+    from huifang.core.queries import followup_json
+    from huifang.core.usecases.plans import differing_fields
+
+    service = Service(app, now)
+    api = FastAPI(title="huifang", version="1", summary="回访: follow-up engine — integration API",
+                  responses=ERRORS)
+    api.add_middleware(BodyLimit)
+    bearer = HTTPBearer(auto_error=False, description="An API token from `huifang token issue` (hf_...)")
+    auth = Depends(bearer)
+
+    @api.exception_handler(ApiError)
+    async def _api_error(_request: Request, e: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        return JSONResponse(error_body(e.message, e.field, e.fields), status_code=e.status, headers=headers)
+
+    @api.exception_handler(HuifangError)
+    async def _domain_error(_request: Request, e: HuifangError) -> JSONResponse:
+        status = status_of(e)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        field = FIELD_OF.get(e.field or "", e.field)
+        return JSONResponse(error_body(e.message, field), status_code=status, headers=headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, e: RequestValidationError) -> JSONResponse:
+        first = e.errors()[0] if e.errors() else {"loc": (), "msg": "invalid request"}
+        loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path", "header")]
+        return JSONResponse(error_body(str(first.get("msg", "invalid")), ".".join(loc) or None), status_code=422)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, e: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(str(e.detail)), status_code=e.status_code, headers=e.headers)
+
+    @api.exception_handler(Exception)
+    async def _internal(_request: Request, e: Exception) -> JSONResponse:  # never a stack trace
+        return JSONResponse(error_body(f"internal error: {type(e).__name__}; nothing was written"), status_code=500)
+
+    # -- endpoints: each the CLI command named in its summary ----------------------------------------
+    @api.post(f"{API}/triggers", response_model=TriggerOut, status_code=201, summary="huifang trigger",
+              responses={200: {"model": TriggerOut, "description": "The id was received before with the same data: "
+                                                                   "nothing changed"}})
+    async def post_trigger(body: TriggerIn,
+                           credentials: HTTPAuthorizationCredentials | None = auth) -> JSONResponse:
+        def resent_fields(existing: Any, at: datetime | None) -> list[str]:
+            """The core's refusal of a re-sent id names the fields that differ: the same ones, as a list."""
+            k = app.registry.resolve_kind(body.kind)
+            moved = [f for f, same in (("kind", existing.kind == k.qualified), ("subject", existing.subject == body.subject))
+                     if not same]
+            return moved or differing_fields(app, existing, app.validate_attributes(k, dict(body.attributes)), at)
+
+        def go(staff: str) -> tuple[dict[str, Any], bool]:
+            at = body.at
+            if at is not None and at.tzinfo is None:
+                at = clock.parse_instant(at.isoformat(), "at", app.config.huifang.timezone)
+            if at is not None and at > clock.now():
+                raise HuifangError(f"{at.isoformat()} is after now; a service event cannot be in the future",
+                                   field="at")
+            try:
+                t, fus, created = app.receive_trigger(body.kind, body.subject, dict(body.attributes), body.id, at,
+                                                      actor=staff)
+            except Refused as e:
+                existing = app.find(Trigger, body.id) if e.field == "trigger_id" else None
+                if existing is None:
+                    raise
+                raise ApiError(409, e.message, "id", resent_fields(existing, at)) from None
+            followups = [followup_json(app, f) for f in fus]
+            warnings = [f"{f['id']}: {w}" for f in followups for w in f["warnings"]] if created else []
+            return {"trigger": t.code, "kind": t.kind, "created": created, "followups": followups,
+                    "skipped": t.skipped, "warnings": warnings}, created
+        data, created = await service.as_token(credentials, "write", f"trigger {body.id}", go)
+        out = TriggerOut.model_validate(data).model_dump(mode="json")
+        return JSONResponse(out, status_code=201 if created else 200)
+
+    @api.post(f"{API}/subjects", response_model=SubjectOut, status_code=201, summary="huifang subject add")
+    async def post_subject(body: SubjectIn, credentials: HTTPAuthorizationCredentials | None = auth) -> SubjectOut:
+        def go(staff: str) -> SubjectOut:
+            app.add_subject(body.id, body.name, list(body.phones), body.email, body.tz, dict(body.attributes),
+                            actor=staff)
+            return SubjectOut(id=body.id, created=True)
+        return await service.as_token(credentials, "write", f"subject {body.id}", go)
+
+    @api.get(f"{API}/followups", response_model=list[QueueRow], summary="huifang queue --json")
+    async def get_followups(owner: str | None = None, all: bool = False, on: str | None = None,
+                            overdue: bool = False, limit: int = 50,
+                            credentials: HTTPAuthorizationCredentials | None = auth) -> list[dict[str, Any]]:
+        """The due queue (codes, no personal data): the token's staff member's own follow-ups by default,
+        `owner=STAFF_ID` someone's, `all=true` everyone's; `on` a day, `overdue`, `limit` (0 = all)."""
+        from huifang.core import queries
+        from huifang.core.domain import Staff
+
+        if limit < 0:
+            raise ApiError(422, "must be 0 (all) or more", "limit")
+
+        def go(staff: str) -> list[dict[str, Any]]:
+            day = clock.parse_day(on, "on") if on else None
+            if owner is not None and app.find(Staff, owner) is None:
+                raise HuifangError(f"'{owner}' is not registered staff", field="owner")
+            owners = None if all else owner if owner is not None else staff
+            rows: list[dict[str, Any]] = queries.queue(app, owners, day, overdue, limit=limit)
+            return rows
+        return await service.as_token(credentials, "read", "followups", go)
+
+    @api.get(f"{API}/followups/{{followup_id}}", response_model=FollowUpOut, summary="huifang show --json")
+    async def get_followup(followup_id: str, reason: str | None = None,
+                           credentials: HTTPAuthorizationCredentials | None = auth) -> dict[str, Any]:
+        """The follow-up and its call sheet; reading the subject's personal data is a recorded read (G8)."""
+        from huifang.projections.callsheet import build_call_sheet
+
+        def go(staff: str) -> dict[str, Any]:
+            sheet = build_call_sheet(app, followup_id, actor=staff, reason=reason)
+            data: dict[str, Any] = {**followup_json(app, app.load(FollowUp, followup_id, "follow-up")),
+                                    "sheet": sheet.model_dump(mode="json")}
+            return data
+        return await service.as_token(credentials, "read", f"follow-up {followup_id}", go)
+
+    @api.post(f"{API}/followups/{{followup_id}}/attempts", response_model=FollowUpOut, summary="huifang attempt")
+    async def post_attempt(followup_id: str, body: AttemptIn,
+                           credentials: HTTPAuthorizationCredentials | None = auth) -> dict[str, Any]:
+        def go(staff: str) -> dict[str, Any]:
+            fu, messages = app.record_attempt(followup_id, body.channel, body.outcome, body.note, None, actor=staff,
+                                              recording_failed_line=body.recording_failed_line,
+                                              language=body.language)
+            return {**followup_json(app, fu), "messages": messages}
+        return await service.as_token(credentials, "write", f"follow-up {followup_id}", go)
+
+    @api.post(f"{API}/followups/{{followup_id}}/complete", response_model=FollowUpOut, summary="huifang complete")
+    async def post_complete(followup_id: str, body: CompleteIn,
+                            credentials: HTTPAuthorizationCredentials | None = auth) -> dict[str, Any]:
+        from huifang.core.contract import DISSATISFACTION_CODE, DISSATISFACTION_REASON
+
+        def go(staff: str) -> dict[str, Any]:
+            given = {k: v for k, v in ((DISSATISFACTION_CODE, body.reason_code), (DISSATISFACTION_REASON, body.reason))
+                     if v}
+            fu, messages = app.complete(followup_id, {**body.answers, **given}, actor=staff)
+            return {**followup_json(app, fu), "messages": messages}
+        return await service.as_token(credentials, "write", f"follow-up {followup_id}", go)
+
+    api.state.service = service
+    return api
+
+
+def serve(app: Any, host: str, port: int, now: datetime | None = None) -> None:
+    """Run the service on one uvicorn worker until interrupted (SIGINT/SIGTERM)."""
+    import uvicorn
+
+    api = create_app(app, now)
+    try:
+        uvicorn.run(api, host=host, port=port, workers=1, log_level="warning", access_log=False,
+                    server_header=False, date_header=True)
+    finally:
+        api.state.service.pool.shutdown(wait=True)

@@ -1,0 +1,229 @@
+"""The integration API over real HTTP: `huifang serve` started as its own process on 127.0.0.1 (one
+server per backend for the module) on a store with access control on, API tokens issued by its admin
+with `huifang token issue`. Idempotent trigger posts, 409 naming the differing fields, token scopes
+and the access policy (refusals recorded, G8), revocation (401), recorded reads, validation errors as
+{"field", "message"}, the body limit, and the OpenAPI document."""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.conftest import Huifang
+from tests.scale_support import cli_env
+
+pytestmark = pytest.mark.slow  # a real server process per backend (~4 s to start)
+
+NOW = "2026-09-28T09:00:00+08:00"
+ATTRS = {"department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1", "attending_doctor": "dr1"}
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+
+
+@dataclass
+class Api:
+    base: str
+    hf: Huifang
+    tokens: dict[str, str]
+
+    def __call__(self, method: str, path: str, body: Any = None, token: str | None = None,
+                 raw: bytes | None = None) -> Reply:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {self.tokens.get(token, token)}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return Reply(r.status, json.loads(r.read()))
+        except urllib.error.HTTPError as e:
+            return Reply(e.code, json.loads(e.read()))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(base: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise AssertionError(f"huifang serve exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            with urllib.request.urlopen(base + "/openapi.json", timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise AssertionError("huifang serve did not answer")
+
+
+def issue(hf: Huifang, staff: str, scope: str) -> str:
+    return str(hf.ok("token", "issue", "--staff", staff, "--scope", scope, actor="adm")["token"])
+
+
+@pytest.fixture(scope="module")
+def api(hf_module: Huifang) -> Iterator[Api]:
+    hf = hf_module
+    hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin")  # access control on
+    hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", actor="adm")
+    hf.ok("staff", "add", "his", "--name", "HIS接口", "--role", "intake", actor="adm")
+    hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13812345678", actor="his")
+    tokens = {"his": issue(hf, "his", "write"), "his_read": issue(hf, "his", "read"),
+              "n1": issue(hf, "n1", "读取,写入"), "revoked": issue(hf, "his", "write,read")}
+    port = free_port()
+    cmd = [sys.executable, "-c", "import sys; from huifang.cli.main import main; main(sys.argv[1:])",
+           "--db", hf.db, "--now", NOW, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_up(base, proc)
+        yield Api(base, hf, tokens)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def trigger(tid: str, **attrs: Any) -> dict[str, Any]:
+    return {"id": tid, "kind": "discharge", "subject": "P1", "attributes": {**ATTRS, **attrs}}
+
+
+def test_G8_api_trigger_post_is_idempotent_on_the_callers_id(api: Api) -> None:
+    first = api("POST", "/api/v1/triggers", trigger("H1"), token="his")
+    assert first.status == 201 and first.body["created"] and [f["id"] for f in first.body["followups"]] == ["H1-1"]
+    again = api("POST", "/api/v1/triggers", trigger("H1"), token="his")
+    assert again.status == 200 and not again.body["created"]
+    assert [f["id"] for f in again.body["followups"]] == ["H1-1"]
+    assert len(api.hf.ok("history", "H1", "--reason", "API test", actor="n1")["events"]) == 1  # one Trigger event: the re-send wrote nothing
+
+
+def test_G8_api_same_trigger_id_with_other_data_is_409_naming_the_fields(api: Api) -> None:
+    api("POST", "/api/v1/triggers", trigger("H2"), token="his")
+    r = api("POST", "/api/v1/triggers", trigger("H2", diagnosis="AMI", attending_doctor="dr2"), token="his")
+    assert r.status == 409 and r.body["field"] == "id"
+    assert r.body["fields"] == ["diagnosis", "attending_doctor"] and "diagnosis, attending_doctor" in r.body["message"]
+    other = api("POST", "/api/v1/triggers", {**trigger("H2"), "subject": "P9"}, token="his")
+    assert other.status == 409 and other.body["fields"] == ["subject"]
+
+
+def test_G8_api_token_scope_refused_and_recorded(api: Api) -> None:
+    r = api("GET", "/api/v1/followups?all=true", token="his")  # a write-only token reads nothing
+    assert r.status == 403 and r.body["field"] == "authorization" and "scope write" in r.body["message"]
+    w = api("POST", "/api/v1/subjects", {"id": "P5", "name": "李四"}, token="his_read")
+    assert w.status == 403
+    refusals = api.hf.ok("audit", "reads", "--actor", "his", actor="adm")["refusals"]
+    assert [x["action"] for x in refusals][-2:] == ["api.read", "api.write"]
+    assert api("POST", "/api/v1/subjects", {"id": "P5", "name": "李四"}, token="his").status == 201  # none before
+
+
+def test_G8_api_acts_through_the_access_policy(api: Api) -> None:
+    """The token's staff member is the actor, refused as their CLI commands would be: an intake account
+    records service events but works no follow-up; the refusal is recorded like the CLI's."""
+    api("POST", "/api/v1/triggers", trigger("H4"), token="his")
+    r = api("POST", "/api/v1/followups/H4-1/attempts", {"channel": "phone", "outcome": "reached"}, token="his_read")
+    assert r.status == 403  # the token's scope first
+    w = api.tokens["his"]
+    both = issue(api.hf, "his", "read,write")
+    api.tokens["his"] = both
+    try:
+        r = api("POST", "/api/v1/followups/H4-1/attempts", {"channel": "phone", "outcome": "reached"}, token="his")
+    finally:
+        api.tokens["his"] = w
+    assert r.status == 403 and "his is intake" in r.body["message"], r.body
+    refused = api.hf.ok("audit", "reads", "--actor", "his", actor="adm")["refusals"][-1]
+    assert refused["action"] == "followup.work" and refused["target"] == "follow-up H4-1"
+    cli = api.hf("token", "issue", "--staff", "n1", "--scope", "write", actor="n1")  # only an admin issues
+    assert cli.code == 2 and "n1 is agent" in cli.err
+
+
+def test_G8_api_works_a_followup_and_reads_are_recorded(api: Api) -> None:
+    ok = api("POST", "/api/v1/followups/H1-1/attempts", {"channel": "phone", "outcome": "reached"}, token="n1")
+    assert ok.status == 200 and ok.body["attempts"][-1]["outcome"] == "reached"
+    done = api("POST", "/api/v1/followups/H1-1/complete",
+               {"answers": {"recovery": 8, "satisfaction": "满意"}}, token="n1")
+    assert done.status == 200 and done.body["status"] == "completed"
+    shown = api("GET", "/api/v1/followups/H1-1", token="n1")
+    assert shown.status == 200 and shown.body["answers"]["satisfaction"] == "满意"
+    events = api.hf.ok("history", "H1-1", "--reason", "API test", actor="n1")["events"]
+    assert [e["actor"] for e in events][-2:] == ["n1", "n1"]  # the attempt and the completion
+    reads = api.hf.ok("audit", "reads", "--subject", "P1", actor="adm")["reads"]
+    assert any(x["actor"] == "n1" and "H1-1" in x["target"] for x in reads), reads  # the call sheet: a recorded read
+    closed = api("POST", "/api/v1/followups/H1-1/attempts", {"channel": "phone", "outcome": "reached"}, token="n1")
+    assert closed.status == 409 and closed.body["message"]  # the core's lifecycle refusal, one line
+
+
+def test_G8_api_revoked_token_is_401_and_recorded(api: Api) -> None:
+    assert api("GET", "/api/v1/followups", token="revoked").status == 200
+    [code] = [t["code"] for t in api.hf.ok("token", "list", actor="adm") if t["code"] == "T4"]
+    api.hf.ok("token", "revoke", code, "--reason", "leaked", actor="adm")
+    r = api("GET", "/api/v1/followups", token="revoked")
+    assert r.status == 401 and r.body == {"field": "authorization", "message": f"API token {code} is revoked"}
+    assert api.hf.ok("audit", "reads", "--actor", "his", actor="adm")["refusals"][-1]["reason"] == \
+        f"API token {code} is revoked"
+    assert api("GET", "/api/v1/followups", token="hf_T1_forged").status == 401
+    assert api("GET", "/api/v1/followups").status == 401  # no token at all
+    listed = {t["code"]: t for t in api.hf.ok("token", "list", actor="adm")}
+    assert listed[code]["state"] == "revoked" and all("digest" not in t and "token" not in t for t in listed.values())
+
+
+def test_G8_api_errors_are_json_with_a_field(api: Api) -> None:
+    r = api("POST", "/api/v1/triggers", {"id": "H3", "kind": "discharge"}, token="his")
+    assert r.status == 422 and r.body["field"] == "subject" and r.body["message"]
+    extra = api("POST", "/api/v1/subjects", {"id": "P6", "name": "王五", "nickname": "x"}, token="his")
+    assert extra.status == 422 and extra.body["field"] == "nickname"
+    bad = api("POST", "/api/v1/subjects", {"id": "P6", "name": "王五", "phones": ["12"]}, token="his")
+    assert bad.status == 422 and bad.body["field"] and "Traceback" not in json.dumps(bad.body)
+    missing = api("GET", "/api/v1/followups/NOPE-1", token="n1")
+    assert missing.status == 404 and set(missing.body) == {"field", "message"}
+    broken = api("POST", "/api/v1/triggers", raw=b"{not json", token="his")
+    assert broken.status == 422 and set(broken.body) >= {"field", "message"}
+    big = declared_only(api, "/api/v1/subjects", 1024 * 1024 + 1)
+    assert big.status == 413 and big.body["field"] == "body"
+
+
+def declared_only(api: Api, path: str, length: int) -> Reply:
+    """A request announcing a body of `length` bytes: refused on the header, before any is read (a client
+    still sending would see the connection closed under it)."""
+    host, port = api.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(length))
+        conn.putheader("Authorization", f"Bearer {api.tokens['his']}")
+        conn.endheaders()
+        r = conn.getresponse()
+        return Reply(r.status, json.loads(r.read()))
+    finally:
+        conn.close()
+
+
+def test_G8_api_subject_post_and_openapi(api: Api) -> None:
+    r = api("POST", "/api/v1/subjects", {"id": "P7", "name": "赵六", "phones": ["13900000007"]}, token="his")
+    assert r.status == 201 and r.body == {"id": "P7", "created": True}
+    assert api("POST", "/api/v1/subjects", {"id": "P7", "name": "赵六"}, token="his").status == 409
+    doc = api("GET", "/openapi.json").body
+    assert {"/api/v1/triggers", "/api/v1/subjects", "/api/v1/followups", "/api/v1/followups/{followup_id}",
+            "/api/v1/followups/{followup_id}/attempts", "/api/v1/followups/{followup_id}/complete"} <= set(doc["paths"])
+    assert "TriggerIn" in doc["components"]["schemas"]
