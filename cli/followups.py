@@ -72,46 +72,83 @@ def show(ctx: click.Context, followup_id: str, reason: str | None) -> None:
     run(ctx, go)
 
 
+# What the operator reads after `attempt`, `complete` and `close`: labels and short local times, in the
+# chosen language (zh_CN first); `--json` keeps the codes and ISO instants.
+WORDS = {
+    "zh_CN": {"subject": "客户", "owner": "负责人", "channel": "渠道", "window": "回访窗口", "due": "截止",
+              "provisional": "临时日程（当年官方节假日未导入）", "calendar": "日历假设", "clinical": "临床日 (G6 例外)",
+              "attempt": "第{n}次", "next": "下次尝试", "answers": "回答", "survey": "问卷", "record": "记录项",
+              "closed": "关闭", "tickets": "问题件", "before": "（不计入失联次数：回访窗口开启前）",
+              "outside": "（不计入失联次数：不在呼叫时段内）"},
+    "en": {"subject": "subject", "owner": "owner", "channel": "channel", "window": "window", "due": "due",
+           "provisional": "PROVISIONAL (no official calendar yet)", "calendar": "calendar",
+           "clinical": "clinical day (G6 exception)", "attempt": "attempt {n}:", "next": "next attempt from",
+           "answers": "answers", "survey": "survey", "record": "record", "closed": "closed", "tickets": "tickets",
+           "before": "  [before the window opened: not counted]",
+           "outside": "  [outside the calling windows: not counted]"},
+}
+
+
+def _words() -> dict[str, str]:
+    from huifang.core.labels import current_lang
+
+    return WORDS["en"] if current_lang().startswith("en") else WORDS["zh_CN"]
+
+
 def _uncounted(a: dict[str, Any]) -> str:
     """G5/G6: why an attempt does not count toward the attempts needed before lost."""
     from huifang.core.usecases.followups import counts_for_lost
 
     if counts_for_lost(a):
         return ""
-    return "  [before the window opened: not counted]" if a.get("before_window") else \
-        "  [outside the calling windows: not counted]"
+    return _words()["before"] if a.get("before_window") else _words()["outside"]
+
+
+def _short(value: Any) -> str:
+    """`10-08 15:10` in the instant's own offset (the follow-up's time zone); '-' when unset."""
+    from huifang.core.humantime import parse
+
+    at = parse(value) if isinstance(value, str) else value
+    return at.strftime("%m-%d %H:%M") if at is not None else "-"
 
 
 def render_followup(d: dict[str, Any]) -> str:
-    lines = [f"{d['id']}  {d['plugin']}/{d['visit_type']}  [{d['status']}]",
-             f"subject {d['subject']}  owner {d['owner'] or '-'}  channel {d['channel']}",
-             f"window {d['window_open']} .. due {d['due']}" + ("  PROVISIONAL (no official calendar yet)"
-                                                              if d["provisional"] else "")]
+    from huifang.core.labels import label
+    from huifang.projections.callsheet import choice_label
+
+    w, plugin = _words(), d["plugin"]
+    lines = [f"{d['id']}  {label('visit_type', d['visit_type'], plugin=plugin)}  [{label('status', d['status'])}]",
+             f"{w['subject']} {d['subject']}  {w['owner']} {d['owner'] or '-'}  "
+             f"{w['channel']} {label('channel', d['channel'])}",
+             f"{w['window']} {_short(d['window_open'])} .. {w['due']} {_short(d['due'])}"
+             + (f"  {w['provisional']}" if d["provisional"] else "")]
     if d.get("calendar_assumption"):  # G6: what the provisional deadline rests on
-        lines.append(f"  calendar: {d['calendar_assumption']['text']}")
+        lines.append(f"  {w['calendar']}: {d['calendar_assumption']['text']}")
     if d.get("clinical_exception"):
-        lines.append(f"  clinical day (G6 exception): {d['clinical_exception']}")
-    lines += [f"! {w}" for w in d.get("warnings") or []]
+        lines.append(f"  {w['clinical']}: {d['clinical_exception']}")
+    lines += [f"! {x}" for x in d.get("warnings") or []]
     for a in d["attempts"]:
-        lines.append(f"  attempt {a['n']}: {a['at']} {a['channel']} {a['outcome']}" + (f" — {a['note']}" if a.get("note") else "")
+        lines.append(f"  {w['attempt'].format(n=a['n'])} {_short(a['at'])} {label('channel', a['channel'])} "
+                     f"{label('outcome', a['outcome'])}" + (f" — {a['note']}" if a.get("note") else "")
                      + _uncounted(a))
     if d["next_attempt_at"]:
-        lines.append(f"next attempt from {d['next_attempt_at']}")
+        lines.append(f"{w['next']} {_short(d['next_attempt_at'])}")
     if d["answers"]:
-        lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in d["answers"].items()))
+        lines.append(f"{w['answers']}: " + ", ".join(f"{k}={v}" for k, v in d["answers"].items()))
     elif d["survey"]:
-        lines.append("survey:")
-        lines += [f"  {q['key']}: {q['text']}" + (f" [{' | '.join(q['choices'])}]" if q["choices"] else "")
+        lines.append(f"{w['survey']}:")
+        lines += [f"  {q['key']}: {q['text']}"
+                  + (f" [{' | '.join(choice_label(q['key'], c, plugin) for c in q['choices'])}]" if q["choices"] else "")
                   for q in d["survey"]]
     if not d["answers"] and d.get("record_fields"):  # G4: recorded by the agent, not asked
-        lines.append("record: " + ", ".join(f"{q['key']} ({q['text']})" for q in d["record_fields"]))
+        lines.append(f"{w['record']}: " + ", ".join(f"{q['key']} ({q['text']})" for q in d["record_fields"]))
     for g in d.get("guides") or []:  # M6 recovery-score template, scripts of merged steps
         lines.append(f"{g['title']}:")
         lines += [f"  - {x}" for x in g["lines"]]
     if d["closed_reason"]:
-        lines.append(f"closed: {d['closed_reason']}" + (f" — {d['closed_note']}" if d.get("closed_note") else ""))
+        lines.append(f"{w['closed']}: {d['closed_reason']}" + (f" — {d['closed_note']}" if d.get("closed_note") else ""))
     if d["tickets"]:
-        lines.append("tickets: " + ", ".join(d["tickets"]))
+        lines.append(f"{w['tickets']}: " + ", ".join(d["tickets"]))
     return "\n".join(lines)
 
 

@@ -36,7 +36,7 @@ def test_G5_G6_attempts_outside_the_calling_windows_do_not_count_toward_lost(war
     assert head(ward) == before  # nothing written
     text = ward("attempt", "D1-1", "--channel", "phone", "--outcome", "busy", actor="n1", now="2026-10-08T15:10+08:00",
                 json_out=False).out  # the attempts as the operator sees them
-    assert text.count("[outside the calling windows: not counted]") == 3
+    assert text.count("（不计入失联次数：不在呼叫时段内）") == 3  # zh_CN by default
     attempt(ward, "2026-10-09T10:10+08:00")
     r = ward("close", "D1-1", "--lost", "no_answer", actor="n1", now="2026-10-09T10:20+08:00")
     assert r.code == 2 and "has 2 attempt(s)" in r.err
