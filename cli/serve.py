@@ -12,8 +12,10 @@ from .state import State, run
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--rate-limit", type=click.IntRange(1), default=600, show_default=True, metavar="N",
+              help="Requests per API token per minute; more are answered 429.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, rate_limit: int) -> None:
     """Run the HTTP service: the integration API (/api/v1, API tokens) on one worker."""
 
     def go(s: State) -> None:
@@ -24,5 +26,5 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
         click.echo(f"huifang: serving {app.store.url if app.store.kind == 'sqlite' else 'the store'} on "
                    f"http://{host}:{port} (API /api/v1, OpenAPI /openapi.json)", err=True)
-        run_service(app, host, port, s.now if s.now_given else None)
+        run_service(app, host, port, s.now if s.now_given else None, rate_limit)
     run(ctx, go)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,8 +35,12 @@ from .schemas import (
     ErrorOut,
     FollowUpOut,
     QueueRow,
+    ResolveIn,
+    SubjectChanged,
     SubjectIn,
     SubjectOut,
+    SubjectPatch,
+    TicketOut,
     TriggerIn,
     TriggerOut,
 )
@@ -44,15 +50,23 @@ MAX_BODY = 1024 * 1024  # bytes: a trigger or a survey is a few KB; more is a mi
 API = "/api/v1"
 # core error fields whose API field is spelt otherwise (the rest are the body's own names)
 FIELD_OF = {"trigger_id": "id"}
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 404, 409, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut}
+                                            for code in (401, 403, 404, 409, 413, 422, 429)}
+RATE_LIMIT = 600  # requests per token per minute (`huifang serve --rate-limit`)
+# what `GET /reports/{kind}` answers in: the CLI's machine formats (a report's rows, not a picture)
+REPORT_MEDIA = {"json": "application/json",
+                "csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class ApiError(Exception):
     """An error answered as {"field", "message"} with `status`."""
 
-    def __init__(self, status: int, message: str, field: str | None = None, fields: list[str] | None = None):
+    def __init__(self, status: int, message: str, field: str | None = None, fields: list[str] | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.status, self.message, self.field, self.fields = status, message, field, fields
+        self.retry_after = retry_after
 
 
 def status_of(e: HuifangError) -> int:
@@ -119,13 +133,38 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class RateLimit:
+    """At most `limit` requests per token in any 60 s (a sliding window, in this worker's memory: one
+    worker on SQLite). Counted before the token is checked, so a flood of bad tokens is limited too."""
+
+    WINDOW = 60.0
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.hits: dict[str, deque[float]] = {}
+
+    def retry_after(self, key: str) -> int | None:
+        """Count a request with `key`; None if allowed, else the seconds until one is."""
+        now = time.monotonic()
+        if len(self.hits) > 10_000:  # forget idle keys (a stream of forged tokens grows the map)
+            self.hits = {k: q for k, q in self.hits.items() if q and now - q[-1] < self.WINDOW}
+        q = self.hits.setdefault(key, deque())
+        while q and now - q[0] >= self.WINDOW:
+            q.popleft()
+        if len(q) >= self.limit:
+            return max(1, int(self.WINDOW - (now - q[0])) + 1)
+        q.append(now)
+        return None
+
+
 class Service:
     """The application of one worker and the thread every call into it runs on."""
 
-    def __init__(self, app: Any, now: datetime | None):
+    def __init__(self, app: Any, now: datetime | None, rate_limit: int = RATE_LIMIT):
         self.app = app
         self.now = now  # `huifang --now T serve` (logical-clock stores: tests, demos); else the wall clock
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huifang-app")
+        self.rate = RateLimit(rate_limit)
 
     @contextlib.contextmanager
     def instant(self) -> Iterator[None]:
@@ -146,6 +185,10 @@ class Service:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "send the API token as 'Authorization: Bearer hf_...' (huifang token issue)",
                            "authorization")
+        wait = self.rate.retry_after(credentials.credentials)
+        if wait is not None:
+            raise ApiError(429, f"over {self.rate.limit} requests a minute for this token; retry in {wait} s",
+                           "authorization", retry_after=wait)
 
         def job() -> T:
             token = tokens.authenticate(self.app, credentials.credentials)
@@ -154,13 +197,13 @@ class Service:
         return await self.call(job)
 
 
-def create_app(app: Any, now: datetime | None = None) -> FastAPI:
+def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIMIT) -> FastAPI:
     """The ASGI app over an open application (`huifang serve` opens it, as every command does)."""
     from huifang.core.domain import FollowUp, Trigger
     from huifang.core.queries import followup_json
     from huifang.core.usecases.plans import differing_fields
 
-    service = Service(app, now)
+    service = Service(app, now, rate_limit)
     api = FastAPI(title="huifang", version="1", summary="回访: follow-up engine — integration API",
                   responses=ERRORS)
     api.add_middleware(BodyLimit)
@@ -170,6 +213,8 @@ def create_app(app: Any, now: datetime | None = None) -> FastAPI:
     @api.exception_handler(ApiError)
     async def _api_error(_request: Request, e: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        if e.retry_after is not None:
+            headers = {"Retry-After": str(e.retry_after)}
         return JSONResponse(error_body(e.message, e.field, e.fields), status_code=e.status, headers=headers)
 
     @api.exception_handler(HuifangError)
@@ -293,15 +338,86 @@ def create_app(app: Any, now: datetime | None = None) -> FastAPI:
             return {**followup_json(app, fu), "messages": messages}
         return await service.as_token(credentials, "write", f"follow-up {followup_id}", go)
 
+    @api.patch(f"{API}/subjects/{{subject_id}}", response_model=SubjectChanged, summary="huifang subject edit")
+    async def patch_subject(subject_id: str, body: SubjectPatch,
+                            credentials: HTTPAuthorizationCredentials | None = auth) -> SubjectChanged:
+        """Correct the numbers or the address (F5): one event; the old values stay in the history, encrypted."""
+        from huifang.core.domain import Subject
+        from huifang.core.phones import mask_phone
+        from huifang.core.usecases.subjects import edit_subject
+
+        def go(staff: str) -> SubjectChanged:
+            subject = edit_subject(app, subject_id, body.phone, list(body.add_phone), body.address, actor=staff)
+            phones = [str(p) for p in app.keyring.reveal_all(list(app.load(Subject, subject.code, "subject").phones))]
+            return SubjectChanged(id=subject_id, phones=[mask_phone(p) for p in phones],
+                                  address_recorded=body.address is not None)
+        return await service.as_token(credentials, "write", f"subject {subject_id}", go)
+
+    @api.post(f"{API}/tickets/{{ticket_id}}/resolve", response_model=TicketOut, summary="huifang ticket resolve")
+    async def post_resolve(ticket_id: str, body: ResolveIn,
+                           credentials: HTTPAuthorizationCredentials | None = auth) -> dict[str, Any]:
+        """Record the department's handling; plans the second follow-up (二次回访, G12)."""
+        def go(staff: str) -> dict[str, Any]:
+            t, second = app.resolve_ticket(ticket_id, body.note, actor=staff)
+            data = {"id": t.code, "followup": t.followup, "subject": t.subject, "category": t.category,
+                    "department": t.department, "severity": t.severity, "status": t.status, "owner": t.owner,
+                    "deadline": clock.iso(t.deadline), "resolution": t.resolution,
+                    "second_followup": t.second_followup, "escalations": t.escalations, "agent": t.agent,
+                    "reason_code": t.reason_code, "reason": t.reason}
+            shown: dict[str, Any] = app.keyring.reveal_all(data)  # the resolution is encrypted (G8)
+            return {**shown, "second_followup_due": clock.iso(second.due)}
+        return await service.as_token(credentials, "write", f"ticket {ticket_id}", go)
+
+    @api.get(f"{API}/reports/{{kind}}", summary="huifang report KIND",
+             responses={200: {"content": {m: {} for m in REPORT_MEDIA.values()},
+                              "description": "The report as `huifang report KIND --format F` writes it"}})
+    async def get_report(kind: str, date_from: str | None = Query(None, alias="from"),
+                         date_to: str | None = Query(None, alias="to"), by: str | None = None,
+                         plugin: str | None = None, fmt_given: str = Query("json", alias="format"),
+                         reason: str | None = None,
+                         credentials: HTTPAuthorizationCredentials | None = auth) -> Response:
+        """A report over the views (caught up first) for the period `from`..`to` (local days), broken down
+        `by` (DIM[,DIM]); json, csv (UTF-8 with the byte-order mark, as the CLI writes it) or xlsx."""
+        from huifang.projections.render import build, render
+
+        fmt = fmt_given.strip().lower()
+        if fmt not in REPORT_MEDIA:
+            raise ApiError(422, f"'{fmt_given}' is not one of {', '.join(REPORT_MEDIA)}", "format")
+
+        def go(staff: str) -> bytes:
+            first = clock.parse_day(date_from, "from") if date_from else None
+            last = clock.parse_day(date_to, "to") if date_to else None
+            dims = [d.strip() for d in (by or "").split(",") if d.strip()]
+            app.projector.catch_up()
+            with app.projector.engine.connect() as conn:
+                if plugin is not None:  # as the CLI: an enabled plugin or one with follow-ups
+                    from sqlalchemy import select
+
+                    from huifang.projections.core_views import followups
+
+                    seen = {r.plugin for r in conn.execute(select(followups.c.plugin).distinct())}
+                    known = sorted(set(app.registry.plugins) | seen)
+                    if plugin not in known:
+                        raise HuifangError(f"'{plugin}' is not enabled and has no follow-ups; plugins: "
+                                           f"{', '.join(known) or 'none'}", field="plugin")
+                doc = build(app, conn, kind, plugin=plugin, by=dims, date_from=first, date_to=last, fmt=fmt,
+                            now=clock.now(), options={"actor": staff, "reason": reason})  # G8: opinions
+                data: bytes = render(doc, fmt)
+                return data
+        data = await service.as_token(credentials, "read", f"report {kind}", go)
+        name = "".join(c for c in kind if c.isascii() and (c.isalnum() or c in "-_")) or "report"
+        headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'} if fmt == "xlsx" else None
+        return Response(data, media_type=REPORT_MEDIA[fmt], headers=headers)
+
     api.state.service = service
     return api
 
 
-def serve(app: Any, host: str, port: int, now: datetime | None = None) -> None:
+def serve(app: Any, host: str, port: int, now: datetime | None = None, rate_limit: int = RATE_LIMIT) -> None:
     """Run the service on one uvicorn worker until interrupted (SIGINT/SIGTERM)."""
     import uvicorn
 
-    api = create_app(app, now)
+    api = create_app(app, now, rate_limit)
     try:
         uvicorn.run(api, host=host, port=port, workers=1, log_level="warning", access_log=False,
                     server_header=False, date_header=True)

@@ -99,3 +99,34 @@ class QueueQuery(BaseModel):
     on: date | None = None
     overdue: bool = False
     limit: int = 50
+
+
+class SubjectPatch(Body):
+    """As `huifang subject edit`: `phone` replaces the numbers on file (F5), `add_phone` adds others."""
+
+    phone: str | None = Field(None, description="The re-determined number: replaces the numbers on file")
+    add_phone: list[str] = Field(default_factory=list, description="Further numbers")
+    address: str | None = None
+
+
+class SubjectChanged(BaseModel):
+    """The subject after a change: codes and masked contact data (a change is not a recorded read, G8)."""
+
+    id: str
+    phones: list[str]
+    address_recorded: bool = False
+
+
+class ResolveIn(Body):
+    note: str = Field(..., min_length=1, description="The department's handling")
+
+
+class TicketOut(BaseModel):
+    """A ticket as `huifang ticket resolve --json` prints it (further keys as there)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    status: str
+    second_followup: str | None = None
+    second_followup_due: str | None = None

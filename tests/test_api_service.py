@@ -5,6 +5,7 @@ and the access policy (refusals recorded, G8), revocation (401), recorded reads,
 {"field", "message"}, the body limit, and the OpenAPI document."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -32,6 +33,7 @@ ATTRS = {"department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n
 class Reply:
     status: int
     body: Any
+    media: str = ""
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Api:
     tokens: dict[str, str]
 
     def __call__(self, method: str, path: str, body: Any = None, token: str | None = None,
-                 raw: bytes | None = None) -> Reply:
+                 raw: bytes | None = None, decode: bool = True) -> Reply:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         req = urllib.request.Request(self.base + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
@@ -49,9 +51,10 @@ class Api:
             req.add_header("Authorization", f"Bearer {self.tokens.get(token, token)}")
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
-                return Reply(r.status, json.loads(r.read()))
+                data = r.read()
+                return Reply(r.status, json.loads(data) if decode else data, r.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as e:
-            return Reply(e.code, json.loads(e.read()))
+            return Reply(e.code, json.loads(e.read()), e.headers.get("Content-Type", ""))
 
 
 def free_port() -> int:
@@ -77,23 +80,17 @@ def issue(hf: Huifang, staff: str, scope: str) -> str:
     return str(hf.ok("token", "issue", "--staff", staff, "--scope", scope, actor="adm")["token"])
 
 
-@pytest.fixture(scope="module")
-def api(hf_module: Huifang) -> Iterator[Api]:
-    hf = hf_module
-    hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin")  # access control on
-    hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", actor="adm")
-    hf.ok("staff", "add", "his", "--name", "HIS接口", "--role", "intake", actor="adm")
-    hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13812345678", actor="his")
-    tokens = {"his": issue(hf, "his", "write"), "his_read": issue(hf, "his", "read"),
-              "n1": issue(hf, "n1", "读取,写入"), "revoked": issue(hf, "his", "write,read")}
+@contextlib.contextmanager
+def server(hf: Huifang, *options: str) -> Iterator[str]:
+    """`huifang serve` on this store and a free port: its base URL while it runs."""
     port = free_port()
     cmd = [sys.executable, "-c", "import sys; from huifang.cli.main import main; main(sys.argv[1:])",
-           "--db", hf.db, "--now", NOW, "serve", "--host", "127.0.0.1", "--port", str(port)]
+           "--db", hf.db, "--now", NOW, "serve", "--host", "127.0.0.1", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_up(base, proc)
-        yield Api(base, hf, tokens)
+        yield base
     finally:
         proc.terminate()
         try:
@@ -103,6 +100,19 @@ def api(hf_module: Huifang) -> Iterator[Api]:
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def api(hf_module: Huifang) -> Iterator[Api]:
+    hf = hf_module
+    hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin")  # access control on
+    hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", actor="adm")
+    hf.ok("staff", "add", "his", "--name", "HIS接口", "--role", "intake", actor="adm")
+    hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13812345678", actor="his")
+    tokens = {"his": issue(hf, "his", "write"), "his_read": issue(hf, "his", "read"),
+              "n1": issue(hf, "n1", "读取,写入"), "revoked": issue(hf, "his", "write,read")}
+    with server(hf) as base:
+        yield Api(base, hf, tokens)
 
 
 def trigger(tid: str, **attrs: Any) -> dict[str, Any]:
@@ -227,3 +237,64 @@ def test_G8_api_subject_post_and_openapi(api: Api) -> None:
     assert {"/api/v1/triggers", "/api/v1/subjects", "/api/v1/followups", "/api/v1/followups/{followup_id}",
             "/api/v1/followups/{followup_id}/attempts", "/api/v1/followups/{followup_id}/complete"} <= set(doc["paths"])
     assert "TriggerIn" in doc["components"]["schemas"]
+
+
+def test_F5_api_patch_subject_changes_the_phone_and_the_old_one_stays_in_history(api: Api) -> None:
+    api.hf.ok("subject", "add", "Q8", "--name", "钱八", "--phone", "13800000008", actor="his")
+    api("POST", "/api/v1/triggers", {**trigger("H8"), "subject": "Q8"}, token="his")  # n1's follow-up of Q8
+    intake = api("PATCH", "/api/v1/subjects/Q8", {"phone": "13600000006"}, token="his")
+    assert intake.status == 403 and "his is intake" in intake.body["message"]  # the access policy, as the CLI's
+    assert api.hf.ok("audit", "reads", "--actor", "his", actor="adm")["refusals"][-1]["target"] == "subject Q8"
+    r = api("PATCH", "/api/v1/subjects/Q8", {"phone": "13600000006", "add_phone": ["13700000007"]}, token="n1")
+    assert r.status == 200 and r.body == {"id": "Q8", "phones": ["136****0006", "137****0007"],
+                                          "address_recorded": False}, r.body
+    events = api.hf.ok("history", "Q8", "--reason", "API test", actor="n1")["events"]
+    assert [e["data"]["changes"]["phones"] for e in events if e["event"] == "DetailsUpdated"] == \
+        [["13600000006", "13700000007"]]
+    assert [e["data"]["phones"] for e in events if e["event"] == "Registered"] == [["13800000008"]]  # the old one
+    assert api("PATCH", "/api/v1/subjects/Q8", {}, token="n1").body["field"] == "phone"  # nothing to change
+    assert api("PATCH", "/api/v1/subjects/Q8", {"phone": "13600000009"}, token="his_read").status == 403
+    assert api("PATCH", "/api/v1/subjects/NOPE", {"phone": "13600000009"}, token="n1").status == 404
+
+
+def test_G12_api_ticket_resolve_plans_the_second_followup(api: Api) -> None:
+    api("POST", "/api/v1/triggers", trigger("H12"), token="his")
+    api("POST", "/api/v1/followups/H12-1/attempts", {"channel": "phone", "outcome": "reached"}, token="n1")
+    done = api("POST", "/api/v1/followups/H12-1/complete",
+               {"answers": {"recovery": 8, "satisfaction": "不满意"}, "reason_code": "waiting",
+                "reason": "排队两个小时"}, token="n1")
+    assert done.status == 200 and done.body["tickets"], done.body
+    ticket = done.body["tickets"][0]
+    assert api("POST", f"/api/v1/tickets/{ticket}/resolve", {"note": "x"}, token="his_read").status == 403
+    r = api("POST", f"/api/v1/tickets/{ticket}/resolve", {"note": "已安排复诊"}, token="n1")
+    assert r.status == 200 and r.body["status"] == "resolved" and r.body["resolution"] == "已安排复诊", r.body
+    second = api("GET", f"/api/v1/followups/{r.body['second_followup']}", token="n1")
+    assert second.status == 200 and second.body["due"] == r.body["second_followup_due"]
+    assert api("POST", f"/api/v1/tickets/{ticket}/resolve", {"note": "again"}, token="n1").status == 409
+
+
+def test_G14_api_report_json_equals_the_cli_and_csv_has_the_bom(api: Api) -> None:
+    period = "from=2026-09-01&to=2026-09-30"
+    r = api("GET", f"/api/v1/reports/rates?{period}&by=department", token="n1")
+    assert r.status == 200 and r.media.startswith("application/json")
+    cli = api.hf.ok("report", "rates", "--from", "2026-09-01", "--to", "2026-09-30", "--by", "department", now=NOW)
+    assert {k: v for k, v in r.body.items() if k != "generated_at"} == \
+        {k: v for k, v in cli.items() if k != "generated_at"}
+    csv = api("GET", f"/api/v1/reports/rates?{period}&format=csv", token="n1", decode=False)
+    assert csv.status == 200 and csv.media.startswith("text/csv") and csv.body.startswith(b"\xef\xbb\xbf")
+    xlsx = api("GET", f"/api/v1/reports/rates?{period}&format=xlsx", token="n1", decode=False)
+    assert xlsx.status == 200 and xlsx.media.endswith("spreadsheetml.sheet") and xlsx.body[:2] == b"PK"
+    assert api("GET", "/api/v1/reports/rates?format=png", token="n1").body["field"] == "format"
+    assert api("GET", "/api/v1/reports/rates", token="his").status == 403  # scope read
+    doc = api("GET", "/openapi.json").body
+    assert {"/api/v1/subjects/{subject_id}", "/api/v1/tickets/{ticket_id}/resolve",
+            "/api/v1/reports/{kind}"} <= set(doc["paths"])
+
+
+def test_G8_api_rate_limit_per_token_is_429_with_a_json_body(api: Api) -> None:
+    with server(api.hf, "--rate-limit", "3") as base:
+        limited = Api(base, api.hf, api.tokens)
+        assert [limited("GET", "/api/v1/followups", token="n1").status for _ in range(3)] == [200] * 3
+        r = limited("GET", "/api/v1/followups", token="n1")
+        assert r.status == 429 and r.body["field"] == "authorization" and "3 requests a minute" in r.body["message"]
+        assert limited("GET", "/api/v1/followups", token="his_read").status == 200  # per token
