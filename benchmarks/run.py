@@ -39,6 +39,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 NURSES = 50
 NOW = "2026-10-20T10:00:00+08:00"
@@ -146,19 +147,29 @@ def bench_subject_import(d: Path, subjects: Path, n: int) -> tuple[str, dict]:
             app.projector.ensure()
             for i in range(NURSES):
                 app.add_staff(f"n{i}", f"护士{i}", "agent")
-            before = app.recorder.max_notification_id()
-            with Clock() as c:
-                report = Importer(app, "subject", str(subjects), ColumnMap()).run()
-            events = app.recorder.max_notification_id() - before
+            events, c = timed_import(app, Importer(app, "subject", str(subjects), ColumnMap()), n)
         app.close()
-        assert report["imported"] == n, report
         audit_ok(db, "subject import")
         runs.append({"rows": n, "events": events, "cpu": c.cpu, "wall": c.wall})
         first = first or db
+    drop_repeats(d, "subjects")
+    return first, median_of(runs)
+
+
+def timed_import(app: Any, importer: Any, n: int) -> tuple[int, Clock]:
+    """Run one import under the clock: the events it wrote and its CPU/wall time."""
+    before = app.recorder.max_notification_id()
+    with Clock() as c:
+        report = importer.run()
+    assert report["imported"] == n, report
+    return app.recorder.max_notification_id() - before, c
+
+
+def drop_repeats(d: Path, stem: str) -> None:
+    """Delete the repeat runs' stores (the first is kept for the later benchmarks)."""
     for rep in range(1, REPEAT):
         for suffix in ("", "-wal", "-shm"):
-            Path(str(d / f"subjects{rep}.db") + suffix).unlink(missing_ok=True)
-    return first, median_of(runs)
+            Path(str(d / f"{stem}{rep}.db") + suffix).unlink(missing_ok=True)
 
 
 def bench_raw_insert(db: str, topics: tuple[str, ...]) -> dict:
@@ -210,18 +221,13 @@ def bench_trigger_import(d: Path, template: str, triggers: Path, n: int) -> tupl
         copy_store(template, db)
         app = app_for(db)
         with clock.at(clock.parse_instant(NOW)):
-            before = app.recorder.max_notification_id()
-            with Clock() as c:
-                report = Importer(app, "trigger", str(triggers), ColumnMap(), kind="medical.discharge").run()
-            events = app.recorder.max_notification_id() - before
+            events, c = timed_import(
+                app, Importer(app, "trigger", str(triggers), ColumnMap(), kind="medical.discharge"), n)
         app.close()
-        assert report["imported"] == n, report
         audit_ok(db, "trigger import")
         runs.append({"triggers": n, "events": events, "cpu": c.cpu, "wall": c.wall})
         first = first or db
-    for rep in range(1, REPEAT):
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(d / f"bench{rep}.db") + suffix).unlink(missing_ok=True)
+    drop_repeats(d, "bench")
     return first, median_of(runs)
 
 
