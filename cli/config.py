@@ -58,6 +58,9 @@ def settings_rows(cfg: Any, registry: Any, raw: dict[str, Any]) -> list[dict[str
     rows: list[tuple[str, Any]] = _flat("huifang", cfg.huifang.model_dump(mode="json"))
     for name in registry.plugins:
         rows += _flat(f"plugins.{name}", registry.settings[name].model_dump(mode="json"))
+    secret = ("password", "access_key", "access_secret")  # [delivery] adapters' secrets: never shown
+    rows += [(k, "***" if v is not None and k.rsplit(".", 1)[-1] in secret else v)
+             for k, v in _flat("delivery", cfg.delivery.model_dump(mode="json", by_alias=True))]
     out = []
     for key, value in rows:
         var = ENV_OVERRIDES.get(key)

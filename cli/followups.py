@@ -285,6 +285,12 @@ def tick(ctx: click.Context) -> None:
                 f"overdue {result['overdue']}, escalated {result['escalated']}, locked {result['locked']}")
         if result["tickets_escalated"]:  # G12
             text += f", overdue tickets escalated {result['tickets_escalated']}"
+        if result.get("invites_expired"):  # unanswered survey links: the follow-up's next channel (G7)
+            text += f", survey links expired {result['invites_expired']}"
+        text += "".join(f"\nsurvey link {r['invite']} of {r['followup']} expired: next by {r['next_channel'] or '-'}"
+                        for r in result.get("invites", [])[:50])
+        if result.get("delivered"):  # G3/G12/G13/G21 messages sent through the adapters
+            text += f", messages delivered {result['delivered']} (huifang delivery list)"
         text += "".join(f"\nreminder: {r['followup']} to {r['to'] or '-'} (due {r['due']})"
                         for r in result["reminders"][:50])
         text += "".join(f"\nsample floor {r['rule']} {r['period']}: {', '.join(r['followups'])} planned "
@@ -329,10 +335,13 @@ def greetings(ctx: click.Context, occasion: str, name: str, channel: str) -> Non
     from huifang.core.greetings import send
 
     def go(s: State) -> None:
-        b = send(s.app(), occasion, name, channel, actor=s.actor)
-        data = {"batch": b.code, "day": b.day, "recipients": b.recipients, "skipped": b.skipped}
-        # huifang sends nothing itself: the batch is recorded for the SMS/WeChat gateway to deliver
-        emit(s, data, f"{b.code}: {len(b.recipients)} greeting(s) recorded for sending by {channel} (queued, not yet "
-                      f"sent), {len(b.skipped)} left out"
+        from huifang.core.delivery import deliver_batch, outcome_lines
+
+        app = s.app()
+        b = send(app, occasion, name, channel, actor=s.actor)
+        sent = deliver_batch(app, b, actor=s.actor)  # through each channel's adapter; a repeat sends nothing
+        data = {"batch": b.code, "day": b.day, "recipients": b.recipients, "skipped": b.skipped, "deliveries": sent}
+        emit(s, data, f"{b.code}: {len(b.recipients)} greeting(s), {len(b.skipped)} left out"
+             + "".join(f"\n  {line}" for line in outcome_lines(sent))
              + "".join(f"\n  left out {x['subject']}: {x['reason']}" for x in b.skipped))
     run(ctx, go)

@@ -70,8 +70,14 @@ BUILTINS: dict[str, tuple[str, str, str]] = {
     "config": ("config", "config", "The deployment's settings (huifang.toml): which file, each value and its source; "
                                    "check them."),
     "work": ("work", "work", "The operator's workspace on a terminal: queue, call sheet, attempts, survey, tickets."),
-    "serve": ("serve", "serve", "Run the HTTP service: the integration API (/api/v1, API tokens) on one worker."),
+    "serve": ("serve", "serve", "Run the HTTP service: the integration API (/api/v1, API tokens), the dashboard "
+                                "(/dashboard) and the subjects' survey links (/s/...)."),
     "token": ("tokens", "token", "API tokens of the HTTP service (huifang serve): issue, revoke, list."),
+    "delivery": ("delivery", "delivery", "Messages sent through the delivery adapters (invites, reminders, escalations, "
+                                         "greetings): list, view, retry, run."),
+    "webhook": ("webhooks", "webhook", "Webhooks out (from the event log): add, list, remove, deliveries, replay, run."),
+    "invite": ("invites", "invite",
+               "Send the subject a link to answer the follow-up's survey themself (single use, expiring)."),
 }
 
 _PLUGINS = "huifang.plugin_commands"  # ctx.meta keys of the root context (one invocation)

@@ -81,6 +81,34 @@ def staff_head(ctx: click.Context, dept: str, staff_id: str) -> None:
     run(ctx, go)
 
 
+@staff.command("password")
+@click.argument("staff_id")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (scripts), not a prompt.")
+@json_option
+@click.pass_context
+def staff_password(ctx: click.Context, staff_id: str, password_stdin: bool) -> None:
+    """Set the password STAFF_ID signs in to the dashboard with (your own, or anyone's as admin); stored
+    as an argon2id hash, never the password."""
+    import sys
+
+    from huifang.core.errors import HuifangError
+    from huifang.core.usecases.staff import set_password
+
+    def go(s: State) -> None:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        elif not sys.stdin.isatty():  # never echo a password a script pipes in: say how to give it
+            raise HuifangError("standard input is not a terminal: pass the password with --password-stdin",
+                               field="password_stdin")
+        else:  # asked twice, not echoed
+            password = click.prompt("新密码 New password", hide_input=True,
+                                    confirmation_prompt="再输入一次 Repeat it", err=True)
+        set_password(s.app(), staff_id, password, actor=s.actor)
+        emit(s, {"staff": staff_id, "password_set": True}, f"password of {staff_id} set")
+    run(ctx, go)
+
+
 @staff.command("grants")
 @click.option("--schema", default=None, help="The store's schema (default: the --db URL's, else public).")
 @click.option("--staff-role", default="huifang_staff", show_default=True,

@@ -14,14 +14,25 @@ holding plugin settings or anything else not vouched for here, any error — the
 every other command does: it checks the identity and the clock, validates the config, catches the
 views up and reports the errors. Both paths select and format rows with the same code
 (queue_fast.queue_query, core/queue_rows.py), and print the same bytes (tests/test_queue_fast.py).
+
+The work list with names takes the same lean route under the same conditions (fast_worklist) when,
+besides, the OS login is bound to no staff member (the actor is `cli`), every subject on the page
+already has its `queue` read recorded that day (G8: so nothing is written; the day's first list
+records them through the full path), the master key passes the store's key check, and the enabled
+plugins' visit-type labels are cached (remember_labels, by the full path; keyed by a digest of each
+plugin's files). It reads the names from the log's rows and decrypts only those shown
+(queue_fast.read_worklist), and lays the table out without rich off a terminal.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import json
 import os
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,6 +84,11 @@ def queue(ctx: click.Context, agent: str | None, team: bool, everyone: bool, on_
     def go(s: State) -> None:
         on = clock.parse_day(on_text) if on_text else None
         machine = s.json or codes
+        if not machine and not team:
+            text = fast_worklist(s, agent, on, overdue, limit)
+            if text is not None:
+                click.echo(text)
+                return
         rows = fast_queue(s, agent, on, overdue, limit) if machine and not team else None
         if rows is None:
             from huifang.core import queries
@@ -127,19 +143,30 @@ STATUS_STYLE = {"overdue": "bold red", "due": "yellow", "planned": "dim"}
 
 def worklist(app: Any, s: State, rows: list[dict[str, Any]], limit: int, owners: str | list[str] | None) -> str:
     """The work list as an operator reads it (names shown are a recorded read, G8)."""
-    from datetime import datetime
-
-    from huifang.core import humantime, labels
+    from huifang.core import labels
     from huifang.projections.people import list_people
 
-    lang = labels.current_lang()
-    w = WORDS["en" if lang == "en" else "zh_CN"]
-    headers = HEADERS_BY_LANG["en" if lang == "en" else "zh_CN"]
-    tz = clock.zone(app.config.huifang.timezone)
-    now = clock.now()
     people = list_people(app, s.actor, [r["subject"] for r in rows], "queue", "queue") if rows else {}
     if people:
-        app.read_side.catch_up()  # past the reads just recorded: the next `queue --json` stays on the fast path
+        app.read_side.catch_up()  # past the reads just recorded: the next `queue` stays on the fast path
+    text = worklist_text(rows, people, s.actor, owners, limit, clock.zone(app.config.huifang.timezone),
+                         labels.current_lang(), labels.label)
+    with contextlib.suppress(Exception):  # a cache, for fast_worklist: never the command's failure
+        remember_labels(app.registry.plugins)
+    return text
+
+
+def worklist_text(rows: list[dict[str, Any]], people: dict[str, dict[str, str]], actor: str,
+                  owners: str | list[str] | None, limit: int, tz: tzinfo, lang: str,
+                  label: Callable[..., str]) -> str:
+    """The work list's text from its rows and the names shown (both paths print it)."""
+    from datetime import datetime
+
+    from huifang.core import humantime
+
+    w = WORDS["en" if lang == "en" else "zh_CN"]
+    headers = HEADERS_BY_LANG["en" if lang == "en" else "zh_CN"]
+    now = clock.now()
     styled: list[list[tuple[str, str | None]]] = []
     for r in rows:
         due = humantime.due_text(datetime.fromisoformat(r["due"]), now, tz, lang)
@@ -150,11 +177,11 @@ def worklist(app: Any, s: State, rows: list[dict[str, Any]], limit: int, owners:
         style = STATUS_STYLE.get(r["status"])
         styled.append([(r["id"], None), (due, style if r["status"] == "overdue" else ("italic" if r["provisional"] else None)),
                        (who["name"] if who else r["subject"], None), (who["phone"] if who and who["phone"] else "-", None),
-                       (labels.label("visit_type", r["visit_type"], plugin=r["plugin"]), None),
-                       (labels.label("status", r["status"]), style), (str(r["attempts"]), None), (nxt, None),
+                       (label("visit_type", r["visit_type"], plugin=r["plugin"]), None),
+                       (label("status", r["status"]), style), (str(r["attempts"]), None), (nxt, None),
                        (r["owner"] or "-", None)])
-    scope = (w["all"] if owners is None else w["team"].format(who=s.actor) if isinstance(owners, list)
-             else w["own" if owners == s.actor else "agent"].format(who=owners))
+    scope = (w["all"] if owners is None else w["team"].format(who=actor) if isinstance(owners, list)
+             else w["own" if owners == actor else "agent"].format(who=owners))
     footer = f"{scope}: " + w["count"].format(n=len(rows)) + (w["more"].format(n=limit) if limit and len(rows) == limit
                                                               else "")
     if not rows:
@@ -163,9 +190,25 @@ def worklist(app: Any, s: State, rows: list[dict[str, Any]], limit: int, owners:
 
 
 def styled_table(headers: list[str], rows: list[list[tuple[str, str | None]]]) -> str:
-    """A rich table: in colour on a terminal (NO_COLOR respected), plain text otherwise."""
-    import io
+    """A rich table: in colour on a terminal (NO_COLOR respected), plain text otherwise; without rich
+    where plain_styled_table can say how rich would lay it out."""
     import sys
+
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = plain_styled_table(headers, rows, ansi=tty) if not tty or ansi_terminal() else None
+    return text if text is not None else rich_table(headers, rows, tty)
+
+
+def ansi_terminal() -> bool:
+    """Whether rich would colour this terminal with SGR codes that are the same in every colour
+    system for STATUS_STYLE's styles (rich/console.py _detect_color_system: not Windows, not dumb)."""
+    import sys
+
+    return sys.platform != "win32" and os.environ.get("TERM", "").lower() not in ("dumb", "unknown")
+
+
+def rich_table(headers: list[str], rows: list[list[tuple[str, str | None]]], tty: bool) -> str:
+    import io
 
     from rich.console import Console
     from rich.table import Table
@@ -175,9 +218,130 @@ def styled_table(headers: list[str], rows: list[list[tuple[str, str | None]]]) -
     for r in rows:
         t.add_row(*[Text(c, style=st or "") for c, st in r])
     out = io.StringIO()
-    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     Console(width=200, file=out, color_system="auto" if tty else None, force_terminal=tty).print(t)
     return out.getvalue().rstrip()
+
+
+def plain_styled_table(headers: list[str], rows: list[list[tuple[str, str | None]]], ansi: bool = False
+                       ) -> str | None:
+    """rich_table's text without rich (a tenth of a second to import and lay out), or None when a cell
+    holds a character whose width rich might count otherwise than here (only printable ASCII and the
+    CJK ideographs and full-width forms of WIDE are measured), a style not in SGR, or the table is
+    wider than its console (rich wraps it). `ansi`: in colour, as rich writes to a terminal."""
+    cells: list[list[tuple[str, str | None]]] = [[(c, "bold") for c in headers], *rows]
+    widths = [0] * len(headers)
+    for row in cells:
+        for i, (c, style) in enumerate(row):
+            n = cell_width(c)
+            if n is None or (ansi and style and any(word not in SGR for word in style.split())):
+                return None
+            widths[i] = max(widths[i], n)
+    if sum(widths) + 2 * (len(widths) - 1) > TABLE_WIDTH:
+        return None
+    last = len(widths) - 1
+    lines = []
+    for r, row in enumerate(cells):
+        parts = []
+        for i, (c, style) in enumerate(row):
+            text = c + " " * (widths[i] - cell_width_known(c))
+            code = ";".join(SGR[w] for w in sorted(style.split(), key=list(SGR).index)) if ansi and style else ""
+            pad = f"\x1b[{code}m \x1b[0m" if code and r == 0 else " "  # the header's padding is bold too
+            parts.append((pad if i else "") + (f"\x1b[{code}m{text}\x1b[0m" if code and text else text)
+                         + (pad if i < last else ""))
+        lines.append("".join(parts))
+    return "\n".join(lines).rstrip()
+
+
+# rich's SGR parameters of the styles the work list uses, in the order rich writes them (attributes, colour)
+SGR = {"bold": "1", "dim": "2", "italic": "3", "red": "31", "yellow": "33"}
+
+
+# code points rich counts two cells wide that the work list shows (Chinese words, full-width punctuation)
+WIDE = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xFF01, 0xFF60))
+
+
+def cell_width(text: str) -> int | None:
+    """Terminal cells of `text`: 1 per printable ASCII character, 2 per character of WIDE; None otherwise."""
+    if text.isascii():
+        return len(text) if text.isprintable() else None
+    n = 0
+    for ch in text:
+        o = ord(ch)
+        if 0x20 <= o < 0x7F:
+            n += 1
+        elif any(lo <= o <= hi for lo, hi in WIDE):
+            n += 2
+        else:
+            return None
+    return n
+
+
+def cell_width_known(text: str) -> int:
+    n = cell_width(text)
+    assert n is not None
+    return n
+
+
+def fast_worklist(s: State, agent: str | None, on: date | None, overdue: bool, limit: int) -> str | None:
+    """The work list with names read without the application (projections/queue_fast.read_worklist),
+    or None: take the full path. As fast_queue, only for an anonymous command at the wall clock on
+    a SQLite store and a config read with tomllib alone; then only when nothing would be written (each
+    subject's read already recorded today, G8) and the plugins' labels are cached (remember_labels)."""
+    if s.now_given or s.backfill is not None or s.claimed.strip() not in ANONYMOUS_CLAIMS:
+        return None
+    try:
+        from huifang.core import labels
+        from huifang.core.config_files import locate_config
+        from huifang.core.phones import mask_phone
+        from huifang.core.queue_rows import queue_json, queue_until
+        from huifang.core.store import Store
+        from huifang.projections.queue_fast import read_worklist
+
+        store = Store.parse(s.db)
+        if store.kind != "sqlite" or store.path is None:
+            return None
+        deployment = plain_deployment(locate_config(s.config_path, s.config_how, s.db).path)
+        if deployment is None or "pii_attributes" in deployment:  # checked against the store's settings
+            return None
+        tz = clock.zone(deployment.get("timezone", clock.DEFAULT_TZ))
+        lang = labels.current_lang()
+        enabled = deployment.get("plugins")
+        visit_types = cached_labels(sorted(installed_plugins()) if enabled is None else enabled, lang)
+        if visit_types is None:
+            return None
+        configured = os.environ.get("HUIFANG_KEY_DIR") or deployment.get("key_dir")
+        if configured:
+            key_dir = Path(configured).expanduser()
+        else:
+            file = Path(store.path).resolve()
+            key_dir = file.with_name(file.name + ".keys")  # core/audit/keys.sidecar
+        logins = [] if s.login is None else [n for n in (s.login.name, s.login.sudo_user) if n]
+        now = clock.now()
+        found = read_worklist(store.path, queue_until(now, tz, on), agent, now if overdue else None, limit or None,
+                              logins=logins, key_dir=key_dir, tz=tz, today=now.astimezone(tz).date())
+        if found is None:
+            return None
+        people = {code: {"name": name, "phone": mask_phone(phones[0]) if phones else ""}
+                  for code, (name, phones) in found.people.items()}
+
+        def label(kind: str, code: str, plugin: str | None = None) -> str:
+            """core/labels.label for the two kinds shown, the plugins' visit types from the cache."""
+            if kind == "visit_type" and plugin is None:
+                raise LookupError(code)  # every plugin's labels would be asked
+            if kind == "visit_type" and plugin in visit_types:
+                own = visit_types[plugin]
+                if own is not None and code in own:
+                    return own[code]
+            elif kind != "visit_type" and kind != "status":
+                raise LookupError(kind)
+            core = labels.CORE.get(kind, code, lang)
+            if core is None and kind == "status":
+                raise LookupError(code)  # the plugins' labels would be asked next
+            return core if core is not None else code
+
+        return worklist_text(queue_json(found.rows, now, tz), people, "cli", agent, limit, tz, lang, label)
+    except Exception:  # whatever went wrong, the full path answers (and reports it)
+        return None
 
 
 def fast_queue(s: State, agent: str | None, on: date | None, overdue: bool, limit: int
@@ -214,8 +378,17 @@ def deployment_timezone(config_path: str | None) -> str | None:
     """The time zone of the config file the full path would load (core/config_files.locate_config:
     None = the defaults), or None when that file holds anything whose validity only the config
     model or the plugins can vouch for: plugin settings, values of other types, unknown keys."""
+    deployment = plain_deployment(config_path)
+    if deployment is None:
+        return None
+    tz = deployment.get("timezone", clock.DEFAULT_TZ)
+    return tz if isinstance(tz, str) else None
+
+
+def plain_deployment(config_path: str | None) -> dict[str, Any] | None:
+    """The `[huifang]` table of that config file ({} for the defaults), or None as deployment_timezone."""
     if config_path is None:
-        return clock.DEFAULT_TZ  # the config model's default
+        return {}
     import tomllib
 
     try:
@@ -242,15 +415,119 @@ def deployment_timezone(config_path: str | None) -> str | None:
             ok = False
         if not ok:
             return None
-    tz = deployment.get("timezone", clock.DEFAULT_TZ)
-    return tz if isinstance(tz, str) else None
+    return deployment
 
 
 def installed_plugins() -> set[str]:
     """Names of the installed plugins (core/registry.discover, without importing pluggy or pydantic)."""
+    return {ep.name for ep in plugin_entry_points()}
+
+
+@functools.cache
+def plugin_entry_points() -> tuple[Any, ...]:
+    """The plugins' entry points, read once per process (one command)."""
     from importlib.metadata import entry_points
 
-    return {ep.name for ep in entry_points(group="huifang.plugins")}
+    return tuple(entry_points(group="huifang.plugins"))
+
+
+# -- the plugins' visit-type labels, cached for fast_worklist ---------------------------------------------------
+LABEL_CACHE_VERSION = 1
+
+
+def label_cache() -> Path:
+    """Where the labels are kept: $HUIFANG_CACHE_DIR, else $XDG_CACHE_HOME/huifang, else ~/.cache/huifang."""
+    configured = os.environ.get("HUIFANG_CACHE_DIR")
+    if configured:
+        return Path(configured) / "labels.json"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "huifang" / "labels.json"
+
+
+def plugin_fingerprints(names: list[str]) -> dict[str, str]:
+    """Per installed plugin of `names`: its entry point and a digest of every source and catalogue file
+    of its package, so that any change to its code or labels (an upgrade, an edit of an editable
+    install) is a new fingerprint. Found without importing the plugin (half a second: its models)."""
+    from importlib.util import find_spec
+
+    out = {}
+    for ep in plugin_entry_points():
+        if ep.name not in names:
+            continue
+        spec = find_spec(ep.module)
+        if spec is None or spec.origin is None:
+            continue
+        if spec.submodule_search_locations:
+            files = sorted(f for d in spec.submodule_search_locations for f in Path(d).rglob("*")
+                           if f.suffix in (".py", ".po", ".mo") and "__pycache__" not in f.parts)
+        else:
+            files = [Path(spec.origin)]
+        digest = hashlib.sha256(ep.value.encode())
+        for f in files:
+            # a catalogue's mtime too: core/labels.Translator compiles the .po when the .mo is older
+            when = str(f.stat().st_mtime_ns) if f.suffix != ".py" else ""
+            digest.update(b"\0" + str(f).encode() + b"\0" + when.encode() + b"\0" + f.read_bytes())
+        out[ep.name] = digest.hexdigest()
+    return out
+
+
+def remember_labels(plugins: dict[str, Any]) -> None:
+    """Keep the enabled plugins' visit-type labels (each language) for fast_worklist, once per fingerprint."""
+    from huifang.core import labels
+
+    path = label_cache()
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+        if cache.get("version") != LABEL_CACHE_VERSION:
+            cache = {}
+    except (OSError, ValueError):
+        cache = {}
+    known = cache.setdefault("plugins", {})
+    prints = plugin_fingerprints(list(plugins))
+    changed = False
+    for name, fingerprint in prints.items():
+        if known.get(name, {}).get("fingerprint") == fingerprint:
+            continue
+        own = labels.plugin_labels(name)
+        known[name] = {"fingerprint": fingerprint, "labels": None if own is None else {
+            lang: {code: own.get("visit_type", code, lang) for code in own.codes("visit_type")}
+            for lang in labels.LANGS}}
+        changed = True
+    if not changed:
+        return
+    cache["version"] = LABEL_CACHE_VERSION
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".labels-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(cache, f, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def cached_labels(enabled: list[str], lang: str) -> dict[str, dict[str, str] | None] | None:
+    """The visit-type labels in `lang` of each enabled plugin (None: it declares none) as cached by
+    remember_labels, or None when any is missing or its fingerprint changed since."""
+    try:
+        cache = json.loads(label_cache().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if cache.get("version") != LABEL_CACHE_VERSION:
+        return None
+    known = cache.get("plugins", {})
+    prints = plugin_fingerprints(enabled)
+    out: dict[str, dict[str, str] | None] = {}
+    for name in enabled:
+        entry = known.get(name)
+        if entry is None or name not in prints or entry.get("fingerprint") != prints[name]:
+            return None
+        out[name] = None if entry["labels"] is None else entry["labels"][lang]
+    return out
 
 
 def render(rows: list[dict[str, Any]], limit: int) -> str:

@@ -1,5 +1,6 @@
-"""`huifang serve`: the HTTP service (integration API under /api/v1, OpenAPI at /openapi.json) on one
-uvicorn worker over this store. FastAPI and uvicorn are imported only here."""
+"""`huifang serve`: the HTTP service (integration API under /api/v1, OpenAPI at /openapi.json, the
+dashboard, survey links) over this store: one uvicorn worker, or on PostgreSQL `--workers N` processes
+(service/workers.py). FastAPI and uvicorn are imported only when it runs."""
 from __future__ import annotations
 
 import click
@@ -13,18 +14,36 @@ from .state import State, run
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("--rate-limit", type=click.IntRange(1), default=600, show_default=True, metavar="N",
-              help="Requests per API token per minute; more are answered 429.")
+              help="Requests per API token per minute and worker; more are answered 429.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, metavar="N",
+              help="Worker processes (PostgreSQL stores; SQLite: 1). Each counts --rate-limit on its own.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, rate_limit: int) -> None:
-    """Run the HTTP service: the integration API (/api/v1, API tokens) on one worker."""
+def serve(ctx: click.Context, host: str, port: int, rate_limit: int, workers: int) -> None:
+    """Run the HTTP service: the integration API (/api/v1, API tokens), the dashboard (/dashboard) and
+    the subjects' survey links (/s/...)."""
 
     def go(s: State) -> None:
         if s.backfill:
             raise HuifangError("a backfill enters one late record: not a service", field="backfill")
-        app = s.app()
-        from huifang.service.app import serve as run_service
+        app = s.app()  # opened here first: the store, the config and --now are checked before any worker starts
+        where = app.store.url if app.store.kind == "sqlite" else "the store"
+        if workers > 1 and app.store.kind == "sqlite":
+            raise HuifangError("a SQLite store is served by one worker (one writer at a time); several need "
+                               "a PostgreSQL store", field="workers")
+        now = s.now if s.now_given else None
+        click.echo(f"huifang: serving {where} on http://{host}:{port} with {workers} worker"
+                   f"{'s' if workers > 1 else ''} (API /api/v1, OpenAPI /openapi.json)", err=True)
+        if workers == 1:
+            from huifang.service.app import serve as run_service
 
-        click.echo(f"huifang: serving {app.store.url if app.store.kind == 'sqlite' else 'the store'} on "
-                   f"http://{host}:{port} (API /api/v1, OpenAPI /openapi.json)", err=True)
-        run_service(app, host, port, s.now if s.now_given else None, rate_limit)
+            run_service(app, host, port, now, rate_limit)
+            return
+        from huifang.core import labels
+        from huifang.service.background import Background
+        from huifang.service.workers import WorkerSpec, serve_workers
+
+        spec = WorkerSpec.of(app, now, s.config_path, s.config_how, labels.current_lang(), rate_limit)
+        background = Background(app, now)  # opens an application of its own when started
+        s.release()  # each worker opens its own application
+        serve_workers(spec, host, port, workers, background)
     run(ctx, go)

@@ -67,6 +67,7 @@ class Access:
         self._pinned = False
         self._roles: dict[str, Any] = {}
         self._recorders: dict[str, str | None] = {}
+        self._delegated: dict[str, str] = {}  # actor -> the one follow-up it may work on (on_behalf)
 
     # -- mode ---------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -80,6 +81,26 @@ class Access:
         finally:
             self._pinned = before
 
+    @contextlib.contextmanager
+    def on_behalf(self, actor: str, followup: str) -> Iterator[None]:
+        """A subject answering their own survey through a verified link (core/usecases/invites.py):
+        inside the block `actor` (e.g. `subject:web`, never registered staff) may work on that one
+        follow-up and write what it changes; anything else it tries is refused and recorded. No
+        command line reaches this: only the link's use case enters it, after checking the link."""
+        before = dict(self._delegated)
+        self._delegated[actor] = followup
+        try:
+            yield
+        finally:
+            self._delegated = before
+
+    def renewed(self) -> Access:
+        """A fresh Access for the next command of a long-lived application (`huifang serve`): staff roles
+        and A4 locks are read afresh; enforced mode, once seen on, is kept (it is never switched off)."""
+        fresh = Access(self.app)
+        fresh._enforced = self._enforced
+        return fresh
+
     def enforced(self) -> bool:
         if not self._enforced and not self._pinned:
             from .audit.trail import AccessPolicy
@@ -91,7 +112,7 @@ class Access:
         return self._enforced
 
     def staff(self, actor: str) -> Any:
-        if actor in ANONYMOUS:
+        if actor in ANONYMOUS or actor in self._delegated:
             return None
         if actor not in self._roles:
             from .domain import Staff
@@ -103,7 +124,7 @@ class Access:
         """The staff member acting (None for cli/system); a name that is not registered staff is
         refused in any mode, and the refusal recorded like every other (G8)."""
         staff = self.staff(actor)
-        if staff is None and actor not in ANONYMOUS:
+        if staff is None and actor not in ANONYMOUS and actor not in self._delegated:
             raise self.deny(actor, action, target, f"staff '{actor}' is not registered (huifang staff add {actor} ...)",
                             field="actor")
         return staff
@@ -135,6 +156,10 @@ class Access:
         what = target or (f"follow-up {fu.code}" if fu is not None else f"ticket {ticket.code}" if ticket is not None
                           else f"subject {subject}" if subject else "")
         staff = self.staff(actor)
+        if actor in self._delegated:  # a subject through their link: that follow-up's work, nothing else
+            if action == "followup.work" and fu is not None and fu.code == self._delegated[actor]:
+                return None
+            raise self.deny(actor, action, what, f"{actor} may only answer follow-up {self._delegated[actor]}")
         if actor not in ANONYMOUS and staff is None and (self.enforced() or action in READS):
             raise self.deny(actor, action, what, f"'{actor}' is not registered staff (huifang staff add {actor} ...)",
                             field="actor")
@@ -280,7 +305,7 @@ class Access:
             staff = self.staff(actor)
             if staff is not None and staff.role == "auditor":
                 raise self.deny(actor, "write", "", f"{actor} is an auditor: auditors change nothing")
-            if staff is None and actor != "system" and self.enforced():
+            if staff is None and actor != "system" and actor not in self._delegated and self.enforced():
                 raise self.deny(actor, "write", "", f"access control is on: name the staff member acting with "
                                                     f"--as STAFF_ID (or HUIFANG_ACTOR); '{actor}' may not change "
                                                     f"records")

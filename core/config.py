@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from .clock import zone
 from .config_files import DEFAULT_FILE, DEFAULTS, ConfigLocation, locate_config, read_config_data
+from .delivery_config import DeliveryConfig
 from .errors import ConfigError
 
 
@@ -77,10 +78,31 @@ class Deployment(BaseModel):
         return v
 
 
+class ServeConfig(BaseModel):
+    """`[serve]`: the HTTP service (`huifang serve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    # G8: the dashboard behind a reverse proxy that authenticates staff and names them in this request
+    # header (e.g. "X-Remote-User"); None (the default): staff sign in with `staff password`. Only safe
+    # when nothing but the proxy can reach the service (it must strip the header from clients).
+    trusted_header: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$")
+    public_url: str = "http://127.0.0.1:8080"  # survey links (`huifang invite`) start with it
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")) or len(v) < 10:
+            raise ValueError("give the service's address as subjects reach it, e.g. https://hf.example.cn")
+        return v
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
     huifang: Deployment = Field(default_factory=Deployment)
     plugins: dict[str, dict[str, Any]] = {}
+    serve: ServeConfig = Field(default_factory=ServeConfig)  # the HTTP service (service/auth.py)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)  # adapters per channel (core/delivery.py)
     _location: ConfigLocation | None = PrivateAttr(default=None)
 
     @property

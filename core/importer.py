@@ -3,11 +3,18 @@ GB18030, a column-mapping file (TOML, see README "Scale, reliability and benchma
 
 Why two passes: by default a file with bad rows imports nothing, and the event store cannot hold a
 million-row transaction, so the first pass checks every row (parsing, attribute validation, the
-plugin's plan, dry) and the second writes. The second pass saves one batch of aggregates per
-`app.commit(...)` (one transaction: a batch is all or nothing) and then records how far it got in
-`import_runs`. Ids are deterministic (the file's id column, or a digest of kind, subject, time and
-attributes), so a re-run, or a resume after `kill -9` between a batch's save and its position, finds
-what is already stored and adds nothing: no duplicates, no gaps.
+plugin's plan, dry) and the second writes. The second pass saves one batch per transaction (all or
+nothing, with its chain block and seal) and then records how far it got in `import_runs`. Ids are
+deterministic (the file's id column, or a digest of kind, subject, time and attributes), so a re-run,
+or a resume after `kill -9` between a batch's save and its position, finds what is already stored
+and adds nothing: no duplicates, no gaps.
+
+Triggers take a single pass (core/bulk.py): the first pass validates, plans and encodes each row
+once and spills its records to a temporary table; the second writes them as they are. Only a row
+whose plan must read what this file saves before it (a subject's second trigger in the file), a
+plan that closes earlier follow-ups, or a follow-up exempt from the start is planned when written,
+as before; so is every row while a backfill is entered (its log names what each save writes).
+Subjects keep the two passes.
 """
 from __future__ import annotations
 
@@ -27,7 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from . import clock
+from eventsourcing.persistence import StoredEvent
+
+from . import bulk, clock
+from .bulk import Spill, load_many
 from .errors import ConflictError, HuifangError
 from .inputs import NotJSON, check_text, formula_safe, load_json, text_problem
 from .phones import check_phone
@@ -372,6 +382,13 @@ class Importer:
         self._plans: dict[int, tuple[str, Any, list[Any]]] = {}
         # numbers pass 1 found valid (G1), so pass 2 does not parse them again; bounded like the plans
         self._valid_phones: set[str] = set()
+        # the single pass of a trigger import (core/bulk.py): the rows between the passes, the planner,
+        # and each chunk pass 1 read as (its last row or None when empty, rows read so far)
+        self._spill: Spill | None = None
+        self._planner: bulk.Planner | None = None
+        self._chunk_ends: list[tuple[int | None, int]] = []
+        self._ids: dict[str, UUID] = {}  # the chunk's trigger ids -> aggregate ids (computed once)
+        self._keys_spent: set[str] = set()  # subjects whose spilled data keys went to a save
 
     # -- columns --------------------------------------------------------------------------------
     def _resolve_columns(self) -> None:
@@ -536,10 +553,8 @@ class Importer:
     # -- subjects for triggers ---------------------------------------------------------------------
     def _prefetch(self, codes: list[str], created: dict[str, Any]) -> None:
         """Load the batch's subjects in one query (one per row would dominate the import)."""
-        from .domain import Subject
-
         want = [c for c in dict.fromkeys(codes) if c not in created and c not in self._subjects]
-        for code, s in load_many(self.app, [Subject.create_id(c) for c in want], want).items():
+        for code, s in load_many(self.app, [bulk.aggregate_id("subject", c) for c in want], want).items():
             self._subjects[code] = s
         while len(self._subjects) > 20000:
             self._subjects.popitem(last=False)
@@ -569,12 +584,17 @@ class Importer:
                                  actor=self.actor, checked=True)
         return s, True
 
-    def _stored(self, codes: list[str]) -> dict[str, Any]:
-        """Which of these ids are already stored (one query), as aggregates."""
+    def _stored(self, codes: list[str], ids: dict[str, UUID] | None = None) -> dict[str, Any]:
+        """Which of these ids are already stored (one query), as aggregates; `ids` (cleared, then
+        filled): their aggregate ids, so that nothing computes them again."""
         from .domain import Subject, Trigger
 
-        cls = Subject if self.what == "subject" else Trigger
-        return load_many(self.app, [cls.create_id(c) for c in codes], codes)
+        cls, kind = (Subject, "subject") if self.what == "subject" else (Trigger, "trigger")
+        uids = [bulk.aggregate_id(kind, c) for c in codes] if ids is not None else [cls.create_id(c) for c in codes]
+        if ids is not None:
+            ids.clear()
+            ids.update(zip(codes, uids, strict=True))
+        return load_many(self.app, uids, codes)
 
     def _chunks(self, resume: int, size: int) -> Iterator[tuple[int, list[tuple[int, dict[str, str], list[str]]]]]:
         """Rows after the resume position in chunks; with the count of data rows read so far."""
@@ -620,6 +640,22 @@ class Importer:
             return self._run(run, resume, start_imported, report)
 
     def _run(self, run: Any, resume: int, start_imported: int, report: dict[str, Any]) -> dict[str, Any]:
+        # triggers in a single pass (core/bulk.py), unless a backfill must log what each save writes
+        if self.what == "trigger" and clock.backfill() is None:
+            self._spill, self._planner, self._chunk_ends = Spill(), bulk.Planner(self.app, self.actor), []
+        try:
+            with bulk.fewer_collections():
+                return self._passes(resume, start_imported, report)
+        finally:
+            if self._spill is not None:
+                # keys of rows never written (a refused file) wait for the next save, as keys made by
+                # a plan always did: something sealed under them may still be saved by this process
+                recorder: Any = self.app.recorder
+                recorder.key_writes.update({s: k for s, k in self._spill.keys().items() if s not in self._keys_spent})
+                self._spill.close()
+                self._spill = self._planner = None
+
+    def _passes(self, resume: int, start_imported: int, report: dict[str, Any]) -> dict[str, Any]:
         bad, existing, dups, rows = self._check(resume)
         report.update(rows=rows, existing=len(existing), duplicates=len(dups))
         report["bad"] = [b.__dict__ for b in bad]
@@ -635,7 +671,10 @@ class Importer:
             report["skipped_bad"] = len(bad)
         skip = {b.row for b in bad} | existing | dups
         self._start()
-        imported, batches = self._write(resume, start_imported, skip)
+        if self._spill is not None:
+            imported, batches = self._write_spilled(self._spill, resume, start_imported)
+        else:
+            imported, batches = self._write(resume, start_imported, skip)
         report.update(imported=imported - start_imported, batches=batches)
         return report
 
@@ -648,6 +687,7 @@ class Importer:
         registered: dict[str, tuple[int, dict[str, Any]]] = {}  # subject -> (row, data) a trigger row registers
         rows_of: dict[str, int] = {}  # subject -> how many of the file's new triggers are theirs
         self._plans = {}
+        spill = self._spill
         created: dict[str, Any] = {}  # subjects the file itself registers (trigger import)
         file_history = FileHistory(self.app.history)  # plans see the file's rows planned before theirs
         total = self.source.total
@@ -679,49 +719,188 @@ class Importer:
                     good.append((n, args))
                 except _BadRow as e:
                     bad.append(Bad(n, e.column, e.why))
-            stored = self._stored([a["code"] for _, a in good])
+            stored = self._stored([a["code"] for _, a in good], ids=self._ids)
             if self.what == "trigger":
                 self._prefetch([a["subject"] for _, a in good], created)
-            for n, args in good:
-                old = stored.get(args["code"])
-                try:
-                    if self.what == "subject":
+            # the data keys of the chunk's subjects in one read (sealing their attributes, G8)
+            keys = self.app.keyring.prefetched([a["subject"] for _, a in good] if spill is not None else [])
+            with keys:
+                for n, args in good:
+                    old = stored.get(args["code"])
+                    try:
+                        if self.what == "subject":
+                            if old is not None:
+                                existing.add(n)
+                            continue
                         if old is not None:
+                            if (old.kind, old.subject) != (args["kind"], args["subject"]):
+                                raise _BadRow(self.cols.get("id", "id"), f"trigger '{args['code']}' is already stored "
+                                                                         f"for {old.kind} of subject {old.subject}")
+                            # a correction is never dropped silently: it is `trigger amend`
+                            differ = [self.cols.get("at", "at") if f == "at" else self.attrs.get(f, f)
+                                      for f in differing_fields(self.app, old, args["attributes"], args["at"])]
+                            if differ:
+                                raise _BadRow(differ[0], f"trigger '{args['code']}' is already stored with other data "
+                                              f"({', '.join(differ)}): correct it with 'huifang trigger amend "
+                                              f"{args['code']} --attr KEY=VALUE'")
                             existing.add(n)
-                        continue
-                    if old is not None:
-                        if (old.kind, old.subject) != (args["kind"], args["subject"]):
-                            raise _BadRow(self.cols.get("id", "id"), f"trigger '{args['code']}' is already stored "
-                                                                     f"for {old.kind} of subject {old.subject}")
-                        # a correction is never dropped silently: it is `trigger amend`
-                        differ = [self.cols.get("at", "at") if f == "at" else self.attrs.get(f, f)
-                                  for f in differing_fields(self.app, old, args["attributes"], args["at"])]
-                        if differ:
-                            raise _BadRow(differ[0], f"trigger '{args['code']}' is already stored with other data "
-                                          f"({', '.join(differ)}): correct it with 'huifang trigger amend "
-                                          f"{args['code']} --attr KEY=VALUE'")
-                        existing.add(n)
-                        continue
-                    subj, is_new = self._subject(args["subject"], args["new_subject"], created)
-                    if is_new:
-                        created[args["subject"]] = subj
-                    trigger, fus, closed, _ = plans.plan_trigger(
-                        self.app, args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
-                        actor=self.actor, subj=subj, check_existing=False, history=file_history)
-                    file_history.add(trigger)
-                    rows_of[args["subject"]] = rows_of.get(args["subject"], 0) + 1
-                    if not is_new and not closed and len(self._plans) < KEEP_PLANS:
-                        self._plans[n] = (args["subject"], trigger, fus)
-                except _BadRow as e:
-                    bad.append(Bad(n, e.column, e.why))
-                except HuifangError as e:
-                    bad.append(Bad(n, "-", str(e)))
+                            continue
+                        subj, is_new = self._subject(args["subject"], args["new_subject"], created)
+                        if is_new:
+                            created[args["subject"]] = subj
+                        # single pass: the first trigger of a subject already stored is planned and encoded
+                        # here, once; the others (a plan may read the subject's earlier triggers) when written
+                        if spill is not None and not is_new and args["subject"] not in rows_of \
+                                and self._spill_planned(spill, n, args, subj, file_history):
+                            rows_of[args["subject"]] = 1
+                            continue
+                        trigger, fus, closed, _ = plans.plan_trigger(
+                            self.app, args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
+                            actor=self.actor, subj=subj, check_existing=False, history=file_history)
+                        file_history.add(trigger)
+                        rows_of[args["subject"]] = rows_of.get(args["subject"], 0) + 1
+                        if spill is not None:
+                            spill.later(n, args)
+                        elif not is_new and not closed and len(self._plans) < KEEP_PLANS:
+                            self._plans[n] = (args["subject"], trigger, fus)
+                    except _BadRow as e:
+                        bad.append(Bad(n, e.column, e.why))
+                    except HuifangError as e:
+                        bad.append(Bad(n, "-", str(e)))
+            if spill is not None:
+                self._chunk_ends.append((chunk[-1][0] if chunk else None, count))
             self.progress("checking", count, max(total, count))
         bad.sort(key=lambda b: b.row)
         # a plan may read the subject's earlier triggers (history): a subject with several new triggers
         # in this file is planned again in pass 2, after its earlier ones are saved
         self._plans = {n: p for n, p in self._plans.items() if rows_of.get(p[0], 0) == 1}
         return bad, existing, dups, count
+
+    def _spill_planned(self, spill: Spill, n: int, args: dict[str, Any], subj: Any, history: FileHistory) -> bool:
+        """Plan one row's records once and spill them (bulk.Planner); False when the row must be
+        planned the usual way (nothing spilled then)."""
+        assert self._planner is not None
+        recorder: Any = self.app.recorder
+        keys = recorder.key_writes
+        before = len(keys)
+        known = set(keys) if before else set()
+        planned = self._planner.plan(self.app.registry.resolve_kind(args["kind"]), subj, args["code"], args["at"],
+                                     args["attributes"], history, self._ids.get(args["code"]))
+        if planned is None:
+            return False
+        records, seen, at = planned
+        history.add(seen)
+        # data keys this row's sealing created are written in its batch's transaction (G8)
+        made = {s: keys.pop(s) for s in set(keys) - known} if len(keys) != before else None
+        spill.planned(n, args["subject"], args["code"], at, records, made)
+        return True
+
+    def _write_spilled(self, spill: Spill, resume: int, imported: int) -> tuple[int, int]:
+        """Pass 2 of the single pass: the spilled rows in the batches pass 1 read them in (one save
+        and then the position per batch, as _write); a row spilled without records is planned now."""
+        total = self.source.total
+        batches = 0
+        checked = resume > 0
+        last = resume
+        rows = spill.rows()
+        row = next(rows, None)
+
+        def flush(pending: list[bulk.Row], upto: int) -> None:
+            nonlocal imported, batches, checked
+            if pending:
+                try:
+                    try:
+                        imported += self._commit_spilled(pending, check=checked)
+                    except ConflictError:  # a concurrent writer stored one of these ids: plan afresh
+                        imported += self._commit_spilled(pending, check=True, replan=True)
+                except HuifangError as e:
+                    if batches == 0 and resume == 0:
+                        raise
+                    raise HuifangError(f"rows {pending[0].n}-{pending[-1].n}: {e} (the rows before them are "
+                                       f"imported: re-run the same command to resume)") from None
+                batches += 1
+                checked = False
+            self._save_position(upto, imported)
+
+        for end, count in self._chunk_ends:
+            last = end if end is not None else last
+            pending: list[bulk.Row] = []
+            batch_subjects: set[str] = set()
+            while row is not None and row.n <= last:
+                if row.subject in batch_subjects:  # a plan may read the subject's earlier triggers: saved first
+                    flush(pending, row.n - 1)
+                    pending, batch_subjects = [], set()
+                batch_subjects.add(row.subject)
+                pending.append(row)
+                row = next(rows, None)
+            flush(pending, last)
+            self.progress("importing", count, max(total, count))
+        self._save_position(last, imported, "done")
+        return imported, batches
+
+    def _reparse(self, rows: set[int]) -> dict[int, dict[str, Any]]:
+        """The parsed arguments of these rows, read from the file again (a failed save's rows whose
+        records were spilled: planned afresh)."""
+        out: dict[int, dict[str, Any]] = {}
+        for n, rec, _raw in self.source.rows():
+            if n in rows:
+                out[n] = self._parse(n, rec)
+                if len(out) == len(rows):
+                    break
+        return out
+
+    def _commit_spilled(self, pending: list[bulk.Row], check: bool, replan: bool = False) -> int:
+        """One batch in one transaction: the spilled records as they are, the other rows planned now
+        (every row when `replan`: a failed save), with the same chain, seal and guards as commit()."""
+        from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+
+        from . import timekeeping
+        from .store import first_line
+
+        later = [r for r in pending if replan or r.records is None]
+        again = self._reparse({r.n for r in later if r.args is None}) if later else {}
+        by_row = self._plan_rows([(r.n, r.args if r.args is not None else again[r.n]) for r in later], check,
+                                 span=(pending[0].n, pending[-1].n)) if later else {}
+        stored = self._stored([r.code for r in pending if r.records is not None and not replan]) if check else {}
+        records: list[Any] = []
+        aggregates: list[Any] = []
+        stamps: list[_Stamp] = []
+        keys: dict[str, bytes] = {}
+        n_new = 0
+        for r in pending:
+            if replan or r.records is None:
+                mine = by_row.get(r.n)
+                if mine is None:
+                    continue
+                aggregates += mine
+                records += [e for a in mine for e in a.collect_events()]
+            elif r.code not in stored:
+                assert r.at is not None
+                stamps.append(_Stamp(r.at, self.actor))
+                records += bulk.stored_events(r.records)
+                keys.update(r.keys)
+            else:
+                continue
+            n_new += 1
+        if not records:
+            return n_new
+        saved = (*aggregates, _Stamped(stamps))
+        self.app.access.guard(saved)
+        timekeeping.before_save(self.app, saved)  # store-wide time; a backfill never takes this path
+        encoded = [e if isinstance(e, StoredEvent) else self.app.mapper.to_stored_event(e) for e in records]
+        recorder: Any = self.app.recorder
+        recorder.key_writes.update(keys)
+        self._keys_spent.update(keys)  # written, or dropped with the failed save (keyring on_abort)
+        try:
+            recorder.insert_events(encoded)
+        except IntegrityError:
+            names = ", ".join(sorted({r.code for r in pending}))
+            raise ConflictError(f"{names} was changed by another command at the same time; nothing was written: "
+                                f"re-run the command") from None
+        except (OperationalError, PersistenceError) as e:
+            raise HuifangError(
+                f"the store is unavailable ({first_line(e)}); nothing was written: retry when it is back") from None
+        return n_new
 
     def _write(self, resume: int, imported: int, skip: set[int]) -> tuple[int, int]:
         """Pass 2: one save per batch, then the position. The first batch after a resume checks
@@ -770,9 +949,67 @@ class Importer:
         return imported, batches
 
     def _commit(self, pending: list[tuple[int, dict[str, Any]]], check: bool, reuse: bool = True) -> int:
-        aggregates: list[Any] = []
+        if self.what == "subject" and clock.backfill() is None:  # a backfill logs what each save writes
+            return self._commit_subjects(pending, check)
+        by_row = self._plan_rows(pending, check, reuse)
+        aggregates = [a for n, _ in pending for a in by_row.get(n, ())]
+        if aggregates:
+            self.app.commit(*aggregates)
+        return len(by_row)
+
+    def _commit_subjects(self, pending: list[tuple[int, dict[str, Any]]], check: bool) -> int:
+        """A batch of subject rows in one transaction, their `Registered` records built and encoded
+        directly (bulk.Planner.subject: no aggregate per row), with the same keys, guards, chain and
+        seal as commit()."""
+        from . import timekeeping
+
+        if self._planner is None:
+            self._planner = bulk.Planner(self.app, self.actor)
+        first, last = pending[0][0], pending[-1][0]
+        stored = self._stored([a["code"] for _, a in pending]) if check else {}
+        new = [(n, a) for n, a in pending if a["code"] not in stored]
+        records: list[bulk.Record] = []
+        stamps: list[_Stamp] = []
+        with self.app.keyring.prefetched([a["code"] for _, a in new]):
+            for n, args in new:
+                try:
+                    record, at = self._planner.subject(args)
+                except HuifangError as e:
+                    raise HuifangError(f"row {n}: {e}; nothing of rows {first}-{last} was written: "
+                                       f"fix it and re-run to resume") from None
+                records.append(record)
+                stamps.append(_Stamp(at, self.actor))
+        if not records:
+            return 0
+        saved = (_Stamped(stamps),)
+        self.app.access.guard(saved)
+        timekeeping.before_save(self.app, saved)  # store-wide time; a backfill never takes this path
+        self._insert(bulk.stored_events(records), [a["code"] for _, a in new])
+        return len(records)
+
+    def _insert(self, encoded: list[StoredEvent], codes: list[str]) -> None:
+        """The batch's records in one transaction, store failures as one-line errors (as commit())."""
+        from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+
+        from .store import first_line
+
+        recorder: Any = self.app.recorder
+        try:
+            recorder.insert_events(encoded)
+        except IntegrityError:
+            raise ConflictError(f"{', '.join(sorted(codes))} was changed by another command at the same time; "
+                                f"nothing was written: re-run the command") from None
+        except (OperationalError, PersistenceError) as e:
+            raise HuifangError(
+                f"the store is unavailable ({first_line(e)}); nothing was written: retry when it is back") from None
+
+    def _plan_rows(self, pending: list[tuple[int, dict[str, Any]]], check: bool, reuse: bool = True,
+                   span: tuple[int, int] | None = None) -> dict[int, list[Any]]:
+        """The aggregates each new row of a batch saves (rows already stored are left out); `span`:
+        the batch's first and last row, as errors name them (default: those of `pending`)."""
+        first, last = span or (pending[0][0], pending[-1][0])
+        out: dict[int, list[Any]] = {}
         created: dict[str, Any] = {}
-        n_new = 0
         plans = {n: self._plans.pop(n) for n, _ in pending if n in self._plans}
         if not reuse:
             plans = {}
@@ -791,34 +1028,27 @@ class Importer:
                     continue
                 kept = plans.get(n)
                 if kept is not None:  # planned in pass 1 on the same store state and logical time
-                    aggregates += [kept[1], *kept[2]]
-                    n_new += 1
+                    out[n] = [kept[1], *kept[2]]
                     continue
                 try:
                     if self.what == "subject":
-                        aggregates.append(self.app.new_subject(args["code"], args["name"], args["phones"],
-                                                               args["email"], args["tz"], args["attributes"],
-                                                               actor=self.actor, checked=True))
-                        n_new += 1
+                        out[n] = [self.app.new_subject(args["code"], args["name"], args["phones"], args["email"],
+                                                       args["tz"], args["attributes"], actor=self.actor, checked=True)]
                         continue
                     subj, is_new = self._subject(args["subject"], args["new_subject"], created)
                     trigger, fus, closed, _ = self.app.plan_trigger(
                         args["kind"], args["subject"], args["attributes"], args["code"], args["at"], actor=self.actor,
                         subj=subj, check_existing=False)
                 except _BadRow as e:
-                    raise HuifangError(f"row {n}, column '{e.column}': {e.why}; nothing of rows {pending[0][0]}-"
-                                       f"{pending[-1][0]} was written: fix it and re-run to resume") from None
+                    raise HuifangError(f"row {n}, column '{e.column}': {e.why}; nothing of rows {first}-"
+                                       f"{last} was written: fix it and re-run to resume") from None
                 except HuifangError as e:
-                    raise HuifangError(f"row {n}: {e}; nothing of rows {pending[0][0]}-{pending[-1][0]} was written: "
+                    raise HuifangError(f"row {n}: {e}; nothing of rows {first}-{last} was written: "
                                        f"fix it and re-run to resume") from None
                 if is_new:
                     created[args["subject"]] = subj
-                    aggregates.append(subj)
-                aggregates += [trigger, *fus, *closed]
-                n_new += 1
-        if aggregates:
-            self.app.commit(*aggregates)
-        return n_new
+                out[n] = [subj, trigger, *fus, *closed] if is_new else [trigger, *fus, *closed]
+        return out
 
     def _write_rejects(self, bad: list[Bad]) -> None:
         """The bad rows as they were, with the row number, column and reason in front (UTF-8 with a
@@ -880,41 +1110,19 @@ class FileHistory:
         return self.base.read(query)
 
 
-def load_many(app: HuifangApp, ids: list[Any], codes: list[str]) -> dict[str, Any]:
-    """Aggregates by code for many ids in ONE query on the event store (eventsourcing's repository
-    reads one aggregate per query); missing ids are left out."""
-    if not ids:
-        return {}
-    from eventsourcing.persistence import StoredEvent
+@dataclass
+class _Stamp:
+    """What access.guard and timekeeping.before_save read of a spilled row's events."""
 
-    rec: Any = app.recorder  # the store's own recorder: one query by hand
-    by_id = dict(zip(ids, codes, strict=True))
-    rows: list[Any] = []
-    if app.store.kind == "sqlite":
-        sql = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "
-               f"WHERE originator_id IN ({','.join('?' * len(ids))}) ORDER BY originator_id, originator_version")
-        with rec.datastore.transaction(commit=False) as c:
-            c.execute(sql, [i.hex for i in ids])
-            rows = [(UUID(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
-    else:
-        from psycopg.sql import SQL, Identifier
+    timestamp: datetime
+    actor: str
 
-        query = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s) "
-                    "ORDER BY originator_id, originator_version").format(Identifier(rec.datastore.schema),
-                                                                         Identifier(rec.events_table_name))
-        with rec.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(query, [list(ids)])
-            rows = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-                    for r in curs.fetchall()]
-    out: dict[str, Any] = {}
-    aggregates: dict[Any, Any] = {}
-    for oid, version, topic, state in rows:
-        e: Any = app.mapper.to_domain_event(StoredEvent(originator_id=oid, originator_version=version, topic=topic,
-                                                   state=state))
-        aggregates[oid] = e.mutate(aggregates.get(oid))
-    for oid, agg in aggregates.items():
-        out[by_id[oid]] = agg
-    return out
+
+@dataclass
+class _Stamped:
+    """A batch's spilled rows as one record for access.guard and timekeeping.before_save."""
+
+    pending_events: list[_Stamp]
 
 
 class _BadRow(Exception):
@@ -935,12 +1143,29 @@ def _checked(value: str, column: str, multiline: bool) -> str:
 def _code(code: str, column: str) -> None:
     if not code:
         raise _BadRow(column, "the id is empty")
-    if any(c.isspace() for c in code) or len(code) > 120:
+    if len(code) > 120 or _SPACE.search(code):
         raise _BadRow(column, f"'{code}' must be 1-120 characters without spaces")
 
 
+_SPACE = re.compile(r"\s")  # str.isspace()'s characters (both are Py_UNICODE_ISSPACE)
+
+
 def parse_when(text: str, column: str, tz: str) -> datetime:
-    """ISO-8601 as well as what HIS exports write: 2026/9/28 9:05, 2026-09-28 09:05:00, 2026年9月28日."""
+    """ISO-8601 as well as what HIS exports write: 2026/9/28 9:05, 2026-09-28 09:05:00, 2026年9月28日.
+    Remembered (an export repeats its times): a bounded memo of the instants parsed."""
+    key = (text, tz)
+    hit = _WHEN.get(key)
+    if hit is None:
+        if len(_WHEN) >= 4096:
+            _WHEN.clear()
+        hit = _WHEN[key] = _parse_when(text, column, tz)
+    return hit
+
+
+_WHEN: dict[tuple[str, str], datetime] = {}
+
+
+def _parse_when(text: str, column: str, tz: str) -> datetime:
     t = text.strip().replace("年", "-").replace("月", "-").replace("日", " ").replace("/", "-").strip()
     if " " in t and "T" not in t:
         d, _, rest = t.partition(" ")

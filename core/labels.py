@@ -31,7 +31,7 @@ _ALIASES = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh_hans": "zh_CN", "zh_hans_cn": "
 # attribute's key, shown as the call sheet's context: the engine labels the common ones).
 KINDS = ("outcome", "channel", "status", "role", "severity", "satisfaction", "lost_reason", "qa_result",
          "language", "dissatisfaction_reason", "trigger_kind", "visit_type", "question", "choice", "category", "department", "column", "report",
-         "section", "plugin", "attribute")
+         "section", "plugin", "attribute", "purpose")
 
 
 def normalise_lang(text: str | None, field: str = "lang") -> str | None:
@@ -335,7 +335,8 @@ COLUMN_KINDS = {"plugin": "plugin", "visit_type": "visit_type", "department": "d
                 "outcome": "outcome", "satisfaction": "satisfaction", "question": "question", "kind": "trigger_kind",
                 "language": "language", "dissatisfaction_code": "dissatisfaction_reason", "ward": "department",
                 "finding": "category", "group": "category",
-                "trigger_kind": "trigger_kind", "role": "role", "result": "qa_result", "owner_role": "role"}
+                "trigger_kind": "trigger_kind", "role": "role", "result": "qa_result", "owner_role": "role",
+                "purpose": "purpose"}
 
 
 def cell(column: str, value: Any, lang: str | None = None, plugin: str | None = None) -> Any:
@@ -379,6 +380,15 @@ CORE = Labels(
         "open": _("Open"), "resolved": _("Resolved"), "closed": _("Closed"),
         # campaigns (A7)
         "requested": _("Requested"), "reviewed": _("Reviewed"), "approved": _("Approved"), "rejected": _("Rejected"),
+        # deliveries of messages (core/delivery.py)
+        "sent": _("Message sent"), "failed": _("Send failed"), "bounced": _("Bounced"), "pending": _("Not sent yet"),
+        # survey links (core/usecases/invites.py)
+        "issued": _("Link sent"), "opened": _("Link opened"), "answered": _("Answered on the web"),
+        "expired": _("Expired"),
+    },
+    purpose={  # why a message was delivered (core/delivery.py)
+        "invite": _("Survey invitation"), "reminder": _("Deadline reminder"), "escalation": _("Escalation notice"),
+        "greeting": _("Greeting"),
     },
     role={
         "agent": _("Agent"), "supervisor": _("Supervisor"), "manager": _("Manager"), "auditor": _("Auditor"),

@@ -155,6 +155,7 @@ class KeyRing:
         self._settings: PrivacySettings | None = None
         self._settings_known = False
         self._master: bytes | None = None
+        self._wrapper: tuple[bytes, Any] | None = None  # (master key, its AESGCM): wraps data keys
         self._cache: dict[str, Any] = {}  # subject -> AESGCM, or None when erased
         self._prefetched: dict[str, tuple[bytes | None, bool] | None] | None = None  # see prefetched()
         self._sampling: bytes | None = None
@@ -235,11 +236,11 @@ class KeyRing:
         return self._master
 
     def _data_key(self, subject: str, create: bool) -> Any:
+        if subject in self._cache:  # before the imports: every sealed field asks
+            return self._cache[subject]
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        if subject in self._cache:
-            return self._cache[subject]
         if self._prefetched is not None and subject in self._prefetched:
             row = self._prefetched.pop(subject)
         else:
@@ -251,7 +252,7 @@ class KeyRing:
             assert master is not None
             dk = secrets.token_bytes(32)
             nonce = secrets.token_bytes(12)
-            self.recorder.key_writes[subject] = nonce + AESGCM(master).encrypt(nonce, dk, _aad(subject, "dk"))
+            self.recorder.key_writes[subject] = nonce + self._wrap(master).encrypt(nonce, dk, _aad(subject, "dk"))
             self._cache[subject] = AESGCM(dk)
             return self._cache[subject]
         wrapped, erased = row
@@ -262,12 +263,21 @@ class KeyRing:
         if master is None:
             return False
         try:
-            dk = AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _aad(subject, "dk"))
+            dk = self._wrap(master).decrypt(wrapped[:12], wrapped[12:], _aad(subject, "dk"))
         except InvalidTag:
             raise HuifangError("HUIFANG_KEY: this master key does not open the data keys of this store "
                                "(a key of another store?); set the right key") from None
         self._cache[subject] = AESGCM(dk)
         return self._cache[subject]
+
+    def _wrap(self, master: bytes) -> Any:
+        """The master key's AESGCM, made once (its key schedule per data key cost a bulk import)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        w = self._wrapper
+        if w is None or w[0] != master:
+            w = self._wrapper = (master, AESGCM(master))
+        return w[1]
 
     @contextmanager
     def prefetched(self, subjects: Iterable[str]) -> Iterator[None]:

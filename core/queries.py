@@ -131,9 +131,12 @@ def _state(agg: Any) -> dict[str, Any]:
     return _plain({k: v for k, v in agg.__dict__.items() if not k.startswith("_")})
 
 
+HIDDEN = {"password_hash"}  # a staff password's argon2id hash: salted, yet nobody's to read in `history`
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
+        return {str(k): ("(hidden)" if k in HIDDEN and x else _plain(x)) for k, x in v.items()}
     if isinstance(v, (list, tuple, set, frozenset)):
         return [_plain(x) for x in v]
     if isinstance(v, datetime):

@@ -4,11 +4,12 @@ which must not load the engine) select the same day and format the same rows the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from .status import Status
 
+PLANNED, DUE, OVERDUE = Status.PLANNED.value, Status.DUE.value, Status.OVERDUE.value
 QUEUE_LIMIT = 50  # one page of the queue; `huifang queue --limit N` (0 = all) for more
 
 
@@ -28,11 +29,21 @@ def queue_until(now: datetime, tz: tzinfo, on: date | None = None) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tz)
 
 
+# stored instant text -> datetime, and per zone stored text -> local ISO text: pure conversions, kept across
+# calls (a served queue lists the same rows again and again), dropped whole when they grow past MEMO_SIZE
+_INSTANTS: dict[str, datetime] = {}
+_SHOWN: dict[tzinfo, dict[str, str]] = {}
+MEMO_SIZE = 20_000
+
+
 def queue_json(rows: Iterable[Sequence[Any]], now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
     """The queue's JSON rows from the read side's rows (fields in core/ports.QueueRow's order,
     instants as UTC ISO text); each stored instant is converted once per distinct value."""
-    instants: dict[str, datetime] = {}
-    shown: dict[str, str] = {}
+    if len(_INSTANTS) > MEMO_SIZE or sum(map(len, _SHOWN.values())) > MEMO_SIZE:
+        _INSTANTS.clear()
+        _SHOWN.clear()
+    instants = _INSTANTS
+    shown = _SHOWN.setdefault(tz, {})
 
     def instant(text: str) -> datetime:
         v = instants.get(text)
@@ -48,11 +59,15 @@ def queue_json(rows: Iterable[Sequence[Any]], now: datetime, tz: tzinfo) -> list
             v = shown[text] = instant(text).astimezone(tz).isoformat(timespec="seconds")
         return v
 
+    at = now.astimezone(UTC)  # the stored instants' zone: comparing aware datetimes of one tzinfo is cheap
     out = []
     for (code, subject, plugin, visit_type, status, window_open, due, owner, channel, attempts, next_attempt_at,
          provisional) in rows:
-        if status != Status.OVERDUE:
-            status = effective_status(status, instant(window_open), instant(due), now)
+        if status in (PLANNED, DUE):  # effective_status, inlined (plain str compares: once per row)
+            if instant(due) < at:
+                status = OVERDUE
+            elif status == PLANNED and instant(window_open) <= at:
+                status = DUE
         out.append({
             "id": code, "subject": subject, "plugin": plugin, "visit_type": visit_type,
             "status": status, "window_open": local(window_open), "due": local(due), "owner": owner,

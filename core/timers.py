@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import clock
+from .bulk import aggregate_id, load_many
+from .delivery import run_pending
 from .domain import FollowUp, Staff
 from .errors import ConflictError
 from .sampling import top_up as sample_top_up
@@ -31,10 +33,15 @@ def tick(app: HuifangApp, actor: str = "system") -> dict[str, Any]:
     done["topped_up"] = 0
     for _ in range(5):
         try:
-            return _tick(app, actor, done, sent, topped)
+            result = _tick(app, actor, done, sent, topped)
+            break
         except ConflictError:
             continue  # a concurrent writer touched one of these follow-ups: re-read and redo
-    return _tick(app, actor, done, sent, topped)
+    else:
+        result = _tick(app, actor, done, sent, topped)
+    # G3/G12/G13/G21: what this tick (and earlier commands) recorded goes out through the adapters
+    result["delivered"] = run_pending(app, clock.now(), actor)
+    return result
 
 
 def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str, Any]],
@@ -60,8 +67,12 @@ def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str
         sent.extend(reminders)
         reminders.clear()
 
-    for code in to_open:
-        fu = app.load(FollowUp, code, "follow-up")
+    loaded: dict[str, Any] = {}
+    for i, code in enumerate(to_open):
+        if i % BATCH == 0:  # the follow-ups to open read BATCH at a time, one query each (bulk.load_many)
+            part = to_open[i:i + BATCH]
+            loaded = load_many(app, [aggregate_id("followup", c) for c in part], part)
+        fu = loaded.get(code) or app.load(FollowUp, code, "follow-up")
         if fu.status == Status.PLANNED and fu.window_open <= now:
             fu.open_window(actor=actor)
             counts["opened"] += 1
@@ -94,7 +105,12 @@ def _tick(app: HuifangApp, actor: str, done: dict[str, int], sent: list[dict[str
     flush()
     done["locked"] += _locks(app, now, overdue_rows, actor)
     done["tickets_escalated"] += escalate_overdue(app, work.tickets, now, actor)  # G12: overdue tickets climb
-    return {**done, "reminders": list(sent), "top_ups": list(topped or []), "now": clock.iso(now)}
+    from .usecases.invites import expire_due  # survey links unanswered at their deadline fall back (G7)
+
+    expired = expire_due(app, actor)
+    done["invites_expired"] = done.get("invites_expired", 0) + len(expired)
+    return {**done, "reminders": list(sent), "top_ups": list(topped or []), "now": clock.iso(now),
+            "invites": expired}
 
 
 def remind_until(app: HuifangApp, now: datetime) -> datetime:

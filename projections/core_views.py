@@ -14,9 +14,18 @@ from sqlalchemy.engine import Connection
 from huifang.core.plugin_api.views import View, followups, metadata, tickets, triggers, ts
 from huifang.core.privacy import label
 
+from .engine import add_row
+
 P = "huifang:"
-# built once: the engine sends these with their rows as parameters, one executemany per batch (rebuild speed)
+# built once: the engine holds their rows as tuples (add_row), one executemany per batch (rebuild speed);
+# the keys are the columns each event sets (the rest keep their defaults)
 INSERT_FOLLOWUP, INSERT_TRIGGER, INSERT_TICKET = followups.insert(), triggers.insert(), tickets.insert()
+FOLLOWUP_KEYS = ("code", "oid", "subject", "trigger", "trigger_kind", "plugin", "visit_type", "status", "window_open",
+                 "due", "owner", "channel", "department", "branch", "provisional", "attempts", "reached", "refused",
+                 "reminded", "escalations", "planned_at", "on_time", "cancelled_before_contact", "ticket", "meta")
+TRIGGER_KEYS = ("code", "oid", "kind", "plugin", "subject", "occurred_at", "attributes", "followups", "skipped")
+TICKET_KEYS = ("code", "oid", "followup", "subject", "plugin", "category", "department", "severity", "owner",
+               "status", "opened_at", "deadline", "reopened")
 INC = object()  # `column + 1` in set_row
 _UPDATES: dict[tuple[str, tuple[str, ...], bool], Any] = {}
 
@@ -48,97 +57,114 @@ class CoreView(View):
         "Ticket.Reopened",
     ))
 
+    def __init__(self) -> None:
+        # one method per event, found by the event's class name (rebuild speed: no chain of tests)
+        self._on: dict[str, Any] = {name: getattr(self, "_" + name.replace(".", "_").lower())
+                                    for name in (t[len(P):] for t in self.topics)}
+
     def handle(self, conn: Connection, e: Any, notification_id: int) -> None:
-        name = type(e).__qualname__
-        at = ts(e.timestamp)
+        on = self._on.get(type(e).__qualname__)
+        if on is not None:
+            on(conn, e)
+
+    # -- follow-ups ---------------------------------------------------------------------------------
+    def _followup_planned(self, conn: Connection, e: Any) -> None:
+        meta = e.meta
+        add_row(conn, INSERT_FOLLOWUP, FOLLOWUP_KEYS, (
+            e.code, str(e.originator_id), e.subject, e.trigger, e.trigger_kind, e.plugin, e.visit_type, "planned",
+            ts(e.window_open), ts(e.due), e.owner, e.channel, e.department, e.branch, bool(e.provisional),
+            0, False, False, False, 0, ts(e.timestamp), False, False, meta.get("ticket") if meta else None, meta))
+
+    def _followup_windowopened(self, conn: Connection, e: Any) -> None:
+        set_row(conn, followups, str(e.originator_id), {"status": "due"}, planned_only=True)
+
+    def _followup_markedoverdue(self, conn: Connection, e: Any) -> None:
+        set_row(conn, followups, str(e.originator_id), {"status": "overdue"})
+
+    def _followup_remindersent(self, conn: Connection, e: Any) -> None:
+        set_row(conn, followups, str(e.originator_id), {"reminded": True})
+
+    def _followup_escalated(self, conn: Connection, e: Any) -> None:
+        set_row(conn, followups, str(e.originator_id), {"escalations": INC})
+
+    def _followup_attemptrecorded(self, conn: Connection, e: Any) -> None:
+        values: dict[str, Any] = {"attempts": INC, "last_attempt_at": ts(e.timestamp),
+                                  "next_attempt_at": ts(e.next_attempt_at)}
+        if e.outcome == "reached":
+            values["reached"] = True
+            values["recording"] = e.recording
+        if e.outcome == "refused":
+            values["refused"] = True
+        set_row(conn, followups, str(e.originator_id), values)
+
+    def _followup_completed(self, conn: Connection, e: Any) -> None:
+        oid, at = str(e.originator_id), ts(e.timestamp)
+        row = conn.execute(select(followups.c.due).where(followups.c.oid == oid)).first()
+        set_row(conn, followups, oid, {
+            "status": "completed", "completed_at": at, "closed_at": at, "completed_by": e.actor,
+            "next_attempt_at": None, "answers": e.answers, "on_time": bool(row is not None and at <= row.due),
+            "satisfaction": (e.answers or {}).get("satisfaction")})
+
+    def _followup_closed(self, conn: Connection, e: Any) -> None:
         oid = str(e.originator_id)
-        if name == "FollowUp.Planned":
-            meta = dict(e.meta or {})
-            conn.execute(INSERT_FOLLOWUP, dict(  # params apart: the compiled insert is cached
-                code=e.code, oid=oid, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
-                plugin=e.plugin, visit_type=e.visit_type, status="planned", window_open=ts(e.window_open),
-                due=ts(e.due), owner=e.owner, channel=e.channel, department=e.department, branch=e.branch,
-                provisional=bool(e.provisional), attempts=0, reached=False, refused=False, reminded=False,
-                escalations=0, planned_at=at, on_time=False, cancelled_before_contact=False,
-                ticket=meta.get("ticket"), meta=e.meta))
-            return
-        if name.startswith("FollowUp."):
+        values = {"status": e.status, "closed_at": ts(e.timestamp), "closed_reason": label(e.reason),  # G8: no ciphertext
+                  "closed_by": e.actor, "next_attempt_at": None}
+        if e.status == "cancelled":
             f = followups.c
-            where = f.oid == oid
-            values: dict[str, Any] = {}
-            if name == "FollowUp.WindowOpened":
-                set_row(conn, followups, oid, {"status": "due"}, planned_only=True)
-                return
-            if name == "FollowUp.MarkedOverdue":
-                values = {"status": "overdue"}
-            elif name == "FollowUp.ReminderSent":
-                values = {"reminded": True}
-            elif name == "FollowUp.Escalated":
-                values = {"escalations": INC}
-            elif name == "FollowUp.AttemptRecorded":
-                values = {"attempts": INC, "last_attempt_at": at,
-                          "next_attempt_at": ts(e.next_attempt_at)}
-                if e.outcome == "reached":
-                    values["reached"] = True
-                    values["recording"] = e.recording
-                if e.outcome == "refused":
-                    values["refused"] = True
-            elif name == "FollowUp.Completed":
-                row = conn.execute(select(f.due).where(where)).first()
-                values = {"status": "completed", "completed_at": at, "closed_at": at, "completed_by": e.actor,
-                          "next_attempt_at": None, "answers": e.answers,
-                          "on_time": bool(row is not None and at <= row.due),
-                          "satisfaction": (e.answers or {}).get("satisfaction")}
-            elif name == "FollowUp.Closed":
-                values = {"status": e.status, "closed_at": at, "closed_reason": label(e.reason),  # G8: no ciphertext
-                          "closed_by": e.actor, "next_attempt_at": None}
-                if e.status == "cancelled":
-                    row = conn.execute(select(f.reached, f.refused).where(where)).first()
-                    values["cancelled_before_contact"] = bool(row is not None and not row.reached
-                                                              and not row.refused)
-            elif name == "FollowUp.Reassigned":
-                values = {"owner": e.to_owner}
-            elif name == "FollowUp.Rescheduled":
-                values = {"window_open": ts(e.window_open), "due": ts(e.due), "provisional": bool(e.provisional),
-                          "reminded": False}
-                row = conn.execute(select(f.status).where(where)).first()
-                if row and row.status == "overdue":
-                    values["status"] = "due"
-            elif name == "FollowUp.ChannelSwitched":
-                values = {"channel": e.channel}
-            elif name == "FollowUp.Replanned":  # the trigger was corrected (trigger amend)
-                values = {"department": e.department, "branch": e.branch, "meta": e.meta}
-            if values:
-                set_row(conn, followups, oid, values)
-            return
-        if name == "Trigger.Received":
-            conn.execute(INSERT_TRIGGER, dict(
-                code=e.code, oid=oid, kind=e.kind, plugin=e.plugin, subject=e.subject,
-                occurred_at=e.occurred_at, attributes=e.attributes, followups=len(e.followups),
-                skipped=e.skipped))
-            return
-        if name == "Trigger.FollowUpAdded":  # a reaction planned one more (next visit, second follow-up)
-            set_row(conn, triggers, oid, {"followups": INC})
-            return
-        if name == "Trigger.Amended":  # a correction: history and reports see the corrected data
-            row = conn.execute(select(triggers.c.followups).where(triggers.c.oid == oid)).first()
-            set_row(conn, triggers, oid, {"occurred_at": e.occurred_at, "attributes": e.attributes,
-                                          "skipped": e.skipped,
-                                          "followups": (row.followups if row else 0) + len(e.added)})
-            return
-        if name == "Ticket.Opened":
-            conn.execute(INSERT_TICKET, dict(
-                code=e.code, oid=oid, followup=e.followup, subject=e.subject, plugin=e.plugin,
-                category=label(e.category), department=e.department, severity=e.severity, owner=e.owner,
-                status="open", opened_at=at, deadline=ts(e.deadline), reopened=0))
-            return
+            row = conn.execute(select(f.reached, f.refused).where(f.oid == oid)).first()
+            values["cancelled_before_contact"] = bool(row is not None and not row.reached and not row.refused)
+        set_row(conn, followups, oid, values)
+
+    def _followup_reassigned(self, conn: Connection, e: Any) -> None:
+        set_row(conn, followups, str(e.originator_id), {"owner": e.to_owner})
+
+    def _followup_rescheduled(self, conn: Connection, e: Any) -> None:
+        oid = str(e.originator_id)
+        values = {"window_open": ts(e.window_open), "due": ts(e.due), "provisional": bool(e.provisional),
+                  "reminded": False}
+        row = conn.execute(select(followups.c.status).where(followups.c.oid == oid)).first()
+        if row and row.status == "overdue":
+            values["status"] = "due"
+        set_row(conn, followups, oid, values)
+
+    def _followup_channelswitched(self, conn: Connection, e: Any) -> None:
+        set_row(conn, followups, str(e.originator_id), {"channel": e.channel})
+
+    def _followup_replanned(self, conn: Connection, e: Any) -> None:  # the trigger was corrected (trigger amend)
+        set_row(conn, followups, str(e.originator_id), {"department": e.department, "branch": e.branch,
+                                                        "meta": e.meta})
+
+    # -- triggers -----------------------------------------------------------------------------------
+    def _trigger_received(self, conn: Connection, e: Any) -> None:
+        add_row(conn, INSERT_TRIGGER, TRIGGER_KEYS, (
+            e.code, str(e.originator_id), e.kind, e.plugin, e.subject, e.occurred_at, e.attributes,
+            len(e.followups), e.skipped))
+
+    def _trigger_followupadded(self, conn: Connection, e: Any) -> None:  # a reaction planned one more
+        set_row(conn, triggers, str(e.originator_id), {"followups": INC})
+
+    def _trigger_amended(self, conn: Connection, e: Any) -> None:  # a correction: history and reports see it
+        oid = str(e.originator_id)
+        row = conn.execute(select(triggers.c.followups).where(triggers.c.oid == oid)).first()
+        set_row(conn, triggers, oid, {"occurred_at": e.occurred_at, "attributes": e.attributes,
+                                      "skipped": e.skipped, "followups": (row.followups if row else 0) + len(e.added)})
+
+    # -- tickets ------------------------------------------------------------------------------------
+    def _ticket_opened(self, conn: Connection, e: Any) -> None:
+        add_row(conn, INSERT_TICKET, TICKET_KEYS, (
+            e.code, str(e.originator_id), e.followup, e.subject, e.plugin, label(e.category), e.department,
+            e.severity, e.owner, "open", ts(e.timestamp), ts(e.deadline), 0))
+
+    def _ticket_resolved(self, conn: Connection, e: Any) -> None:
+        conn.execute(update(tickets).where(tickets.c.oid == str(e.originator_id)).values(
+            status="resolved", resolved_at=ts(e.timestamp), second_followup=e.second_followup))
+
+    def _ticket_closed(self, conn: Connection, e: Any) -> None:
+        if e.confirmed:
+            conn.execute(update(tickets).where(tickets.c.oid == str(e.originator_id)).values(
+                status="closed", closed_at=ts(e.timestamp)))
+
+    def _ticket_reopened(self, conn: Connection, e: Any) -> None:
         t = tickets.c
-        where = t.oid == oid
-        if name == "Ticket.Resolved":
-            conn.execute(update(tickets).where(where).values(
-                status="resolved", resolved_at=at, second_followup=e.second_followup))
-        elif name == "Ticket.Closed" and e.confirmed:
-            conn.execute(update(tickets).where(where).values(status="closed", closed_at=at))
-        elif name == "Ticket.Reopened":
-            conn.execute(update(tickets).where(where).values(
-                status="open", resolved_at=None, second_followup=None, reopened=t.reopened + 1))
+        conn.execute(update(tickets).where(t.oid == str(e.originator_id)).values(
+            status="open", resolved_at=None, second_followup=None, reopened=t.reopened + 1))

@@ -26,6 +26,7 @@ import re
 import sys
 import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,21 +105,28 @@ def rel(path: Path) -> str:
 
 
 # -- prose in Python sources --------------------------------------------------------------------------
-def comments(src: str, tree: ast.Module) -> list[tuple[int, str]]:
-    """(line, text) of the comments that may cite a rule: a `#` outside any string literal with an ID
-    after it. Cheaper than tokenize: only lines that look like such a comment are checked."""
-    lines = src.splitlines()
-    candidates = [i for i, line in enumerate(lines, 1) if "#" in line and ID.search(line, line.index("#"))]
-    if not candidates:
-        return []
-    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)  # line -> string byte spans on it
-    for node in ast.walk(tree):
+def string_spans(nodes: Iterable[ast.AST]) -> dict[int, list[tuple[int, int]]]:
+    """line -> the byte spans of string literals on it."""
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for node in nodes:
         if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
             for ln in range(node.lineno, end_line + 1):
                 a = node.col_offset if ln == node.lineno else 0
                 b = end_col if ln == end_line else 1 << 30
                 spans[ln].append((a, b))
+    return spans
+
+
+def comments(src: str, tree: ast.Module, nodes: list[ast.AST] | None = None) -> list[tuple[int, str]]:
+    """(line, text) of the comments that may cite a rule: a `#` outside any string literal with an ID
+    after it. Cheaper than tokenize: only lines that look like such a comment are checked. `nodes`:
+    `list(ast.walk(tree))` when the caller has it already."""
+    lines = src.splitlines()
+    candidates = [i for i, line in enumerate(lines, 1) if "#" in line and ID.search(line, line.index("#"))]
+    if not candidates:
+        return []
+    spans = string_spans(ast.walk(tree) if nodes is None else nodes)
     out: list[tuple[int, str]] = []
     for ln in candidates:
         raw = lines[ln - 1].encode("utf-8")
@@ -142,14 +150,15 @@ def prose(path: Path) -> list[tuple[int, str, bool]]:
         return []
     functions: list[tuple[int, int]] = []
     out: list[tuple[int, str, bool]] = []
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))  # walked once, for docstrings here and string literals in comments()
+    for node in nodes:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             functions.append((node.lineno, node.end_lineno or node.lineno))
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             doc = ast.get_docstring(node, clean=False)
             if doc:
                 out.append((node.body[0].lineno, doc, isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))))
-    for line, text in comments(src, tree):
+    for line, text in comments(src, tree, nodes):
         out.append((line, text, any(a <= line <= b for a, b in functions)))
     return out
 

@@ -4,7 +4,7 @@ access policy, G5-G9, every refusal recorded).
 
 One worker holds one application (`open_app`) for its lifetime; every call into it runs on one
 dedicated thread, one at a time (the event loop stays free to accept, parse and refuse requests).
-That is the SQLite deployment; several workers on PostgreSQL come later.
+On PostgreSQL, `--workers N` runs N such workers, each with its own application (service/workers.py).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huifang.core import clock
-from huifang.core.access import Access, AccessDenied
+from huifang.core.access import AccessDenied
 from huifang.core.errors import ConflictError, HuifangError, NotFound, Refused
 from huifang.core.usecases import tokens
 
@@ -53,6 +54,10 @@ FIELD_OF = {"trigger_id": "id"}
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut}
                                             for code in (401, 403, 404, 409, 413, 422, 429)}
 RATE_LIMIT = 600  # requests per token per minute (`huifang serve --rate-limit`)
+# a trigger post that lost a race with a concurrent writer (another worker, a CLI) is re-run: its one
+# commit wrote nothing, and re-run it sees the winner's records (an id posted twice at once: 201 once,
+# then 200 or 409 naming the fields)
+CONFLICT_RETRIES = 3
 # what `GET /reports/{kind}` answers in: the CLI's machine formats (a report's rows, not a picture)
 REPORT_MEDIA = {"json": "application/json",
                 "csv": "text/csv; charset=utf-8",
@@ -134,8 +139,9 @@ class BodyLimit:
 
 
 class RateLimit:
-    """At most `limit` requests per token in any 60 s (a sliding window, in this worker's memory: one
-    worker on SQLite). Counted before the token is checked, so a flood of bad tokens is limited too."""
+    """At most `limit` requests per token in any 60 s (a sliding window, in this worker's memory: with N
+    workers a token may make up to N x `limit` in all). Counted before the token is checked, so a flood
+    of bad tokens is limited too."""
 
     WINDOW = 60.0
 
@@ -171,16 +177,24 @@ class Service:
         with clock.at(self.now, clock.NOW_OPTION) if self.now else clock.at(clock.wall_clock(), clock.SYSTEM_CLOCK):
             yield
 
-    async def call(self, fn: Callable[[], T]) -> T:
+    async def call(self, fn: Callable[[], T], retry_conflicts: bool = False) -> T:
+        """fn() on the application's thread; `retry_conflicts`: fn commits once, so a conflict wrote
+        nothing and fn may run again."""
         def job() -> T:
-            # what a command may cache for its own short life (staff roles, A4 locks) is read afresh
-            self.app.access = Access(self.app)
-            with self.instant():
-                return fn()
+            for retry in range(CONFLICT_RETRIES if retry_conflicts else 0, -1, -1):
+                # what a command may cache for its own short life (staff roles, A4 locks) is read afresh
+                self.app.access = self.app.access.renewed()
+                try:
+                    with self.instant():
+                        return fn()
+                except ConflictError:  # another worker's command won the race
+                    if not retry:
+                        raise
+            raise AssertionError("unreachable")
         return await asyncio.get_running_loop().run_in_executor(self.pool, job)
 
     async def as_token(self, credentials: HTTPAuthorizationCredentials | None, scope: str, target: str,
-                       fn: Callable[[str], T]) -> T:
+                       fn: Callable[[str], T], retry_conflicts: bool = False) -> T:
         """fn(staff) as the token's staff member, if the token is valid and has `scope`."""
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "send the API token as 'Authorization: Bearer hf_...' (huifang token issue)",
@@ -194,7 +208,7 @@ class Service:
             token = tokens.authenticate(self.app, credentials.credentials)
             tokens.require_scope(self.app, token, scope, target)
             return fn(token["staff"])
-        return await self.call(job)
+        return await self.call(job, retry_conflicts)
 
 
 def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIMIT) -> FastAPI:
@@ -270,7 +284,7 @@ def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIM
             warnings = [f"{f['id']}: {w}" for f in followups for w in f["warnings"]] if created else []
             return {"trigger": t.code, "kind": t.kind, "created": created, "followups": followups,
                     "skipped": t.skipped, "warnings": warnings}, created
-        data, created = await service.as_token(credentials, "write", f"trigger {body.id}", go)
+        data, created = await service.as_token(credentials, "write", f"trigger {body.id}", go, retry_conflicts=True)
         out = TriggerOut.model_validate(data).model_dump(mode="json")
         return JSONResponse(out, status_code=201 if created else 200)
 
@@ -409,6 +423,15 @@ def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIM
         headers = {"Content-Disposition": f'attachment; filename="{name}.{fmt}"'} if fmt == "xlsx" else None
         return Response(data, media_type=REPORT_MEDIA[fmt], headers=headers)
 
+    from fastapi.staticfiles import StaticFiles
+
+    from . import dashboard
+
+    api.include_router(dashboard.router)  # the supervisor dashboard (/dashboard)
+    from . import survey
+
+    api.include_router(survey.router)  # the subjects' survey links (/s/<token>, huifang invite)
+    api.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     api.state.service = service
     return api
 
@@ -417,9 +440,13 @@ def serve(app: Any, host: str, port: int, now: datetime | None = None, rate_limi
     """Run the service on one uvicorn worker until interrupted (SIGINT/SIGTERM)."""
     import uvicorn
 
+    from .background import Background
+
     api = create_app(app, now, rate_limit)
+    background = Background(app, now).start()  # the outboxes (webhooks out) every couple of seconds
     try:
         uvicorn.run(api, host=host, port=port, workers=1, log_level="warning", access_log=False,
                     server_header=False, date_header=True)
     finally:
+        background.stop()
         api.state.service.pool.shutdown(wait=True)

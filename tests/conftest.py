@@ -13,15 +13,35 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner
 
-from tests.pg_support import SchemaPool, drop_schema, fresh_schema_url, pg_url
+def _bytecode_cache() -> None:
+    """PYTHONDONTWRITEBYTECODE (containers set it to keep the tree clean) makes every process of a
+    test run -- each pytest worker and each `huifang` subprocess a test starts -- compile the package
+    and re-rewrite the test modules' asserts from source: about 8 s of CPU per worker, most of the
+    collection time. The run writes its bytecode under one cache directory outside the tree instead
+    (PYTHONPYCACHEPREFIX, inherited by the workers and subprocesses). HUIFANG_TEST_BYTECODE=0 keeps
+    the environment as it is."""
+    if not sys.dont_write_bytecode or os.environ.get("HUIFANG_TEST_BYTECODE") == "0":
+        return
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or os.path.join(cache, "huifang-tests", "pycache")
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
+
+
+_bytecode_cache()
+
+import pytest  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from tests.pg_support import SchemaPool, drop_schema, fresh_schema_url, pg_url  # noqa: E402
 
 
 def _ram_tmp() -> None:
@@ -65,12 +85,29 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 STORE = "huifang.db"
 
 
+# Stories of one plugin's plan arithmetic, or of how output is worded and formatted: what they check
+# is computed above the store (the plugin API's plans, the CLI's rendering), so the fast tier runs them
+# on SQLite only and their PostgreSQL cells are `slow` (the full run keeps both backends). The stories
+# of storage, concurrency, access, audit, privacy, imports and projections keep both in the fast tier.
+SQLITE_ONLY_WHEN_FAST = frozenset({
+    "tests/test_medical_plans.py", "tests/test_medical_curve.py", "tests/test_medical_reactions.py",
+    "tests/test_property_plans.py", "tests/test_finance_plan.py", "tests/test_finance_rules.py",
+    "tests/test_aesthetics_curves.py", "tests/test_aesthetics_locks.py", "tests/test_aesthetics_campaigns.py",
+    "tests/test_lost_unreachable.py", "tests/test_feasible_stories.py", "tests/test_report_formats.py",
+    "tests/test_operator_day.py",
+})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects
 def pytest_collection_modifyitems(config: Any, items: list) -> None:
-    if not pg_url():
-        skip = pytest.mark.skip(reason="HUIFANG_TEST_PG not set (scripts/test starts PostgreSQL)")
-        for item in items:
-            if "postgres" in item.keywords or "[postgres" in item.nodeid:
+    pg = pg_url()
+    skip = pytest.mark.skip(reason="HUIFANG_TEST_PG not set (scripts/test starts PostgreSQL)")
+    for item in items:
+        if "postgres" in item.keywords or "[postgres" in item.nodeid:
+            if not pg:
                 item.add_marker(skip)
+            elif item.nodeid.split("::", 1)[0] in SQLITE_ONLY_WHEN_FAST:
+                item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -196,11 +233,11 @@ def hf(backend: str, tmp_path: Path, sqlite_template: Path, pg_pool: SchemaPool 
         yield Huifang(copy_store(sqlite_template, tmp_path / STORE))
         return
     assert pg_pool is not None
-    url = pg_pool.acquire()
+    h = Huifang(pg_pool.acquire())
     try:
-        yield Huifang(url)
+        yield h
     finally:
-        pg_pool.release(url)
+        pg_pool.release(h.db)  # store_cache may have given it a built schema of the pool's
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -223,6 +260,60 @@ def hf_module(request: Any, tmp_path_factory: Any, sqlite_template: Path,
 @pytest.fixture
 def hf_sqlite(tmp_path: Path, sqlite_template: Path) -> Huifang:
     return Huifang(copy_store(sqlite_template, tmp_path / STORE))
+
+
+class StoreCache:
+    """A module's common setup (staff, subjects, a few triggers) written once per worker instead of
+    once per test: `store_cache(hf, build)` runs `build` on a private SQLite store the first time
+    and then puts a copy of that store in place of `hf`'s; on PostgreSQL `hf` gets a pooled schema
+    put back to the state `build` left (tests/pg_support.py). Call it on an `hf` nothing has written
+    to yet; `build` must depend only on the store, `hf.now` and `hf.config` (the cache key, with the
+    builder's name). `init=False`: `build` starts from no store at all (a `db` fixture's path) and
+    runs `init` itself (on PostgreSQL it then runs on `hf`'s own schema every time).
+    HUIFANG_TEST_STORE_CACHE=0 runs `build` on `hf` every time, to rule the cache out of a failure."""
+
+    def __init__(self, root: Path, template: Path, pool: SchemaPool | None):
+        self.root = root
+        self.template = template
+        self.pool = pool
+        self.built: dict[tuple[str, str, str | None, str | None, bool], Path] = {}
+
+    def __call__(self, hf: Huifang, build: Callable[[Huifang], object], *, init: bool = True) -> Huifang:
+        key = (build.__module__, build.__qualname__, hf.now, hf.config, init)
+        if os.environ.get("HUIFANG_TEST_STORE_CACHE") == "0":
+            build(hf)
+            return hf
+        if "://" in hf.db:
+            if self.pool is None or not init or not self.pool.owns(hf.db):
+                build(hf)
+                return hf
+            now, config = hf.now, hf.config
+
+            def build_schema(url: str) -> None:
+                build(Huifang(url, now=now, config=config))
+
+            built = self.pool.acquire(key, build_schema)
+            self.pool.release(hf.db)  # the initialised schema the `hf` fixture took, unused
+            hf.db = built
+            return hf
+        if key not in self.built:
+            d = Path(tempfile.mkdtemp(prefix="built-", dir=self.root))
+            build(Huifang(copy_store(self.template, d / STORE) if init else str(d / STORE), now=hf.now,
+                          config=hf.config))
+            self.built[key] = d
+        target = Path(hf.db)
+        for entry in target.parent.iterdir():  # the init-state copy `hf` made
+            if entry.is_dir() and entry.name.startswith(target.name):
+                shutil.rmtree(entry)
+            elif entry.name.startswith(target.name):
+                entry.unlink()
+        copy_store(self.built[key], target)
+        return hf
+
+
+@pytest.fixture(scope="session")
+def store_cache(tmp_path_factory: Any, sqlite_template: Path, pg_pool: SchemaPool | None) -> StoreCache:
+    return StoreCache(tmp_path_factory.mktemp("store-cache"), sqlite_template, pg_pool)
 
 
 os.environ.setdefault("HUIFANG_ACTOR", "cli")

@@ -11,7 +11,11 @@ LATER = "2026-10-08T16:00+08:00"
 
 
 @pytest.fixture
-def org(hf):
+def org(hf, store_cache):
+    return store_cache(hf, _org)
+
+
+def _org(hf) -> None:
     ward(hf)  # setup mode: hn (supervisor, cardiology) <- n1 (agent); P1/D1-1 completed
     hf.ok("subject", "add", "P2", "--name", "李四", "--phone", "13900000002")
     hf.ok("trigger", "discharge", "--subject", "P2", "--id", "D2", *DISCHARGE)  # D2-1 owned by n1
@@ -24,7 +28,6 @@ def org(hf):
                  ["mgs", "--role", "manager", "--dept", "surgery"],
                  ["aud", "--role", "auditor", "--dept", "audit"]):
         hf.ok("staff", "add", args[0], "--name", args[0].upper(), *args[1:], actor="adm")
-    return hf
 
 
 def refused(hf, *args, actor=None, match=""):

@@ -11,15 +11,19 @@ import pytest
 
 from huifang.core import clock
 from huifang.projections import open_app
-from tests.conftest import Huifang
+from tests.conftest import Huifang, StoreCache
 
 NOW = "2026-10-09T09:00:00+08:00"
 N = 55  # more than 50 subjects: a batch (A3)
 
 
 @pytest.fixture
-def clinic(hf: Huifang) -> Huifang:
+def clinic(hf: Huifang, store_cache: StoreCache) -> Huifang:
     hf.now = NOW
+    return store_cache(hf, _clinic)
+
+
+def _clinic(hf: Huifang) -> None:
     hf.ok("staff", "add", "ae-boss", "--name", "院长", "--role", "manager")
     hf.ok("staff", "add", "ae-ops", "--name", "运营总监", "--role", "manager", "--reports-to", "ae-boss")
     hf.ok("staff", "add", "ae-center", "--name", "回访主管", "--role", "supervisor", "--reports-to", "ae-ops")
@@ -27,10 +31,12 @@ def clinic(hf: Huifang) -> Huifang:
     for a in ("m1", "m2", "m3"):
         hf.ok("staff", "add", a, "--name", a, "--role", "agent", "--reports-to", "ae-skin")
     app = open_app(hf.db)
-    with clock.at(clock.parse_instant(NOW)):
-        for i in range(1, N + 1):
-            app.add_subject(f"V{i:03d}", f"客户{i}", [f"1390000{i:04d}"])
-    return hf
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            for i in range(1, N + 1):
+                app.add_subject(f"V{i:03d}", f"客户{i}", [f"1390000{i:04d}"])
+    finally:
+        app.close()
 
 
 def plan(**over: Any) -> dict[str, Any]:

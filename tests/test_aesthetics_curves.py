@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Huifang
+from tests.conftest import Huifang, StoreCache
 
 NOW = "2026-06-01T09:00:00+08:00"
 
@@ -21,11 +21,14 @@ def staff(hf: Huifang) -> None:
 
 
 @pytest.fixture
-def clinic(hf: Huifang) -> Huifang:
+def clinic(hf: Huifang, store_cache: StoreCache) -> Huifang:
     hf.now = NOW
+    return store_cache(hf, _clinic)
+
+
+def _clinic(hf: Huifang) -> None:
     staff(hf)
     hf.ok("subject", "add", "S1", "--name", "张三", "--phone", "13800000001")
-    return hf
 
 
 def procedure(hf: Huifang, tid: str, at: str, *attrs: str, subject: str = "S1", now: str | None = None) -> dict:

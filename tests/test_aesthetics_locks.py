@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Huifang
+from tests.conftest import Huifang, StoreCache
 
 TICK = "2026-07-20T09:00:00+08:00"
 
@@ -29,11 +29,14 @@ def not_visited(hf: Huifang, tid: str, day: str, owner: str, subject: str = "S1"
 
 
 @pytest.fixture
-def clinic(hf: Huifang) -> Huifang:
+def clinic(hf: Huifang, store_cache: StoreCache) -> Huifang:
     hf.now = "2026-07-01T09:00:00+08:00"
+    return store_cache(hf, _clinic)
+
+
+def _clinic(hf: Huifang) -> None:
     ladder(hf)
     hf.ok("subject", "add", "S1", "--name", "张三", "--phone", "13800000001")
-    return hf
 
 
 def report(tmp_path: Path, *followups: str) -> str:

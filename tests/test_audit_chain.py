@@ -20,8 +20,8 @@ DOCS = Path(__file__).resolve().parents[1] / "README.md"  # section "For auditor
 
 
 @pytest.fixture
-def log(hf):
-    return ward(hf)
+def log(hf, store_cache):
+    return store_cache(hf, ward)
 
 
 def broken(hf):

@@ -23,10 +23,13 @@ def digest(path: str) -> str:
 
 
 @pytest.fixture
-def store(hf_sqlite):
-    hf_sqlite.ok("subject", "add", "P1", "--name", "张三")
-    hf_sqlite.ok("staff", "add", "n1", "--name", "N", "--role", "agent")
-    return hf_sqlite
+def store(hf_sqlite, store_cache):
+    return store_cache(hf_sqlite, _store)
+
+
+def _store(hf) -> None:
+    hf.ok("subject", "add", "P1", "--name", "张三")
+    hf.ok("staff", "add", "n1", "--name", "N", "--role", "agent")
 
 
 BAD = [

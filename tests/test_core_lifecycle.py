@@ -10,13 +10,16 @@ DISCHARGE = ["--attr", "department=cardiology", "--attr", "diagnosis=CHD", "--at
 
 
 @pytest.fixture
-def ward(hf):
+def ward(hf, store_cache):
+    return store_cache(hf, _ward)
+
+
+def _ward(hf) -> None:
     hf.ok("staff", "add", "hn", "--name", "护士长", "--role", "supervisor", "--dept", "cardiology")
     hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", "--reports-to", "hn")
     hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13800000001")
     d = hf.ok("trigger", "discharge", "--subject", "P1", "--id", "D1", *DISCHARGE)
     assert [f["id"] for f in d["followups"]][:1] == ["D1-1"]
-    return hf
 
 
 def head(hf):

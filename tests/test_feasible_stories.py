@@ -3,20 +3,23 @@ G6), and `show --json` carries what the call needs (M6, G4, G6): stories through
 PostgreSQL. The plan arithmetic itself: tests/unit/test_feasible_plans.py."""
 from __future__ import annotations
 
-from tests.conftest import Huifang
+from tests.conftest import Huifang, StoreCache
 
 DISCHARGE = ["--attr", "department=cardiology", "--attr", "diagnosis=CHD", "--attr", "responsible_nurse=n1",
              "--attr", "attending_doctor=dr1"]
 
 
-def clinic(hf: Huifang) -> Huifang:
+def clinic(hf: Huifang, store_cache: StoreCache) -> Huifang:
     hf.now = "2026-06-01T09:00:00+08:00"
+    return store_cache(hf, _clinic)
+
+
+def _clinic(hf: Huifang) -> None:
     hf.ok("staff", "add", "ae-dir", "--name", "总监", "--role", "manager")
     hf.ok("staff", "add", "ae-head", "--name", "主管", "--role", "supervisor", "--reports-to", "ae-dir")
     for a in ("a1", "a2", "nu1"):
         hf.ok("staff", "add", a, "--name", a, "--role", "agent", "--reports-to", "ae-head")
     hf.ok("subject", "add", "S1", "--name", "张三", "--phone", "13800000001")
-    return hf
 
 
 def surgery(hf: Huifang, tid: str, at: str, now: str, *attrs: str) -> dict:
@@ -27,8 +30,8 @@ def surgery(hf: Huifang, tid: str, at: str, now: str, *attrs: str) -> dict:
     return hf.ok(*args, now=now)
 
 
-def test_G6_A2_attempts_on_a_clinical_holiday_count_retry_the_same_day_and_lock_nobody(hf: Huifang) -> None:
-    clinic(hf)
+def test_G6_A2_attempts_on_a_clinical_holiday_count_retry_the_same_day_and_lock_nobody(hf: Huifang, store_cache: StoreCache) -> None:
+    clinic(hf, store_cache)
     surgery(hf, "P1", "2026-09-30T15:00:00+08:00", "2026-09-30T16:00:00+08:00", "stitch_removal_day=7")
     fu = hf.ok("show", "P1-dressing", now="2026-09-30T16:00:00+08:00")
     assert fu["window_open"] == "2026-10-01T10:00:00+08:00" and fu["clinical_exception"]  # National Day
@@ -50,8 +53,8 @@ def test_G6_A2_attempts_on_a_clinical_holiday_count_retry_the_same_day_and_lock_
     assert hf.ok("staff", "show", "a1")["lock"] is None  # the assistant did everything that could be done
 
 
-def test_A4_G6_late_entry_warns_plans_catch_up_calls_and_locks_nobody(hf: Huifang) -> None:
-    clinic(hf)
+def test_A4_G6_late_entry_warns_plans_catch_up_calls_and_locks_nobody(hf: Huifang, store_cache: StoreCache) -> None:
+    clinic(hf, store_cache)
     d = surgery(hf, "P1", "2026-07-01T10:00:00+08:00", "2026-07-14T10:00:00+08:00", "stitches=false")  # 13 days late
     fus = {f["id"]: f for f in d["followups"]}
     assert [w.split(":")[0] for w in d["warnings"]] == ["P1-dressing", "P1-care"]
@@ -67,8 +70,8 @@ def test_A4_G6_late_entry_warns_plans_catch_up_calls_and_locks_nobody(hf: Huifan
     assert care["warnings"][0].startswith("G6/A4: entered 2026-07-14 10:00, after its window 2026-07-04..2026-07-05")
 
 
-def test_A2_surgery_without_stitch_day_warns_at_entry(hf: Huifang) -> None:
-    clinic(hf)
+def test_A2_surgery_without_stitch_day_warns_at_entry(hf: Huifang, store_cache: StoreCache) -> None:
+    clinic(hf, store_cache)
     r = hf("trigger", "aesthetics.procedure", "--subject", "S1", "--id", "P2", "--at", "2026-06-01T08:30:00+08:00",
            "--attr", "department=surgery", "--attr", "assistant=a1", "--attr", "consultant=a2",
            "--attr", "item=眼袋", now="2026-06-01T09:00:00+08:00", json_out=False)

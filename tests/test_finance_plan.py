@@ -26,8 +26,8 @@ def _by_key(data):
     return {f["id"].rsplit("-", 1)[1]: f for f in data["followups"]}
 
 
-def test_f1_due_skips_national_day_and_counts_make_up_workday(hf):
-    _setup(hf)
+def test_f1_due_skips_national_day_and_counts_make_up_workday(hf, store_cache):
+    store_cache(hf, _setup)
     fus = _by_key(_contract(hf))
     new = fus["new"]
     assert new["visit_type"] == "new_contract"
@@ -40,8 +40,8 @@ def test_f1_due_skips_national_day_and_counts_make_up_workday(hf):
     assert new["meta"]["cap"] == "2026-10-30"  # F1: never later than one calendar month
 
 
-def test_f2_yearly_followups_in_2027_are_provisional(hf):
-    _setup(hf)
+def test_f2_yearly_followups_in_2027_are_provisional(hf, store_cache):
+    store_cache(hf, _setup)
     fus = _by_key(_contract(hf))
     year1 = fus["year1"]
     assert year1["visit_type"] == "continuing"
@@ -53,8 +53,8 @@ def test_f2_yearly_followups_in_2027_are_provisional(hf):
     assert sorted(fus) == ["new", "year1", "year2", "year3"]  # default: 3 contract years
 
 
-def test_f2_official_2027_calendar_replans_the_provisional_yearly_followup(hf, tmp_path):
-    _setup(hf)
+def test_f2_official_2027_calendar_replans_the_provisional_yearly_followup(hf, store_cache, tmp_path):
+    store_cache(hf, _setup)
     _contract(hf, SIGNED, "K1", "--attr", "term_years=1")
     # a (made-up) official 2027 schedule where the anniversary 2027-09-30 is a day off
     cal = tmp_path / "2027.json"
@@ -67,8 +67,8 @@ def test_f2_official_2027_calendar_replans_the_provisional_yearly_followup(hf, t
     assert year1["due"] == "2027-09-29T23:59:59+08:00" and year1["provisional"] is False
 
 
-def test_f2_provisional_yearly_followup_shown_in_text_output(hf):
-    _setup(hf)
+def test_f2_provisional_yearly_followup_shown_in_text_output(hf, store_cache):
+    store_cache(hf, _setup)
     r = hf("trigger", "finance.contract_signed", "--subject", "C1", "--id", "K1", "--attr", "advisor=adv1",
            "--attr", "product=p", "--attr", "branch=b", now=SIGNED, json_out=False)
     assert r.code == 0, r.err
@@ -76,8 +76,8 @@ def test_f2_provisional_yearly_followup_shown_in_text_output(hf):
     assert "2027-09-30T23:59:59+08:00 (provisional)" in line
 
 
-def test_f4_due_is_the_last_day_of_the_cooling_off_period(hf):
-    _setup(hf)
+def test_f4_due_is_the_last_day_of_the_cooling_off_period(hf, store_cache):
+    store_cache(hf, _setup)
     data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
                  "--attr", "branch=sh-pudong", "--attr", "sales_channel=bancassurance", "--attr", "policy=BD1",
                  now="2026-09-24T10:20:00+08:00")
@@ -90,8 +90,8 @@ def test_f4_due_is_the_last_day_of_the_cooling_off_period(hf):
     assert fu["meta"]["cooling_off_days"] == 15
 
 
-def test_f4_cooling_off_ending_in_national_day_moves_due_earlier_not_later(hf):
-    _setup(hf)
+def test_f4_cooling_off_ending_in_national_day_moves_due_earlier_not_later(hf, store_cache):
+    store_cache(hf, _setup)
     # issued on Sun 2026-09-20 (a make-up workday): 15 days -> 10-05, inside National Day; a calendar
     # deadline would roll forward to 10-08, after the cooling-off period, so it moves back to 09-30.
     data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
@@ -102,8 +102,8 @@ def test_f4_cooling_off_ending_in_national_day_moves_due_earlier_not_later(hf):
     assert fu["window_open"] == "2026-09-20T10:00:00+08:00"  # make-up workday: a calling day
 
 
-def test_f3_special_followups_inherit_seller_and_branch_from_the_contract(hf):
-    _setup(hf)
+def test_f3_special_followups_inherit_seller_and_branch_from_the_contract(hf, store_cache):
+    store_cache(hf, _setup)
     _contract(hf, SIGNED, "K1", "--attr", "contract=HT1")
     for kind, attrs, vt in (("agreement_changed", ["change=commission_rate"], "agreement_change"),
                             ("contract_terminated", ["reason=moving abroad"], "termination"),
@@ -123,8 +123,8 @@ def test_f3_special_followups_inherit_seller_and_branch_from_the_contract(hf):
     assert change["meta"]["change_kind"] == "commission_rate"
 
 
-def test_f7_departed_agent_policies_exclude_the_departed_agent(hf):
-    _setup(hf)
+def test_f7_departed_agent_policies_exclude_the_departed_agent(hf, store_cache):
+    store_cache(hf, _setup)
     hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
           "--attr", "branch=gz-tianhe", "--attr", "sales_channel=agency", "--attr", "policy=BD1",
           now="2026-09-01T10:00:00+08:00")
@@ -146,8 +146,8 @@ def test_f7_departed_agent_policies_exclude_the_departed_agent(hf):
     (["advisor=adv1", "product=p", "branch=b", "colour=red"], "colour"),
     (["advisor=   ", "product=p", "branch=b"], "advisor"),
 ])
-def test_f1_trigger_attributes_are_validated_naming_the_field(hf, attrs, field):
-    _setup(hf)
+def test_f1_trigger_attributes_are_validated_naming_the_field(hf, store_cache, attrs, field):
+    store_cache(hf, _setup)
     args = [x for a in attrs for x in ("--attr", a)]
     r = hf("trigger", "finance.contract_signed", "--subject", "C1", "--id", "K1", *args, now=SIGNED)
     assert r.code != 0
@@ -155,8 +155,8 @@ def test_f1_trigger_attributes_are_validated_naming_the_field(hf, attrs, field):
     assert hf("show", "K1-new").code != 0  # nothing written
 
 
-def test_f4_policy_attributes_are_validated(hf):
-    _setup(hf)
+def test_f4_policy_attributes_are_validated(hf, store_cache):
+    store_cache(hf, _setup)
     r = hf("trigger", "finance.policy_issued", "--subject", "C1", "--attr", "agent=ag1", "--attr", "branch=b",
            "--attr", "sales_channel=agency", "--attr", "cooling_off_days=abc")
     assert r.code != 0 and "--attr cooling_off_days" in r.err
@@ -164,8 +164,8 @@ def test_f4_policy_attributes_are_validated(hf):
     assert r.code != 0 and "policies" in r.err
 
 
-def test_g6_finance_calling_windows_flag_a_call_at_noon(hf, tmp_path):
-    _setup(hf)
+def test_g6_finance_calling_windows_flag_a_call_at_noon(hf, store_cache, tmp_path):
+    store_cache(hf, _setup)
     rec = tmp_path / "call.wav"
     rec.write_bytes(b"RIFF-recording")
     _contract(hf)
@@ -187,8 +187,8 @@ def test_finance_settings_reject_unknown_keys(hf, tmp_path):
     assert r.code != 0 and "plugins.finance.cooling_off_dayz" in r.err
 
 
-def test_f4_the_receipt_date_recorded_later_replans_the_callback_from_it(hf):
-    _setup(hf)
+def test_f4_the_receipt_date_recorded_later_replans_the_callback_from_it(hf, store_cache):
+    store_cache(hf, _setup)
     data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
                  "--attr", "branch=b", "--attr", "sales_channel=agency", now="2026-11-02T10:20:00+08:00")
     assert data["followups"][0]["due"] == "2026-11-17T23:59:59+08:00"  # from the issue until the receipt is known
@@ -199,8 +199,8 @@ def test_f4_the_receipt_date_recorded_later_replans_the_callback_from_it(hf):
     assert fu["meta"]["cooling_off_until"] == "2026-11-20T23:59:59+08:00"
 
 
-def test_f4_a_late_policy_with_no_calling_day_left_in_its_cooling_off_period_warns(hf):
-    _setup(hf)
+def test_f4_a_late_policy_with_no_calling_day_left_in_its_cooling_off_period_warns(hf, store_cache):
+    store_cache(hf, _setup)
     data = hf.ok("trigger", "finance.policy_issued", "--subject", "C1", "--id", "P1", "--attr", "agent=ag1",
                  "--attr", "branch=b", "--attr", "sales_channel=agency", "--attr", "cooling_off_days=1",
                  now="2026-09-30T16:30:00+08:00")

@@ -35,9 +35,9 @@ def _staff(hf) -> None:
 
 
 @pytest.fixture
-def fin(hf, tmp_path):
+def fin(hf, tmp_path, store_cache):
     """The CLI with staff registered and finance follow-ups owned by cc1."""
-    _staff(hf)
+    store_cache(hf, _staff)
     hf.config = _config(tmp_path)
     return hf
 

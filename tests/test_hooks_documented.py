@@ -171,6 +171,10 @@ def test_every_hook_is_called_by_one_scenario(hook_calls, tmp_path):
     helped = hf("--help", json_out=False)
     assert helped.code == 0
 
+    # huifang_channel_adapters: a greeting goes out through the delivery adapters (G21)
+    sent = hf.ok("greetings", "--occasion", "holiday", "--name", "国庆", now="2026-09-02T11:00:00+08:00")
+    assert [d["status"] for d in sent["deliveries"]] == ["sent"]
+
     missing = [name for name in hookspecs() if not hook_calls[name]]
     assert not missing, (f"hooks never called on an implementation by this scenario: {', '.join(missing)}; "
                          f"extend the scenario (or a built-in plugin lacks an implementation)")

@@ -13,12 +13,15 @@ from tests.test_core_lifecycle import DISCHARGE, head
 
 
 @pytest.fixture
-def ward(hf):
+def ward(hf, store_cache):
+    return store_cache(hf, _ward)
+
+
+def _ward(hf) -> None:
     hf.ok("staff", "add", "hn", "--name", "护士长", "--role", "supervisor", "--dept", "cardiology")
     hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", "--reports-to", "hn")
     hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13800000001")
     hf.ok("trigger", "discharge", "--subject", "P1", "--id", "D1", *DISCHARGE)  # window 10-08 10:00
-    return hf
 
 
 def attempt(hf, when: str, outcome: str = "no_answer", channel: str = "phone", code: str = "D1-1"):

@@ -10,11 +10,14 @@ NOW = "2026-11-02T09:00+08:00"  # Monday
 
 
 @pytest.fixture
-def clinic(hf):
+def clinic(hf, store_cache):
+    return store_cache(hf, _clinic)
+
+
+def _clinic(hf) -> None:
     hf.ok("staff", "add", "hn", "--name", "护士长", "--role", "supervisor", "--dept", "cardiology")
     hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", "--reports-to", "hn")
     hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13800000001")
-    return hf
 
 
 def trig(hf, kind, tid, *attrs, now=NOW, subject="P1", **kw):

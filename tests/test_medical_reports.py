@@ -103,6 +103,7 @@ def test_reports_are_found_by_huifang_report(hf):
     assert r.code == 2 and "--by" in r.err and r.err.count("\n") == 1
 
 
+@pytest.mark.slow  # scale: a demo store of 60 patients over 75 days
 def test_demo_includes_the_hospital_with_realistic_volumes(sqlite_db):
     app = make_app(sqlite_db)
     with clock.at(clock.parse_instant("2026-11-23T16:00+08:00")):

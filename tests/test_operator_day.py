@@ -164,10 +164,10 @@ def test_F5_空号后记录重新确认的号码_旧号码加密留在历史里(
         assert secret.encode() not in raw, secret  # 新旧号码、地址都只以密文存储
 
 
-def test_G21_节日问候说记录待发送而不是已发送(hf: Huifang) -> None:
+def test_G21_节日问候说出每个渠道真实的发送结果(hf: Huifang) -> None:
     hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13800000001", "--attr", "birthday=09-28")
     out = hf.ok("greetings", "--occasion", "birthday", json_out=False)
-    assert "1 greeting(s) recorded for sending by sms (queued, not yet sent)" in out and " sent," not in out
+    assert "1 greeting(s), 0 left out" in out and "短信 (file): 已发送 1" in out  # the file outbox by default
 
 
 # -- config: which file, what is in effect, survey wording --------------------------------------------------

@@ -13,8 +13,8 @@ AFTER_RETENTION = "2029-10-09T09:00+08:00"  # D1-1 closed 2026-10-08; medical ke
 
 
 @pytest.fixture
-def p1(hf):
-    return ward(hf)
+def p1(hf, store_cache):
+    return store_cache(hf, ward)
 
 
 def forms(text: str) -> list[bytes]:

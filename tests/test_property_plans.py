@@ -17,7 +17,11 @@ NOW = "2026-09-28T09:00:00+08:00"
 
 
 @pytest.fixture
-def estate(hf):
+def estate(hf, store_cache):
+    return store_cache(hf, _estate)
+
+
+def _estate(hf) -> None:
     """An estate: manager, customer-service supervisor, department supervisor, dispatcher, steward, worker."""
     hf.ok("staff", "add", "mgr", "--name", "经理", "--role", "manager")
     hf.ok("staff", "add", "cs-sup", "--name", "客服主管", "--role", "supervisor", "--reports-to", "mgr")
@@ -30,7 +34,6 @@ def estate(hf):
     hf.ok("subject", "add", "R0", "--name", "李四", "--phone", "13800000002")
     hf.ok("trigger", "property.activity_held", "--subject", "R0", "--id", "KEY0", "--attr", "name=开盘典礼",
           now="2026-09-01T10:00+08:00")
-    return hf
 
 
 def drawn(hf, purpose: str, rate: float, prefix: str, sampled: bool = True, n: int = 1) -> list[str]:

@@ -5,6 +5,7 @@ views lag, the store is PostgreSQL or the config needs validating."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import sqlite3
@@ -100,31 +101,37 @@ def lag(db: str) -> int:
 
 
 @pytest.fixture
-def paths(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., tuple[Result, str]]]:
+def paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., tuple[Result, str]]]:
     """queue(db, *args, fast=..., json_out=..., wall=..., config=..., before=...) -> (result, path taken:
     fast | fallback | full). `huifang queue` runs in-process as an operator types it: no --now (the wall
-    clock, fixed at `wall`), no --as; `before` adds global options; text is `--codes` unless `human`."""
+    clock, fixed at `wall`), no --as; `before` adds global options; text is `--codes` unless `human`
+    (the work list with names). The plugins' labels are cached in a directory of this test."""
     from click.testing import CliRunner
 
     from huifang.cli.main import main
     from huifang.core import clock
 
     original = cli_queue.fast_queue
+    original_names = cli_queue.fast_worklist
     taken: list[str] = []
     monkeypatch.delenv("HUIFANG_NOW", raising=False)
     monkeypatch.delenv("HUIFANG_CONFIG", raising=False)
+    monkeypatch.setenv("HUIFANG_CACHE_DIR", str(tmp_path / "label-cache"))
 
     def run(db: str, *args: str, fast: bool = True, json_out: bool = True, wall: str = NOW,
             config: str | None = None, before: tuple[str, ...] = (), human: bool = False) -> tuple[Result, str]:
-        def spy(*a: Any) -> Any:
-            if not fast:
-                taken.append("full")
-                return None
-            rows = original(*a)
-            taken.append("fallback" if rows is None else "fast")
-            return rows
+        def spying(fn: Callable[..., Any]) -> Callable[..., Any]:
+            def spy(*a: Any) -> Any:
+                if not fast:
+                    taken.append("full")
+                    return None
+                rows = fn(*a)
+                taken.append("fallback" if rows is None else "fast")
+                return rows
+            return spy
 
-        monkeypatch.setattr(cli_queue, "fast_queue", spy)
+        monkeypatch.setattr(cli_queue, "fast_queue", spying(original))
+        monkeypatch.setattr(cli_queue, "fast_worklist", spying(original_names))
         monkeypatch.setattr(clock, "wall_clock", lambda: datetime.fromisoformat(wall))
         taken.clear()
         # the text the fast path may print is the table of codes (the work list with names is a recorded read)
@@ -162,6 +169,99 @@ def test_current_views_fast_path_prints_what_the_full_path_prints(store: Path, p
                 seen += len(fast.data) if json_out else 0
     assert seen > 60  # the filters select something: rows of every kind were compared
     assert digest(tmp_path / STORE) == before  # nothing was written (views current, read-only connection)
+
+
+# -- the work list with names (G8) -----------------------------------------------------------------------------
+NAMED = [[], ["--limit", "0"], ["--limit", "3"], ["--overdue"], ["--on", "2026-12-03", "--limit", "0"],
+         ["--on", "2026-01-01"], ["--agent", "n1"], ["--agent", "n2", "--overdue"], ["--agent", "s1", "--limit", "0"],
+         ["--all", "--limit", "0"]]
+
+
+def reads(db: str) -> list[tuple[Any, ...]]:
+    """The store's read records (G8): whose, what, by whom, when (reasons are sealed with fresh nonces)."""
+    with sqlite3.connect(db) as con:
+        found = con.execute("SELECT originator_id, originator_version, state FROM stored_events "
+                            "WHERE topic = 'huifang:ReadLog.Read' ORDER BY rowid").fetchall()
+    out = []
+    for oid, version, state in found:
+        d = json.loads(state)
+        out.append((oid, version, d["what"], d["target"], d["actor"], d["approval"], d["timestamp"]["_data_"]))
+    return out
+
+
+def test_G8_the_work_list_with_names_is_read_without_the_application_once_its_reads_are_recorded(
+        store: Path, paths: Any, tmp_path: Path) -> None:
+    """The first list of a day records each subject's read (the full path); every later one that day
+    prints the same bytes from the store's rows alone, writing nothing."""
+    fast_db, full_db = copy(store, tmp_path / "fast"), copy(store, tmp_path / "full")
+    taken = []
+    for wall in (NOW, LATER):
+        for args in NAMED:
+            first, how = paths(fast_db, *args, human=True, json_out=False, wall=wall)
+            full, _ = paths(full_db, *args, human=True, json_out=False, wall=wall, fast=False)
+            assert (first.code, first.out, first.err) == (full.code, full.out, "") and full.code == 0, (wall, args)
+            before = digest(Path(fast_db))
+            again, how_again = paths(fast_db, *args, human=True, json_out=False, wall=wall)
+            assert how_again == "fast" and again.out == full.out, (wall, args)
+            assert digest(Path(fast_db)) == before
+            taken.append(how)
+    assert {"fast", "fallback"} <= set(taken)  # some first lists had to record reads, others not
+    assert reads(fast_db) == reads(full_db) and len(reads(fast_db)) >= 9  # the same reads, at the same times
+    shown = paths(fast_db, "--all", "--limit", "0", human=True, json_out=False, wall=LATER)[0].out
+    assert "X1" in shown and "138****0001" in shown and "F1" in shown
+
+
+def test_G8_once_access_control_is_on_cli_sees_no_names_on_either_path(store: Path, paths: Any,
+                                                                       tmp_path: Path) -> None:
+    db = copy(store, tmp_path)
+    Huifang(db, now=T2).ok("staff", "add", "adm", "--name", "Admin", "--role", "admin")
+    full = paths(db, "--limit", "0", human=True, json_out=False, fast=False)[0]  # catches the views up
+    recorded = reads(db)
+    fast, how = paths(db, "--limit", "0", human=True, json_out=False)
+    assert how == "fast" and fast.out == full.out and full.code == 0
+    assert "X3" not in fast.out and "P3" in fast.out and reads(db) == recorded
+
+
+def test_G8_a_login_bound_to_staff_takes_the_full_path(store: Path, paths: Any, tmp_path: Path) -> None:
+    from huifang.cli.state import os_login
+
+    db = copy(store, tmp_path)
+    Huifang(db, now=T2).ok("staff", "bind", "n1", "--os-user", os_login().name)
+    paths(db, human=True, json_out=False, fast=False)  # catches the views up, records n1's reads
+    given, how = paths(db, human=True, json_out=False)
+    full = paths(db, human=True, json_out=False, fast=False)[0]
+    assert how == "fallback" and (given.code, given.out, given.err) == (full.code, full.out, full.err)
+    assert "n1 的回访" in full.out  # the bound staff member's own list
+
+
+def test_the_plugins_labels_come_from_a_cache_the_full_path_keeps(store: Path, paths: Any, tmp_path: Path) -> None:
+    db = copy(store, tmp_path)
+    full = paths(db, "--limit", "0", human=True, json_out=False, fast=False)[0]
+    cache = tmp_path / "label-cache" / "labels.json"
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    assert data["plugins"]["medical"]["labels"]["zh_CN"]
+    assert paths(db, "--limit", "0", human=True, json_out=False) == (full, "fast")
+    data["plugins"]["medical"]["fingerprint"] = "a plugin edited since"
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    assert paths(db, "--limit", "0", human=True, json_out=False) == (full, "fallback")
+    assert paths(db, "--limit", "0", human=True, json_out=False) == (full, "fast")  # kept again
+    cache.unlink()
+    assert paths(db, "--limit", "0", human=True, json_out=False) == (full, "fallback")
+    english = paths(db, "--limit", "0", human=True, json_out=False, before=("--lang", "en"), fast=False)[0]
+    assert paths(db, "--limit", "0", human=True, json_out=False, before=("--lang", "en")) == (english, "fast")
+
+
+def test_without_the_right_master_key_the_full_path_answers(store: Path, paths: Any, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    db = copy(store, tmp_path)
+    paths(db, "--limit", "0", human=True, json_out=False, fast=False)
+    for var, value in (("HUIFANG_KEY", "00" * 32), ("HUIFANG_KEY", "not a key"),
+                       ("HUIFANG_KEY_DIR", str(tmp_path / "elsewhere"))):
+        with monkeypatch.context() as m:
+            m.setenv(var, value)
+            given, how = paths(db, "--limit", "0", human=True, json_out=False)
+            full = paths(db, "--limit", "0", human=True, json_out=False, fast=False)[0]
+        assert how == "fallback" and (given.code, given.out, given.err) == (full.code, full.out, full.err), value
 
 
 def test_statuses_and_provisional_rows_are_compared(store: Path, paths: Any, tmp_path: Path) -> None:
@@ -290,6 +390,23 @@ def test_the_fast_path_imports_no_heavy_module(store: Path, tmp_path: Path, path
         assert p.stdout == full.out  # a real process prints the same bytes as the full path
 
 
+def test_the_names_path_imports_no_heavy_module_but_cryptography(store: Path, tmp_path: Path, paths: Any) -> None:
+    db = copy(store, tmp_path / "store")
+    full = paths(db, "--limit", "0", human=True, json_out=False, fast=False)[0]  # records the reads, keeps labels
+    code = ("import sys\nfrom datetime import datetime\nfrom huifang.core import clock\n"
+            "wall = datetime.fromisoformat(sys.argv.pop(1))\nclock.wall_clock = lambda: wall\n"
+            "from huifang.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+            "    pass\nprint('\\n' + '\\n'.join(sorted(sys.modules)), file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if k not in ("HUIFANG_CONFIG", "HUIFANG_NOW")}
+    p = subprocess.run([sys.executable, "-c", code, NOW, "--db", db, "queue", "--limit", "0"], capture_output=True,
+                       text=True, timeout=120, cwd=tmp_path, env=env)
+    modules = set(p.stderr.split("\n"))
+    assert p.returncode == 0 and "huifang.projections.queue_fast" in modules, p.stderr[-500:]
+    assert not {m.split(".")[0] for m in modules} & (HEAVY - {"cryptography"})
+    assert not {m for m in modules if m.startswith(("huifang.plugins.", "huifang_", "huifang.core.plugin_api"))}
+    assert p.stdout == full.out and "X3" in p.stdout
+
+
 # -- the shared pieces -------------------------------------------------------------------------------------
 def test_the_fast_path_constants_match_the_views() -> None:
     from huifang.core.plugin_api.views import ts
@@ -349,3 +466,98 @@ def test_the_queue_uses_the_plain_table(store: Path, paths: Any, tmp_path: Path)
               r["next_attempt_at"] or "-"] for r in rows]
     plain = cli_queue.plain_table(cli_queue.HEADERS, cells)
     assert plain is not None and plain == table(cli_queue.HEADERS, cells)
+
+
+@pytest.mark.parametrize("term", ["xterm", "xterm-256color", "xterm-kitty", "screen-16color"])
+def test_the_work_list_table_without_rich_is_richs(term: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off a terminal and on one (in colour, whatever colour system rich detects from TERM/COLORTERM)."""
+    from rich.cells import cell_len
+
+    for lo, hi in cli_queue.WIDE:
+        assert all(cell_len(chr(o)) == 2 for o in range(lo, hi + 1))
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setenv("COLORTERM", "truecolor" if term == "xterm" else "")
+    assert cli_queue.ansi_terminal()
+    h = cli_queue.HEADERS_BY_LANG["zh_CN"]
+    rnd = random.Random(8)
+    alphabet = string.ascii_letters + string.digits + " -_.*:()[]" + "张王李赵逾期天今明临时回访状态（）：，"
+    styles = [None, *cli_queue.STATUS_STYLE.values(), "italic"]
+    compared = 0
+    for _ in range(60):
+        rows = [[("".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, rnd.choice([2, 8, 20])))),
+                  rnd.choice(styles)) for _ in h] for _ in range(rnd.choice([0, 1, 4, 15]))]
+        for tty in (False, True):
+            plain = cli_queue.plain_styled_table(h, rows, ansi=tty)
+            if plain is not None:
+                compared += 1
+                assert plain == cli_queue.rich_table(h, rows, tty=tty), (tty, rows)
+    assert compared > 100
+    for cell in ("tab\there", "é", "\u200b", "x" * 190):
+        assert cli_queue.plain_styled_table(h, [[(cell, None)] * len(h)]) is None  # left to rich
+    assert cli_queue.plain_styled_table(h, [[("x", "underline")] * len(h)], ansi=True) is None
+    monkeypatch.setenv("TERM", "dumb")
+    assert not cli_queue.ansi_terminal()
+
+
+def test_the_queue_rows_status_and_local_times_in_any_zone() -> None:
+    """queue_json keeps its conversions across calls (keyed by zone): each call still shows the
+    status at its own `now` (effective_status) and the instants in its own zone."""
+    from zoneinfo import ZoneInfo
+
+    from huifang.core.queue_rows import effective_status, queue_json
+
+    rnd = random.Random(3)
+    base = datetime(2026, 11, 20, tzinfo=UTC)
+    stored = [(base + timedelta(hours=rnd.randint(0, 400))).strftime("%Y-%m-%dT%H:%M:%S+00:00") for _ in range(30)]
+    rows = [(f"F{i}", "P1", "medical", "care", rnd.choice(["planned", "due", "overdue"]), rnd.choice(stored),
+             rnd.choice(stored), None, None, 0, rnd.choice([None, *stored]), rnd.choice([0, 1])) for i in range(60)]
+    for tz in (ZoneInfo("Asia/Shanghai"), ZoneInfo("Europe/London"), timezone(timedelta(hours=-5))):
+        for now in (base, base + timedelta(days=7), base + timedelta(days=30)):
+            got = queue_json(rows, now, tz)
+            for r, g in zip(rows, got, strict=True):
+                wo, due = datetime.fromisoformat(r[5]), datetime.fromisoformat(r[6])
+                assert g["status"] == effective_status(r[4], wo, due, now)
+                assert g["due"] == due.astimezone(tz).isoformat(timespec="seconds")
+                assert g["next_attempt_at"] == (None if r[10] is None else datetime.fromisoformat(r[10]).astimezone(
+                    tz).isoformat(timespec="seconds"))
+
+
+def test_the_names_path_constants_match_the_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What read_worklist re-reads without loading the audit package (eventsourcing) is the core's:
+    event topics, token format, key sources and check values, the head seal."""
+    import base64 as b64
+    import inspect
+
+    from huifang.core import privacy
+    from huifang.core.audit import chain, keys
+    from huifang.core.audit import reads as audit_reads
+    from huifang.core.audit.trail import ReadLog
+    from huifang.core.domain import Subject
+    from huifang.core.errors import HuifangError
+    from huifang.projections import queue_fast as qf
+
+    def topics(cls: Any) -> set[str]:
+        return {v.TOPIC for k, v in vars(cls).items()  # but eventsourcing's base classes of the aggregate's own
+                if isinstance(v, type) and hasattr(v, "TOPIC") and k not in ("Event", "Created")}
+
+    assert topics(Subject) == qf.SUBJECT_TOPICS and topics(ReadLog) == qf.READLOG_TOPICS
+    assert topics(privacy.PrivacySettings) == qf.PRIVACY_TOPICS
+    assert (qf.PII_PREFIX, qf.JSON_MARK, qf.ERASED, qf.UNREADABLE) == (privacy.PREFIX, privacy.JSON_MARK,
+                                                                       privacy.ERASED, privacy.UNREADABLE)
+    assert qf.KCV_INFO == privacy._KCV_INFO and qf.HEAD_CONTEXT == chain.HEAD_CONTEXT
+    assert (qf.SEAL_KEY, qf.MASTER_KEY) == (keys.SEAL, keys.MASTER)
+    assert f"log.reads[-{qf.RECENT_READS}:]" in inspect.getsource(audit_reads.record_list_read)
+    assert qf.aad("P1", "pii") == privacy._aad("P1", "pii")
+    key = bytes(range(32))
+    assert qf.head_seal(key, 7, b"h" * 32, 9) == chain.head_seal(key, 7, b"h" * 32, 9, False)
+    for text in (key.hex(), b64.b64encode(key).decode(), b64.urlsafe_b64encode(key).decode().rstrip("="), "short"):
+        try:
+            expected: Any = keys.decode(text, "x")
+        except HuifangError:
+            expected = qf.Fallback
+        monkeypatch.setenv("HUIFANG_TEST_KEY_VALUE", text)
+        try:
+            got: Any = qf.load_key(("k", "HUIFANG_TEST_KEY_VALUE"), Path("/nonexistent"))
+        except qf.Fallback:
+            got = qf.Fallback
+        assert got == expected, text

@@ -94,6 +94,7 @@ def _png_ok(data: bytes, min_w: int = 600, min_h: int = 250) -> None:
     assert colours is not None and len(colours) > 20  # a drawn chart, not a blank canvas
 
 
+@pytest.mark.slow  # five charts drawn (~3 s); the fast tier draws them in the html report below
 def test_g19_png_charts_are_drawn_from_the_data(scn, tmp_path):
     _png_ok(_file(scn, tmp_path, "pareto.png", "pareto", "--format", "png"))
     _png_ok(_file(scn, tmp_path, "sat.png", "satisfaction", "--format", "png"))
@@ -138,6 +139,7 @@ def test_g19_html_embeds_charts_and_tables(scn, tmp_path):
     assert single.code == 0 and single.out.count("data:image/png;base64,") == 1
 
 
+@pytest.mark.slow  # every format of ten reports, twice, around two rebuilds (~6 s); fast cell below
 def test_outputs_are_byte_identical_after_rebuild(scn, tmp_path):
     every = ("table", "json", "csv", "xlsx", "png", "html")
     cases = [(("rates", "--by", "month,agent"), every), (("satisfaction",), ("json", "png")),
@@ -160,6 +162,15 @@ def test_outputs_are_byte_identical_after_rebuild(scn, tmp_path):
         before[(("rates", "--by", "month,agent"), "json")]
     assert _file(scn, tmp_path, "c.xlsx", "monthly", "--month", "2026-10", "--format", "xlsx") == \
         before[(("monthly", "--month", "2026-10"), "xlsx")]
+
+
+def test_json_and_csv_are_byte_identical_after_rebuild(scn, tmp_path):
+    """The fast cell of the test above: the text formats of two reports across a full rebuild."""
+    cases = [(("rates", "--by", "month,agent"), "json"), (("rates", "--by", "month,agent"), "csv"),
+             (("tickets", "--by", "category"), "csv"), (("satisfaction",), "json")]
+    before = [_file(scn, tmp_path, f"a.{f}", *case, "--format", f) for case, f in cases]
+    assert scn.ok("projections", "rebuild")["rebuilt"] == ["core", "qa"]
+    assert [_file(scn, tmp_path, f"b.{f}", *case, "--format", f) for case, f in cases] == before
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("rulemap")  # one worker scans the tests once (with --dist loadgroup)
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "rulemap.py"
 
 
@@ -29,7 +31,8 @@ rulemap: ModuleType = _load()
 def generated() -> tuple[dict, str]:
     if not rulemap.RULES.is_file():
         pytest.skip(f"rulebook {rulemap.RULES} not present (../shared beside the repository)")
-    rules, problems = rulemap.collect()
+    # the same arguments as main()'s call, so that functools.cache scans the tree once per process
+    rules, problems = rulemap.collect(rulemap.RULES)
     assert problems == [], problems  # every rules=[...] ID exists in the rulebook
     return rules, rulemap.block(rules)
 

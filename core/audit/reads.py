@@ -42,6 +42,14 @@ def record_read(app: Any, actor: str, subject: str, what: str, target: str, reas
                                                       approval=None, actor=actor))
 
 
+def record_system_read(app: Any, subject: str, what: str, target: str, reason: str) -> None:
+    """A disclosure the system makes under a standing configuration an admin set up (a delivery to the
+    subject's own address, a personal webhook): no person's role to check, but recorded all the same (G8)."""
+    sealed = app.keyring.seal_note(subject, reason)
+    _append(app, subject, "system", lambda log: log.read(what=what, target=target, reason=sealed,
+                                                         approval=None, actor="system"))
+
+
 def record_export(app: Any, actor: str, subject: str, reason: str | None) -> int | None:
     """A personal-data export: beyond the actor's own department it needs a live approval."""
     staff = app.access.require(actor, "subject.export", subject=subject, target=f"subject:{subject}")

@@ -13,6 +13,7 @@ class Staff(Base):
     # registered before identities existed (and their snapshots) readable
     db_role: str | None = None
     os_user: str | None = None
+    password_hash: str | None = None  # the dashboard password's argon2id hash (`staff password`); never the password
 
     class Registered(Base.Created):
         code: str
@@ -94,6 +95,17 @@ class Staff(Base):
     def bind_identity(self, db_role: str | None, os_user: str | None, actor: str) -> None:
         self.db_role = db_role
         self.os_user = os_user
+
+    class PasswordSet(Base.Event):
+        """G8: the password the staff member signs in to the dashboard with, as its argon2id hash (salted,
+        memory-hard): the password itself is never stored; a new one ends the sessions of the old one."""
+
+        password_hash: str
+        actor: str
+
+    @event(PasswordSet)
+    def set_password(self, password_hash: str, actor: str) -> None:
+        self.password_hash = password_hash
 
 
 class Login(Base):

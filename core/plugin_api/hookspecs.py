@@ -34,6 +34,7 @@ from ..contract import (
 if TYPE_CHECKING:
     import click
 
+    from .channels import ChannelAdapter
     from .i18n import Labels
     from .protocols import CampaignPolicy, DemoApp, History, Scheduler, StaffInfo
     from .reports import Report
@@ -176,4 +177,16 @@ def huifang_campaign_policy(settings: Settings) -> CampaignPolicy | None:
     `visit_type` approval plans per target, the batch `threshold`, `reviewer_roles`, `approver_roles`,
     `missing(plan)` (the required elements a request lacks) and `target(visit, target, plan, subject,
     history)` (one target's drafted visit, amended, or a Skip leaving the target out)."""
+    raise NotImplementedError
+
+
+@hookspec
+def huifang_channel_adapters(settings: Settings) -> list[ChannelAdapter]:
+    """Return delivery adapters (plugin_api.channels.ChannelAdapter: `name`, the `channels` it serves,
+    `send(OutgoingMessage) -> SendResult` with status sent / failed / bounced and a detail) this plugin
+    adds to the engine's `file`, `smtp`, `http_sms` and `http_wechat`; `settings` is the plugin's own
+    section, where the adapter's endpoint and keys belong. A deployment selects one per channel in
+    huifang.toml (`[delivery] letter = "<name>"`); a name the engine already has is ignored. The engine
+    records every outcome and never sends the same message twice: `send` only sends, must not raise
+    for an unreachable gateway, and never puts secrets in the detail."""
     raise NotImplementedError

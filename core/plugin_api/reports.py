@@ -257,7 +257,8 @@ def followup_records(ctx: ReportContext, anchor: str = "due", extra: list[Any] |
     return out
 
 
-NOT_AGENTS = ("system", "cli")  # the timers and the anonymous command line never work a follow-up
+NOT_AGENTS = ("system", "cli", "subject:web")  # the timers, the anonymous command line and the subject
+# answering a survey link themself (core/usecases/invites.py: credited to the owner who sent it) are no agents
 
 
 def credited_agent(r: Any) -> str | None:

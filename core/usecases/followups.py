@@ -129,6 +129,23 @@ def record_attempt(app: App, code: str, channel: str, outcome: str, note: str | 
     outcome = outcome_code(outcome)
     language = language_code(language)
     fu = app.load(FollowUp, code, "follow-up")
+    changed, messages = _attempt(app, fu, channel, outcome, note, recording, actor, recording_failed_line, language)
+    app.commit(*changed)
+    return fu, messages
+
+
+def prepare_attempt(app: App, fu: FollowUp, channel: str, outcome: str, note: str | None = None,
+                    actor: str = "cli") -> tuple[list[Any], list[str]]:
+    """record_attempt on a loaded follow-up, not saved: (the aggregates to save, `fu` first; messages).
+    For a command that saves it together with more (a survey link's answer: attempt, completion and the
+    link in one commit)."""
+    return _attempt(app, fu, resolve("channel", channel, CHANNELS, "channel"), outcome_code(outcome), note, None,
+                    actor, None, None)
+
+
+def _attempt(app: App, fu: FollowUp, channel: str, outcome: str, note: str | None, recording: str | None,
+             actor: str, recording_failed_line: str | None, language: str | None) -> tuple[list[Any], list[str]]:
+    code = fu.code
     if fu.closed:
         raise Refused(f"follow-up {code} is already {fu.status}: cannot record an attempt")
     check_actor(app, fu, actor, "attempt")
@@ -178,8 +195,7 @@ def record_attempt(app: App, code: str, channel: str, outcome: str, note: str | 
     reactions = app.registry.call(fu.plugin, "huifang_on_attempt", followup=app.info(fu), attempt=attempt,
                                   settings=settings, scheduler=sched, history=app.history) or []
     changed += react(app, fu, subj, reactions, actor, messages)
-    app.commit(fu, *_unique(changed, fu))
-    return fu, messages
+    return [fu, *_unique(changed, fu)], messages
 
 
 def _unique(aggregates: list[Any], *saved: Any) -> list[Any]:
@@ -196,6 +212,16 @@ def _unique(aggregates: list[Any], *saved: Any) -> list[Any]:
 @retry_on_conflict  # the re-check refuses a follow-up another operator completed meanwhile
 def complete(app: App, code: str, answers: dict[str, Any], actor: str = "cli") -> tuple[FollowUp, list[str]]:
     fu = app.load(FollowUp, code, "follow-up")
+    changed, messages = prepare_completion(app, fu, answers, actor)
+    app.commit(*changed)
+    return fu, messages
+
+
+def prepare_completion(app: App, fu: FollowUp, answers: dict[str, Any],
+                       actor: str = "cli") -> tuple[list[Any], list[str]]:
+    """complete on a loaded follow-up (it may carry an unsaved reached attempt), not saved: (the
+    aggregates to save, `fu` first, with every reaction's; messages)."""
+    code = fu.code
     if fu.closed:
         raise Refused(f"follow-up {code} is already {fu.status}: cannot complete it")
     check_actor(app, fu, actor, "complete")
@@ -221,8 +247,7 @@ def complete(app: App, code: str, answers: dict[str, Any], actor: str = "cli") -
                                       answers=clean, settings=app.settings(fu.plugin), scheduler=sched,
                                       history=app.history) or []
         changed += react(app, fu, subj, reactions, actor, messages)
-    app.commit(fu, *changed)
-    return fu, messages
+    return [fu, *changed], messages
 
 
 def close_followup(app: App, code: str, status: str, reason: str, actor: str = "cli",

@@ -118,3 +118,63 @@ def ladder(app: App, code: str) -> list[str]:
         chain.append(current.reports_to)
         current = app.find(Staff, current.reports_to)
     return chain
+
+
+# -- dashboard passwords (G8) ---------------------------------------------------------------------------
+MIN_PASSWORD = 10  # characters; argon2id makes guessing slow, length makes it hopeless
+
+
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's current (RFC 9106 low-memory) parameters
+
+
+def set_password(app: App, code: str, password: str, actor: str = "cli") -> Staff:
+    """Set the password a staff member signs in to the dashboard with: their own, or anyone's as an
+    admin. Stored as a PasswordSet event holding the argon2id hash, never the password."""
+    staff = app.load(Staff, code, "staff")
+    if actor != code:
+        app.access.require(actor, "staff.add", target=f"password of staff {code}")
+    else:
+        app.access.registered(actor, "staff.add", f"password of staff {code}")
+    if len(password) < MIN_PASSWORD:
+        raise HuifangError(f"at least {MIN_PASSWORD} characters", field="password")
+    if password != password.strip():
+        raise HuifangError("no spaces at the start or end", field="password")
+    if password.strip() in (code, staff.name):
+        raise HuifangError("not the staff id or name", field="password")
+    staff.set_password(password_hash=_hasher().hash(password), actor=actor)
+    app.commit(staff)
+    return staff
+
+
+def check_password(app: App, code: str, password: str) -> Staff | None:
+    """The staff member if `password` is theirs, else None (no password set, unknown id or wrong one);
+    the same argon2 work is done either way, so the answer's timing tells nothing about the id."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    staff = app.find(Staff, code) if code else None
+    stored = getattr(staff, "password_hash", None) if staff is not None else None
+    hasher = _hasher()
+    try:
+        hasher.verify(stored or _DUMMY.get(hasher), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return staff if stored else None
+
+
+class _Dummy:
+    """A hash of a random password to verify against when there is none (constant work)."""
+
+    value: str | None = None
+
+    def get(self, hasher: Any) -> str:
+        if self.value is None:
+            import secrets
+
+            self.value = str(hasher.hash(secrets.token_urlsafe(16)))
+        return self.value
+
+
+_DUMMY = _Dummy()

@@ -31,6 +31,7 @@ from .settings import FinanceSettings
 from .surveys import VISIT_TYPES
 
 if TYPE_CHECKING:
+    from huifang.core.plugin_api.channels import ChannelAdapter
     from huifang.core.plugin_api.i18n import Labels
     from huifang.core.plugin_api.reports import Report
     from huifang.core.plugin_api.views import View
@@ -110,6 +111,12 @@ class FinancePlugin:
         from .reports import REPORTS
 
         return [report() for report in REPORTS]
+
+    @hookimpl
+    def huifang_channel_adapters(self, settings: FinanceSettings) -> list[ChannelAdapter]:
+        from .letters import PrintRoomLetters
+
+        return [PrintRoomLetters(settings.letter_dir)]
 
     @hookimpl
     def huifang_demo(self, app: DemoApp, rng: random.Random, start: datetime, end: datetime,

@@ -15,6 +15,7 @@ class FinanceSettings(Settings):
     retention_years: int = 3  # G10/F9: records and recordings kept >= 3 years
     require_recording: bool = True  # G11/F9: every phone follow-up is recorded
     ticket_deadline_workdays: int = Field(5, ge=1)  # G12: finance opinions handled within 5 working days
+    letter_dir: str = "finance-letters"  # F5: the print room's folder (`[delivery] letter = "finance_letters"`)
 
     # Who does the work (G9: never the seller; sales departments never run follow-ups).
     agents: list[str] = []  # call-centre agents owning follow-ups, stable per subject; [] = unassigned queue

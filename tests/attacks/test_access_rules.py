@@ -37,7 +37,11 @@ def staff(hf: Any) -> None:
 
 
 @pytest.fixture
-def org(hf: Any) -> Any:
+def org(hf: Any, store_cache: Any) -> Any:
+    return store_cache(hf, _org)
+
+
+def _org(hf: Any) -> None:
     """The ward (hn supervisor <- n1 agent, cardiology; P1's D1-1 completed by n1), P2 with D2-1 owned by
     n1 and open, staff of other departments and roles; then the first admin: access control is on."""
     ward(hf)
@@ -45,7 +49,6 @@ def org(hf: Any) -> Any:
     hf.ok("subject", "add", "P2", "--name", P2_NAME, "--phone", P2_PHONE, now=LATER)
     hf.ok("trigger", "discharge", "--subject", "P2", "--id", "D2", *DISCHARGE, now=LATER)
     hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin", now=LATER)
-    return hf
 
 
 def refused(hf: Any, *args: str, actor: str, match: str = "") -> str:

@@ -12,7 +12,11 @@ from tests.audit_kit import DISCHARGE, NAME, ward
 
 
 @pytest.fixture
-def org(hf: Any) -> Any:
+def org(hf: Any, store_cache: Any) -> Any:
+    return store_cache(hf, _org)
+
+
+def _org(hf: Any) -> None:
     """The ward (n1 owns P1's follow-up D1-1), an agent of another department with a patient of her
     own (P2, follow-up D2-1), and an admin: access control is on."""
     ward(hf)
@@ -25,7 +29,6 @@ def org(hf: Any) -> Any:
     r = hf("subject", "show", "P1", "--reason", "follow-up call", actor="n2", now=LATER)
     assert r.code == 2 and NAME not in r.out  # before the attack: n2 may not read P1
     assert hf.ok("subject", "show", "P2", "--reason", "follow-up call", actor="n2", now=LATER)
-    return hf
 
 
 @pytest.mark.parametrize("edit", [

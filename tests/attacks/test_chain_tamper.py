@@ -125,8 +125,8 @@ def refused_as_damaged(r: Any) -> None:
 
 
 @pytest.fixture
-def log(hf: Any) -> Any:
-    return ward(hf)
+def log(hf: Any, store_cache: Any) -> Any:
+    return store_cache(hf, ward)
 
 
 # -- unsealed blocks -----------------------------------------------------------------------------------

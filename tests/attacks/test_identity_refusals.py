@@ -18,7 +18,11 @@ AFTER = "2026-10-10T09:05+08:00"
 
 
 @pytest.fixture
-def ward(hf):
+def ward(hf, store_cache):
+    return store_cache(hf, _ward)
+
+
+def _ward(hf) -> None:
     """Setup mode (no admin): hn (supervisor) <- n1, n2 (agents, cardiology); P1's D1-1 completed by
     n1; P2's D2-1 owned by n1, open. Written in time order (records never go back in time)."""
     for args in (["hn", "--role", "supervisor", "--dept", "cardiology"],
@@ -30,7 +34,6 @@ def ward(hf):
         hf.ok("trigger", "discharge", "--subject", p, "--id", d, *DISCHARGE, now=T0)
     hf.ok("attempt", "D1-1", "--channel", "phone", "--outcome", "reached", actor="n1", now=CALL)
     hf.ok("complete", "D1-1", "--answer", "recovery=8", "--answer", "satisfaction=满意", actor="n1", now=DONE)
-    return hf
 
 
 def refusals(hf, who, now=LATER):

@@ -30,7 +30,11 @@ SECRETS = [ID_NO, MOBILE, REMARK, DIAGNOSIS, REASSIGN, CANCEL, CATEGORY, QA_NOTE
 
 
 @pytest.fixture
-def clinic(hf):
+def clinic(hf, store_cache):
+    return store_cache(hf, _clinic)
+
+
+def _clinic(hf) -> None:
     ward(hf)  # P1 (address), D1-1 completed by n1 with a note and a free-text suggestion
     hf.ok("subject", "add", "P2", "--name", "赵六", "--attr", f"身份证号={ID_NO}", "--attr", f"手机={MOBILE}",
           "--attr", f"备注={REMARK}", "--attr", "vip=true")
@@ -56,7 +60,6 @@ def clinic(hf):
           "branch=b1", "--attr", "sales_channel=agency", "--attr", f"no_followup_statement={STATEMENT}",
           now="2026-10-08T17:20+08:00")
     hf.ok("report", "rates", now="2026-10-08T17:21+08:00")  # the views caught up: they are in the raw store too
-    return hf
 
 
 def test_g8_no_subject_attribute_or_free_text_reason_is_plaintext_in_the_raw_store(clinic):

@@ -104,6 +104,7 @@ def superuser(url: str) -> bool:
     return psql_run(url, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user;").strip() == "t"
 
 
+@pytest.mark.slow  # waits ~2 s for a reader to let go; fast G10 cells: test_privacy_at_rest, test_privacy_pii
 def test_g10_erasure_waits_for_an_older_reader_and_leaves_no_wrapped_key_on_disk(hf):
     if hf.db.startswith("postgresql") and not superuser(hf.db):
         pytest.skip("reading raw PostgreSQL pages (pageinspect) needs a superuser")
@@ -117,6 +118,7 @@ def test_g10_erasure_waits_for_an_older_reader_and_leaves_no_wrapped_key_on_disk
     assert Raw(hf.db).query("SELECT wrapped, erased FROM huifang_keys WHERE subject = 'P1'") == [(None, 1)]
 
 
+@pytest.mark.slow  # a reader holds its snapshot for 2.5 s
 def test_g10_erasure_says_so_when_a_reader_outlasts_the_wait(hf_sqlite, monkeypatch):
     hf = hf_sqlite
     ward(hf)

@@ -30,13 +30,16 @@ def reads(hf, who="aud"):
 
 
 @pytest.fixture
-def org(hf):
+def org(hf, store_cache):
+    return store_cache(hf, _org)
+
+
+def _org(hf) -> None:
     ward(hf)  # D1-1 of P1, owned by n1 (cardiology), completed with a free-text suggestion
     hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin")  # access control on
     for args in (["n2", "--role", "agent", "--dept", "cardiology", "--reports-to", "hn"],
                  ["aud", "--role", "auditor", "--dept", "audit"]):
         hf.ok("staff", "add", args[0], "--name", args[0].upper(), *args[1:], actor="adm")
-    return hf
 
 
 def test_g8_setup_mode_shows_opinions_and_records_the_read(hf):

@@ -18,7 +18,7 @@ import pytest
 
 from huifang.core import clock
 from tests.audit_kit import DISCHARGE
-from tests.conftest import Huifang, Result
+from tests.conftest import Huifang, Result, StoreCache
 
 T0 = "2026-09-28T09:00+08:00"  # staff, subject, discharge (D1-1: window 8 Oct, deadline 9 Oct)
 ON_TIME = "2026-10-08T10:20+08:00"  # inside the window, before the deadline
@@ -55,14 +55,17 @@ def rates(h: Any, **kw: Any) -> dict[str, Any]:
 
 # -- logical clock (the `hf` fixture: init --clock logical) -------------------------------------------
 @pytest.fixture
-def ward(hf: Huifang) -> Huifang:
+def ward(hf: Huifang, store_cache: StoreCache) -> Huifang:
+    return store_cache(hf, _ward)
+
+
+def _ward(hf: Huifang) -> None:
     hf.ok("staff", "add", "hn", "--name", "护士长", "--role", "supervisor", "--dept", "cardiology", now=T0)
     hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", "--reports-to", "hn",
           now=T0)
     hf.ok("subject", "add", "P1", "--name", "张三", "--phone", "13800000001", now=T0)
     hf.ok("trigger", "discharge", "--subject", "P1", "--id", "D1", *DISCHARGE, now=T0)
     assert hf.ok("tick", now=TICK)["overdue"] == 1
-    return hf
 
 
 def test_g15_backdated_attempt_after_overdue_is_refused_on_the_logical_clock(ward: Huifang) -> None:
@@ -134,10 +137,20 @@ def wall(monkeypatch: pytest.MonkeyPatch) -> Iterator[Wall]:
 
 
 @pytest.fixture
-def clinic(db: str, wall: Wall) -> SystemCli:
+def clinic(db: str, wall: Wall, store_cache: StoreCache) -> SystemCli:
     """A production store (init without --clock: the system clock), enforced mode (admin a1), D1-1
     owned by n1 and marked overdue by tick on 10 Oct."""
+
+    def build(h: Huifang) -> None:
+        _clinic(h, wall)
+
     h = SystemCli(db)
+    store_cache(h, build, init=False)
+    wall.set(LATER)
+    return h
+
+
+def _clinic(h: Huifang, wall: Wall) -> None:
     assert h.ok("init")["clock"] == "system"
     for args in (["hn", "--role", "supervisor", "--dept", "cardiology"],
                  ["n1", "--role", "agent", "--dept", "cardiology", "--reports-to", "hn"]):
@@ -147,8 +160,6 @@ def clinic(db: str, wall: Wall) -> SystemCli:
     h.ok("staff", "add", "a1", "--name", "管理员", "--role", "admin")  # access control on from here
     wall.set(TICK)
     assert h.ok("tick")["overdue"] == 1
-    wall.set(LATER)
-    return h
 
 
 def test_g15_system_clock_refuses_now(clinic: SystemCli) -> None:

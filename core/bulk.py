@@ -1,0 +1,452 @@
+"""The single-pass write path of a bulk trigger import (core/importer.py).
+
+Each row is validated once (by the importer), planned once here and its records built and encoded
+once: the `Received` and `Planned` events are made directly (no aggregate is constructed and
+mutated) with the fields, order and timestamps the aggregates would give them, and encoded by the
+application's own mapper, so the stored bytes are those of `trigger` typed one by one. The encoded
+records wait in a `Spill` (a private temporary SQLite database on disk, never a capped cache in
+memory) between checking the file and writing it: a file with bad rows still writes nothing, and a
+run killed part way resumes from its position as before (the spill is rebuilt from the file).
+
+What a plan reads that does not change during one import is made once: the Scheduler per plugin and
+time zone (its windows memoised), the kind's sealing rule (G8), the catch-up of a missed window
+(G6/A4). A row this path cannot build exactly as the aggregates would (a plan that closes earlier
+follow-ups, a follow-up exempt from the start, F6) returns None and is planned the usual way.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import hashlib
+import pickle
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, SafeUUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
+
+from . import clock
+from .contract import CloseFollowUp, PlannedVisit, Skip, SubjectInfo, TriggerInfo
+from .domain import FollowUp, Subject, Trigger
+from .domain.base import NAMESPACE
+from .errors import Refused
+from .privacy import PREFIX
+from .scheduling import Scheduler, Window
+from .usecases import exemptions, plans
+from .usecases.calendar import catch_up
+from .usecases.subjects import fallback_channel
+
+if TYPE_CHECKING:
+    from .registry import Kind
+    from .services import App
+
+Record = tuple[bytes, int, str, bytes]  # originator id (16 bytes), version, topic, state: one stored event
+
+
+MEMO = 8192  # windows and catch-ups remembered at most (then forgotten and remembered afresh)
+
+
+class MemoScheduler(Scheduler):
+    """A Scheduler whose windows are remembered for one import: rows of the same day and rule get the
+    same window (the calendar does not change while a file is imported). The memo is keyed by the
+    day rules too, so the clinical copy (`clinical()`, a shallow copy) never reads the other's."""
+
+    _memo: dict[tuple[Any, ...], Window]
+
+    @classmethod
+    def of(cls, base: Scheduler) -> MemoScheduler:
+        out = cls.__new__(cls)
+        out.__dict__.update(base.__dict__)
+        out._memo = {}
+        return out
+
+    def window(self, start: datetime, open_days: int, due_days: int, *, workdays: bool = False,
+               cap: date | None = None) -> Window:
+        key = (start, open_days, due_days, workdays, cap, self.no_holidays, self.weekends)
+        w = self._memo.get(key)
+        if w is None:
+            if len(self._memo) >= MEMO:  # bounded: memory stays flat over a million rows
+                self._memo.clear()
+            w = self._memo[key] = super().window(start, open_days, due_days, workdays=workdays, cap=cap)
+        return Window(w.open, w.due, w.provisional, dict(w.rule)) if w.rule is not None else w
+
+
+class Planner:
+    """Plans the rows of one import into stored records (see the module's docstring)."""
+
+    def __init__(self, app: App, actor: str):
+        self.app = app
+        self.actor = actor
+        self._schedulers: dict[tuple[str, str | None], MemoScheduler] = {}
+        self._plain: dict[str, Callable[[str, Any], bool]] = {}
+        self._fields: dict[str, set[str]] = {}
+        self._caught: dict[tuple[Any, ...], PlannedVisit] = {}
+        self.mapper: Any = app.mapper
+        self._topics = {Trigger.Received: get_topic(Trigger), FollowUp.Planned: get_topic(FollowUp),
+                        Subject.Registered: get_topic(Subject)}
+        self._event_topics = {cls: get_topic(cls) for cls in self._topics}
+        self._direct: dict[Any, bool] = {}
+        self._hooks: dict[str, Callable[..., Any] | None] = {}
+
+    def scheduler(self, plugin: str, tz: str | None) -> MemoScheduler:
+        key = (plugin, tz)
+        s = self._schedulers.get(key)
+        if s is None:
+            s = self._schedulers[key] = MemoScheduler.of(self.app.scheduler(plugin, tz))
+        return s
+
+    def _is_plain(self, k: Kind) -> Callable[[str, Any], bool]:
+        """G8: which attributes of this kind are stored in plaintext (keyring._plain, made once)."""
+        f = self._plain.get(k.qualified)
+        if f is None:
+            f = self._plain[k.qualified] = self.app.keyring._plain(getattr(k.spec, "codes", ()),
+                                                                   getattr(k.spec, "code_patterns", {}))
+            self._fields[k.qualified] = set(getattr(getattr(k.spec, "attributes", None), "model_fields", {}) or {})
+        return f
+
+    def _late(self, sched: Scheduler, key: tuple[str, str | None], v: PlannedVisit, now: datetime) -> PlannedVisit:
+        """catch_up (G6/A4) remembered per missed window: the same window missed at the same `now` is
+        caught up the same way (the caught-up visit's window, rule, `late_entry` and warning)."""
+        memo_key = (key, v.window_open, v.due, v.clinical_exception, now)
+        done = self._caught.get(memo_key)
+        if done is None:
+            if len(self._caught) >= MEMO:
+                self._caught.clear()
+            done = self._caught[memo_key] = catch_up(sched, v, now)
+        return done
+
+    def plan(self, k: Kind, subj: Subject, code: str, at: datetime | None, attrs: dict[str, Any], history: Any,
+             trigger_id: UUID | None = None) -> tuple[list[Record], Any, datetime] | None:
+        """(the row's records in save order, the trigger as FileHistory reads it, their time), or None when the
+        row must be planned the usual way (plans.plan_trigger). `attrs` are validated (JSON values);
+        `trigger_id` the trigger's aggregate id when the caller has it already."""
+        app, actor, subject = self.app, self.actor, subj.code
+        if getattr(subj, "erased", False):
+            raise Refused(f"subject {subject} was erased: no new service events for them")
+        app.access.require(actor, "trigger", subject=subject)
+        now = clock.now()
+        at = at or now  # a file without times: the event happened as it is entered (as plan_trigger)
+        keyring = app.keyring
+        # what a plan sees, as plans.plan_trigger gives it (validated already: not validated again)
+        info = TriggerInfo.model_construct(id=code, kind=k.qualified, plugin=k.plugin, subject=subject, at=at,
+                                           attributes=attrs)
+        who = SubjectInfo.model_construct(id=subject, tz=subj.tz, attributes=keyring.reveal_all(subj.attributes),
+                                          optouts=list(subj.optouts), exempt=subj.exempt)
+        sched_key = (k.plugin, subj.tz)
+        sched = self.scheduler(k.plugin, subj.tz)
+        settings = app.settings(k.plugin)
+        hook = self._hook(k.plugin)
+        if hook is not None:
+            planned = hook(trigger=info, subject=who, settings=settings, scheduler=sched, history=history) or []
+        else:
+            planned = app.registry.call(k.plugin, "huifang_plan", trigger=info, subject=who, settings=settings,
+                                        scheduler=sched, history=history) or []
+        if any(isinstance(p, CloseFollowUp) for p in planned):
+            return None
+        is_plain = self._is_plain(k)
+        # as plans.sealed_meta reads them: revealed (a file's cell may look like a token)
+        revealed = attrs if all(type(x) in _PLAIN and not (type(x) is str and x.startswith(PREFIX))
+                                for x in attrs.values()) else keyring.reveal_all(attrs)
+        texts = {x for name, value in revealed.items() if not is_plain(name, value)
+                 for x in (value if isinstance(value, list) else [value]) if isinstance(x, str) and len(x) >= 2}
+        fields = self._fields[k.qualified] | set(revealed)
+        records: list[Record] = []
+        codes: list[str] = []
+        for v in planned:
+            if not isinstance(v, PlannedVisit):
+                continue
+            fu_code = f"{code}-{v.key}"
+            window_open, due, provisional, rule, vmeta, warnings = (v.window_open, v.due, v.provisional,
+                                                                    v.window_rule, v.meta, v.warnings)
+            if due < now:  # G6/A4 (as plans.new_followup, calendar.catch_up)
+                late = self._late(sched, sched_key, v, now)
+                window_open, due, provisional = late.window_open, late.due, late.provisional
+                rule = dict(late.window_rule) if late.window_rule is not None else None
+                vmeta = {**vmeta, "late_entry": dict(late.meta["late_entry"])}
+                warnings = [*warnings, late.warnings[-1]]
+            if v.owner and v.owner in v.excluded_staff:
+                raise Refused(f"G9: {v.owner} has an interest in trigger {code} and cannot own its follow-up")
+            if exemptions.at_planning(app, info, v.visit_type, subj):  # F6: closed at once, the usual way
+                return None
+            channel = v.channel
+            if channel in subj.optouts:
+                channel = fallback_channel(subj.optouts, channel, settings.optout_fallback)
+            meta = dict(vmeta)  # + calendar.planned_meta; what is added here (`added`) is JSON already
+            added: AbstractSet[str] = _LATE if vmeta is not v.meta else _NONE
+            extra: dict[str, Any] = {}
+            if v.clinical_exception:
+                extra["clinical_exception"] = v.clinical_exception
+            if warnings:
+                extra["warnings"] = list(warnings)
+            if v.guides:
+                extra["guides"] = [g.model_dump() for g in v.guides]
+            if rule:
+                extra["window_rule"] = rule
+            if extra:
+                meta.update(extra)
+                added = added | extra.keys()
+            # G8 as plans.sealed_meta, then plans.jsonable on the plan's own values
+            meta = {name: (keyring.seal_value(subject, value)
+                           if (name in fields and not is_plain(name, value)) or (isinstance(value, str) and value in texts)
+                           else value if name in added else jsonable(value)) for name, value in meta.items()}
+            records.append(self._record(FollowUp.Planned, aggregate_id("followup", fu_code), now, {
+                "code": fu_code, "subject": subject, "trigger": code, "trigger_kind": k.qualified, "plugin": k.plugin,
+                "visit_type": v.visit_type, "key": v.key, "window_open": window_open, "due": due, "owner": v.owner,
+                "owner_role": v.owner_role, "channel": channel, "provisional": provisional,
+                "excluded_staff": v.excluded_staff, "excluded_roles": v.excluded_roles, "department": v.department,
+                "branch": v.branch, "meta": meta, "actor": actor}))
+            codes.append(fu_code)
+        stored = {name: (value if is_plain(name, value) else keyring.seal_value(subject, value))
+                  for name, value in attrs.items()}
+        skipped = plans.stored_skips(app, info, [p for p in planned if isinstance(p, Skip)])
+        occurred_at = at.isoformat()
+        records.insert(0, self._record(Trigger.Received, trigger_id or aggregate_id("trigger", code), now, {
+            "code": code, "kind": k.qualified, "plugin": k.plugin, "subject": subject, "occurred_at": occurred_at,
+            "attributes": stored, "followups": codes, "skipped": skipped, "actor": actor}))
+        seen = _Seen(code=code, kind=k.qualified, plugin=k.plugin, subject=subject, occurred_at=occurred_at,
+                     attributes=stored, followups=codes, skipped=skipped)
+        return records, seen, now
+
+    def subject(self, args: dict[str, Any]) -> tuple[Record, datetime]:
+        """One parsed subject row (validated already) as its `Registered` record and time: the fields
+        usecases.subjects.new_subject gives the aggregate, sealed in the same order (G8), without
+        constructing it. The caller holds the batch's keys (keyring.prefetched)."""
+        code = args["code"]
+        k = self.app.keyring
+        now = clock.now()
+        return self._record(Subject.Registered, aggregate_id("subject", code), now, {
+            "code": code, "name": k.seal(code, args["name"]), "phones": k.seal(code, list(args["phones"] or [])),
+            "email": k.seal(code, args["email"]), "tz": args["tz"] or self.app.config.huifang.timezone,
+            "attributes": k.seal_attributes(code, dict(args["attributes"] or {})), "actor": self.actor}), now
+
+    def _record(self, cls: Any, oid: UUID, now: datetime, fields: dict[str, Any]) -> Record:
+        """One created event (version 1) as its stored record: the state the mapper would encode from
+        `cls(...)` (the event's fields in their order, without its id and version), encoded by the
+        application's transcoder. An event class whose fields are not these is built and mapped."""
+        state = {"timestamp": now, "originator_topic": self._topics[cls], **fields}
+        direct = self._direct.get(cls)
+        if direct is None:
+            names = [f.name for f in dataclasses.fields(cls)]
+            direct = self._direct[cls] = (names == ["originator_id", "originator_version", *state]
+                                          and getattr(cls, "class_version", 1) == 1)
+        if not direct:
+            stored = self.mapper.to_stored_event(cls(originator_id=oid, originator_version=1, **state))
+            return oid.bytes, 1, stored.topic, bytes(stored.state)
+        data = self.mapper.transcoder.encode(state)
+        if self.mapper.compressor:
+            data = self.mapper.compressor.compress(data)
+        if self.mapper.cipher:
+            data = self.mapper.cipher.encrypt(data)
+        return oid.bytes, 1, self._event_topics[cls], data
+
+    def _hook(self, plugin: str) -> Callable[..., Any] | None:
+        """The plugin's own `huifang_plan`, called directly when it is its only implementation and no
+        wrapper surrounds it (what Registry.call would run, without pluggy's dispatch per row)."""
+        if plugin not in self._hooks:
+            reg: Any = self.app.registry
+            mine = [i for i in reg.pm.hook.huifang_plan.get_hookimpls() if i.plugin is reg.plugins.get(plugin)]
+            plain = len(mine) == 1 and not getattr(mine[0], "hookwrapper", False) \
+                and not getattr(mine[0], "wrapper", False)
+            if plain:
+                impl = mine[0]
+                names = tuple(impl.argnames)
+
+                def call(**kwargs: Any) -> Any:
+                    return impl.function(*[kwargs[a] for a in names])
+                self._hooks[plugin] = call
+            else:
+                self._hooks[plugin] = None
+        return self._hooks[plugin]
+
+
+_PLAIN = (str, int, float, bool, type(None))
+_LATE: frozenset[str] = frozenset({"late_entry"})  # catch_up's meta key (JSON values)
+_NONE: frozenset[str] = frozenset()
+
+
+def jsonable(value: Any) -> Any:
+    """plans.jsonable, quicker on the plain JSON values a meta mostly holds (same result)."""
+    t = type(value)
+    if t in _PLAIN:
+        return value
+    if t is dict:
+        return {k: v if type(v) in _PLAIN else jsonable(v) for k, v in value.items()}
+    if t is list:
+        return [v if type(v) in _PLAIN else jsonable(v) for v in value]
+    return plans.jsonable(value)
+
+
+def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
+    """Aggregates by code for many ids in ONE query on the event store (eventsourcing's repository
+    reads one aggregate per query); missing ids are left out."""
+    if not ids:
+        return {}
+    rec: Any = app.recorder  # the store's own recorder: one query by hand
+    by_id = dict(zip(ids, codes, strict=True))
+    rows: list[Any] = []
+    if app.store.kind == "sqlite":
+        sql = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "
+               f"WHERE originator_id IN ({','.join('?' * len(ids))}) ORDER BY originator_id, originator_version")
+        with rec.datastore.transaction(commit=False) as c:
+            c.execute(sql, [i.hex for i in ids])
+            rows = [(UUID(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
+    else:
+        from psycopg.sql import SQL, Identifier
+
+        query = SQL("SELECT originator_id, originator_version, topic, state FROM {}.{} WHERE originator_id = ANY(%s) "
+                    "ORDER BY originator_id, originator_version").format(Identifier(rec.datastore.schema),
+                                                                         Identifier(rec.events_table_name))
+        with rec.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, [list(ids)])
+            rows = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                    for r in curs.fetchall()]
+    out: dict[str, Any] = {}
+    aggregates: dict[Any, Any] = {}
+    for oid, version, topic, state in rows:
+        e: Any = app.mapper.to_domain_event(StoredEvent(originator_id=oid, originator_version=version, topic=topic,
+                                                   state=state))
+        aggregates[oid] = e.mutate(aggregates.get(oid))
+    for oid, agg in aggregates.items():
+        out[by_id[oid]] = agg
+    return out
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """While a file is imported: the young generation collected every GC_YOUNG allocations instead
+    of 700 (a bulk import allocates millions of short-lived objects; collecting them 700 at a time
+    cost about a tenth of its CPU), and what the process held before frozen (not rescanned by every
+    full collection). Cycles are still collected; both are undone after."""
+    with _GC_LOCK:  # imports running at once (a server): the first sets, the last restores
+        if _GC_STATE["imports"] == 0:
+            _GC_STATE["threshold"] = gc.get_threshold()
+            gc.set_threshold(max(_GC_STATE["threshold"][0], GC_YOUNG), *_GC_STATE["threshold"][1:])
+            gc.freeze()  # what the process held before is not scanned again by the import's collections
+        _GC_STATE["imports"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_STATE["imports"] -= 1
+            if _GC_STATE["imports"] == 0:
+                gc.unfreeze()
+                gc.set_threshold(*_GC_STATE["threshold"])
+
+
+GC_YOUNG = 20000
+_GC_LOCK = threading.Lock()
+_GC_STATE: dict[str, Any] = {"imports": 0, "threshold": (700, 10, 10)}
+
+
+def aggregate_id(kind: str, key: str) -> UUID:
+    """domain.base.aggregate_uuid (uuid5 in huifang's namespace), without uuid.UUID's checks: ids are
+    made by the thousand here. The same id."""
+    i = int.from_bytes(hashlib.sha1(_NAMESPACE + f"{kind}:{key}".encode()).digest()[:16], "big")
+    i = (i & ~_VERSION_BITS) | _VERSION_5
+    u = object.__new__(UUID)
+    object.__setattr__(u, "int", i)
+    object.__setattr__(u, "is_safe", SafeUUID.unknown)
+    return u
+
+
+_NAMESPACE = NAMESPACE.bytes
+_VERSION_BITS = (0xC000 << 48) | (0xF000 << 64)  # variant and version fields
+_VERSION_5 = (0x8000 << 48) | (5 << 76)  # RFC 4122 variant, version 5
+
+
+@dataclasses.dataclass
+class _Seen:
+    """A trigger as FileHistory.add reads it (the attributes of a Trigger aggregate)."""
+
+    code: str
+    kind: str
+    plugin: str
+    subject: str
+    occurred_at: str
+    attributes: dict[str, Any]
+    followups: list[str]
+    skipped: list[Any]
+
+
+def stored_events(records: list[Record]) -> list[StoredEvent]:
+    return [StoredEvent(originator_id=UUID(bytes=oid), originator_version=v, topic=t, state=s)
+            for oid, v, t, s in records]
+
+
+class Spill:
+    """The rows between checking a file and writing it, in a private temporary SQLite database (on
+    disk, deleted when closed): per row its subject and trigger id, and either its encoded records
+    (with their time and the data keys its sealing created, written with its batch) or, for a row
+    planned when it is written, its parsed arguments."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")  # disposable: nothing to recover after a crash
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, subject TEXT, code TEXT, args BLOB, at TEXT, "
+                        "records BLOB, keys BLOB)")
+        self._buffer: list[tuple[Any, ...]] = []
+
+    def planned(self, n: int, subject: str, code: str, at: datetime, records: list[Record],
+                keys: dict[str, bytes] | None) -> None:
+        self._add((n, subject, code, None, at.isoformat(), pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL),
+                   pickle.dumps(keys) if keys else None))
+
+    def later(self, n: int, args: dict[str, Any]) -> None:
+        self._add((n, args["subject"], args["code"], pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL), None,
+                   None, None))
+
+    def _add(self, row: tuple[Any, ...]) -> None:
+        self._buffer.append(row)
+        if len(self._buffer) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", self._buffer)
+            self.db.execute("COMMIT")
+            self._buffer.clear()
+
+    def rows(self) -> Iterator[Row]:
+        """The spilled rows in row order."""
+        self.flush()
+        cur = self.db.execute("SELECT n, subject, code, args, at, records, keys FROM rows ORDER BY n")
+        while True:
+            part = cur.fetchmany(1000)
+            if not part:
+                return
+            for n, subject, code, args, at, records, keys in part:
+                yield Row(n, subject, code, None if args is None else pickle.loads(args),
+                          None if at is None else datetime.fromisoformat(at),
+                          None if records is None else pickle.loads(records), pickle.loads(keys) if keys else {})
+
+    def keys(self) -> dict[str, bytes]:
+        """Every data key the spilled rows hold (a refused import hands them back to the recorder)."""
+        self.flush()
+        out: dict[str, bytes] = {}
+        for (keys,) in self.db.execute("SELECT keys FROM rows WHERE keys IS NOT NULL"):
+            out.update(pickle.loads(keys))
+        return out
+
+    def close(self) -> None:
+        self.db.close()
+
+
+@dataclasses.dataclass
+class Row:
+    """A spilled row: `records` (and `at`, their time) when planned in the check, else `args`."""
+
+    n: int
+    subject: str
+    code: str
+    args: dict[str, Any] | None
+    at: datetime | None
+    records: list[Record] | None
+    keys: dict[str, bytes]

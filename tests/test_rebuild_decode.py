@@ -1,0 +1,123 @@
+"""Rebuild speed without a changed result: the projector's decoder (orjson) gives the objects and
+errors eventsourcing's JSONTranscoder gives, the JSON columns get json.dumps's text, and rows held as
+tuples (add_row) are stored as the dict path stores them. Both backends for the stored rows."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
+from sqlalchemy import text
+
+from huifang.core import clock
+from huifang.core.config import Config
+from huifang.projections import open_app
+from huifang.projections.core_views import FOLLOWUP_KEYS, INSERT_FOLLOWUP
+from huifang.projections.engine import _Buffered, _FastJSONTranscoder, _JSONText, add_row
+
+NOW = "2026-10-20T10:00:00+08:00"
+UID = "0f" * 16
+
+STATES = [
+    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-10-20T10:00:00+08:00"},"code":"D1","meta":{"a":[1,2]}}',
+    b'{"a":{"_type_":"datetime_iso","_data_":"2026-01-01T00:00:00+08:00"},"b":[{"c":{"_type_":"uuid_hex","_data_":"'
+    + UID.encode() + b'"}}]}',
+    b'{"x":{"_type_":"decimal_str","_data_":{"_type_":"decimal_str","_data_":"1"}}}',  # innermost first
+    b'{"x":{"\\u005ftype_":"decimal_str","_data_":"1.5"}}',  # an escaped key: found all the same
+    b'{"note":"_type_","t":{"_type_":"decimal_str","_data_":"3"}}',
+    b'{"x":{"_type_":"decimal_str"}}',
+    b'{"x":{"_type_":"decimal_str","_data_":"1","y":2}}',
+    b'{"_type_":"decimal_str","_data_":"2"}',
+    b'{"a":NaN,"b":Infinity}',  # the stdlib reads these, orjson does not
+    b'{"a":123456789012345678901234567890,"b":-9223372036854775809}',  # beyond 64 bits: exact ints
+    b'{"a":1.0000000000000002,"b":-0.0,"c":1e400,"d":"\\ud800"}',
+    b'{"a":1,"a":2}',
+    b'[1,2]',
+    b'{"x":{"_type_":"nope","_data_":"1"}}',  # unregistered: the same error
+    b'{"x":{"_type_":"datetime_iso","_data_":5}}',
+    b'\xff',
+]
+
+
+def _stock() -> JSONTranscoder:
+    t = JSONTranscoder()
+    for x in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        t.register(x)
+    return t
+
+
+def _outcome(t: JSONTranscoder, data: bytes) -> tuple:
+    try:
+        return ("ok", repr(t.decode(data)))
+    except Exception as e:
+        return ("error", type(e), str(e))
+
+
+@pytest.mark.parametrize("data", STATES)
+def test_fast_decoder_gives_the_stock_transcoders_objects_and_errors(data):
+    stock = _stock()
+    fast = _FastJSONTranscoder(stock)
+    assert _outcome(fast, data) == _outcome(stock, data)
+    assert _outcome(fast, data) == _outcome(stock, data)  # again: the remembered keys and values
+
+
+def test_fast_decoder_shares_only_immutable_values():
+    fast = _FastJSONTranscoder(_stock())
+    one, two = (fast.decode(b'{"t":{"_type_":"decimal_str","_data_":"1.5"},"m":{"k":[1]}}') for _ in range(2))
+    assert one == two == {"t": Decimal("1.5"), "m": {"k": [1]}}
+    assert one["m"] is not two["m"]
+
+
+@pytest.mark.parametrize("value", [{"a": [1, 2.5, None, True, "中"], "b": {"c": -0.0}}, [], None, "x", 1.5,
+                                   float("nan"), {"k": "\ud800"}])
+def test_json_columns_get_json_dumps_text(value):
+    assert _JSONText()(value) == json.dumps(value)
+
+
+def test_json_column_errors_are_json_dumps_errors_and_leave_no_trace():
+    dumps = _JSONText()
+    loop: list = []
+    loop.append(loop)
+    for bad in (loop, {"x": object()}):
+        with pytest.raises((ValueError, TypeError)) as got:
+            dumps(bad)
+        with pytest.raises(type(got.value), match=str(got.value)):
+            json.dumps(bad)
+    shared = [1]
+    assert dumps([shared, shared]) == "[[1], [1]]"  # no left-over circular-reference mark
+
+
+def test_rows_held_as_tuples_are_stored_as_dicts_are(db):
+    app = open_app(db, Config())
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            p = app.projector
+            p.ensure()
+            base = dict(zip(FOLLOWUP_KEYS, (
+                "K1-1", "00000000-0000-0000-0000-000000000001", "P1", "K1", "medical.discharge", "medical", "first",
+                "planned", "2026-10-20T02:00:00+00:00", "2026-10-26T15:59:59+00:00", "n1", "phone", "心内科", None,
+                True, 0, False, False, False, 0, "2026-10-20T02:00:00+00:00", False, False, None,
+                {"guides": ["中"], "n": 1.5}), strict=True))
+            other = {**base, "code": "K1-2", "oid": "00000000-0000-0000-0000-000000000002", "meta": None}
+            with p.engine.begin() as conn:  # the dict path: SQLAlchemy's own insert
+                conn.execute(INSERT_FOLLOWUP, [base, other])
+                plain = _rows(conn)
+                conn.execute(text("DELETE FROM followups"))
+                out = _Buffered(conn)  # the catch-up path: held as tuples, one executemany
+                for row in (base, other):
+                    add_row(out, INSERT_FOLLOWUP, FOLLOWUP_KEYS, tuple(row[k] for k in FOLLOWUP_KEYS))
+                out.flush()
+                assert _rows(conn) == plain
+                conn.execute(text("DELETE FROM followups"))
+                for row in (base, other):  # any other connection: executed at once
+                    add_row(conn, INSERT_FOLLOWUP, FOLLOWUP_KEYS, tuple(row[k] for k in FOLLOWUP_KEYS))
+                assert _rows(conn) == plain
+            with p.engine.begin() as conn:
+                conn.execute(text("DELETE FROM followups"))
+    finally:
+        app.close()
+
+
+def _rows(conn) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(text("SELECT * FROM followups ORDER BY code"))]
