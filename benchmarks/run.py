@@ -4,6 +4,7 @@
     python benchmarks/run.py --sizes 10000       # one size
     python benchmarks/run.py --big               # 10k, 100k and 1M rows (hours; memory peaks in children)
     python benchmarks/run.py --pg postgresql://huifang:huifang@127.0.0.1:55432/huifang_test
+    python benchmarks/run.py --sizes '' --pg postgresql://...   # the PostgreSQL figures only
 
 Every ratio is printed twice: in CPU time (this process's, or the measuring child's; the median of
 REPEAT runs) and in wall time. CPU time is the one to quote on a shared machine: wall time swings
@@ -19,7 +20,8 @@ several-fold with other load. The peers, per size:
   queue            in process, CPU per call ÷ the same SQL through plain sqlite3;
   tick             events/s over a day on which every window opens, vs the import.
 `huifang audit verify` runs on every store a benchmark wrote and must pass. Once (with --pg):
-PostgreSQL commands/s with 1, 2 and 4 writer processes. No figure here is asserted by a test.
+PostgreSQL commands/s with 1, 2 and 4 writer processes in one store, then 4 writers in one schema vs
+split over 2 and 4 schemas (per-organisation stores). No figure here is asserted by a test.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import queue
 import resource
 import shutil
 import sqlite3
@@ -447,6 +450,43 @@ def _pg_writer(url: str, wid: int, n: int, barrier, q) -> None:
     app.close()
 
 
+def _race(urls: list[str], per_writer: int) -> float:
+    """One writer process per entry of urls (repeats allowed), started together; the slowest's seconds."""
+    ctx = mp.get_context("spawn")
+    barrier, q = ctx.Barrier(len(urls)), ctx.Queue()
+    procs = [ctx.Process(target=_pg_writer, args=(url, w, per_writer, barrier, q)) for w, url in enumerate(urls)]
+    for p in procs:
+        p.start()
+    times: list[float] = []
+    while len(times) < len(procs):
+        try:
+            times.append(q.get(timeout=5))
+        except queue.Empty:
+            if any(p.exitcode not in (None, 0) for p in procs):  # a writer died: fail, do not wait forever
+                for p in procs:
+                    p.kill()
+                raise SystemExit("a PostgreSQL writer failed (its traceback is above)") from None
+    for p in procs:
+        p.join()
+    return max(times)
+
+
+def _pg_store(url: str) -> None:
+    """Tables, both keys and a first sealed block made once, before the writers start: on a store with no
+    seal mark yet, a writer that reads "no mark" and then sees another writer's first block fails closed
+    into enforced mode (G8) and refuses `cli`; one command first gives the writers a mark to read."""
+    from huifang.core import clock
+    from huifang.core.audit import ensure_keys
+
+    app = app_for(url)
+    try:
+        ensure_keys(app)
+        with clock.at(clock.parse_instant(NOW)):
+            app.add_subject("SETUP", "王伟", ["13800138000"])
+    finally:
+        app.close()
+
+
 def bench_pg(base_url: str, per_writer: int) -> list[dict]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.pg_support import drop_schema, fresh_schema_url
@@ -455,21 +495,42 @@ def bench_pg(base_url: str, per_writer: int) -> list[dict]:
     for writers in (1, 2, 4):
         url = fresh_schema_url(base_url)
         try:
-            app_for(url).close()  # tables created once, before the writers start
-            ctx = mp.get_context("spawn")
-            barrier, q = ctx.Barrier(writers), ctx.Queue()
-            procs = [ctx.Process(target=_pg_writer, args=(url, w, per_writer, barrier, q)) for w in range(writers)]
-            for p in procs:
-                p.start()
-            times = [q.get() for _ in procs]
-            for p in procs:
-                p.join()
+            _pg_store(url)
+            seconds = _race([url] * writers, per_writer)
             total = writers * per_writer
             audit_ok(url, f"{writers} PostgreSQL writers")
-            out.append({"writers": writers, "commands": total, "seconds": max(times),
-                        "commands_per_s": total / max(times)})
+            out.append({"writers": writers, "commands": total, "seconds": seconds,
+                        "commands_per_s": total / seconds})
         finally:
             drop_schema(url)
+    return out
+
+
+PG_SCHEMA_WRITERS = 4  # writer processes in the per-organisation schema comparison
+
+
+def bench_pg_schemas(base_url: str, per_writer: int) -> list[dict]:
+    """The same 4 writers in 1, 2 (2+2) and 4 (1 each) schemas: each schema has its own tables, so its
+    own table lock, as one organisation per `?schema=` would."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.pg_support import drop_schema, fresh_schema_url
+
+    out = []
+    for schemas in (1, 2, 4):
+        urls: list[str] = []
+        try:
+            for _ in range(schemas):
+                urls.append(fresh_schema_url(base_url))
+                _pg_store(urls[-1])
+            seconds = _race([urls[w % schemas] for w in range(PG_SCHEMA_WRITERS)], per_writer)
+            for url in urls:
+                audit_ok(url, f"{PG_SCHEMA_WRITERS} PostgreSQL writers over {schemas} schema(s)")
+            total = PG_SCHEMA_WRITERS * per_writer
+            out.append({"schemas": schemas, "writers": PG_SCHEMA_WRITERS, "commands": total, "seconds": seconds,
+                        "commands_per_s": total / seconds})
+        finally:
+            for url in urls:
+                drop_schema(url)
     return out
 
 
@@ -546,6 +607,12 @@ def main() -> None:
         one = results["postgres"][0]["commands_per_s"]
         for w in results["postgres"]:
             print(f"{w['writers']} writer(s): {w['commands_per_s']:.0f} commands/s ({w['commands_per_s'] / one:.2f} x one)")
+        results["postgres_schemas"] = bench_pg_schemas(args.pg, args.pg_commands)
+        print(f"\n== PostgreSQL schemas ({PG_SCHEMA_WRITERS} writers, add_subject; one schema per organisation) ==")
+        one = results["postgres_schemas"][0]["commands_per_s"]
+        for w in results["postgres_schemas"]:
+            print(f"{w['schemas']} schema(s), {w['writers'] // w['schemas']} writer(s) each: "
+                  f"{w['commands_per_s']:.0f} commands/s ({w['commands_per_s'] / one:.2f} x one schema)", flush=True)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2, default=str))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import re
 import secrets
@@ -76,16 +77,25 @@ def load(kind: tuple[str, str], directory: Path, create: bool) -> bytes | None:
     if not create:
         return None
     key = secrets.token_bytes(32)
+    # written whole under a private name, then linked into place: another process starting at the same
+    # moment sees no key file or a complete one, never an empty file (link fails if theirs came first)
+    tmp = directory / f".{name}.key.{os.getpid()}.{secrets.token_hex(4)}"
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(base64.b64encode(key).decode() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)
     except FileExistsError:  # another process made it a moment ago: use theirs
         return decode(path.read_text(encoding="ascii"), str(path))
     except OSError as e:
         raise HuifangError(f"{var}: no key given and cannot create {path} ({e}); set {var} or HUIFANG_KEY_DIR") \
             from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(base64.b64encode(key).decode() + "\n")
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     print(f"huifang: warning: generated a new {name} key in {path} (mode 0600). Back it up and keep it away "
           f"from the database (set {var} or HUIFANG_KEY_DIR in production); without it "
           + ("the log cannot be verified." if name == "seal" else "personal data cannot be read."),

@@ -299,7 +299,13 @@ class ChainMixin:
         as on (fail closed)."""
         m = self.mark()
         if m is None:
-            return bool(self.blocks(0, 1))
+            if not self.blocks(0, 1):
+                return False
+            # another writer may have committed the first block, and its mark with it, between the two
+            # reads: read the mark again; only a mark still missing under a chain counts as on
+            m = self.mark()
+            if m is None:
+                return True
         if m.enforced:
             return True
         if not self._check_key_known:
