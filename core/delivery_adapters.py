@@ -19,10 +19,10 @@ import hmac
 import json
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
+from . import clock
 from .delivery_config import MESSAGE_CHANNELS, DeliveryConfig, HttpGatewayConfig, SmtpConfig
 from .plugin_api.channels import BOUNCED, FAILED, SENT, ChannelAdapter, OutgoingMessage, SendResult
 
@@ -132,7 +132,7 @@ class HttpGatewayAdapter:
         if key:
             headers[c.key_header] = key
         if secret:
-            stamp = str(int(time.time()))
+            stamp = str(int(clock.now().timestamp()))  # the store's clock, as every recorded time
             headers["X-Timestamp"] = stamp
             headers["X-Signature"] = hmac.new(secret.encode(), stamp.encode() + raw, hashlib.sha256).hexdigest()
         try:
