@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("rulemap")  # one worker scans the tests once (with --dist loadgroup)
-
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "rulemap.py"
 
 
