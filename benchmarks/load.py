@@ -93,7 +93,7 @@ def drop_store(db: str) -> None:
 
 def setup(db: str) -> dict[str, str]:
     """Access control on, the accounts and their tokens: {"his": token, "n0": token, ...}."""
-    cli(db, "init")
+    cli(db, "init", "--clock", "logical")  # --now below: a logical-clock store
     cli(db, "staff", "add", "adm", "--name", "管理员", "--role", "admin")
     cli(db, "staff", "add", "his", "--name", "HIS接口", "--role", "intake", actor="adm")
     for i in range(AGENTS):

@@ -5,6 +5,7 @@
     python benchmarks/run.py --big               # 10k, 100k and 1M rows (hours; memory peaks in children)
     python benchmarks/run.py --pg postgresql://huifang:huifang@127.0.0.1:55432/huifang_test
     python benchmarks/run.py --sizes '' --pg postgresql://...   # the PostgreSQL figures only
+                                                 # (writers, schemas, then benchmarks/served.py)
 
 Every ratio is printed twice: in CPU time (this process's, or the measuring child's; the median of
 REPEAT runs) and in wall time. CPU time is the one to quote on a shared machine: wall time swings
@@ -613,6 +614,10 @@ def main() -> None:
         for w in results["postgres_schemas"]:
             print(f"{w['schemas']} schema(s), {w['writers'] // w['schemas']} writer(s) each: "
                   f"{w['commands_per_s']:.0f} commands/s ({w['commands_per_s'] / one:.2f} x one schema)", flush=True)
+        # the served path (1 / 4 / 8 clients, group commit on and off): its own script, its own figures
+        print("\n== PostgreSQL, served (benchmarks/served.py) ==", flush=True)
+        served = subprocess.run([sys.executable, str(Path(__file__).with_name("served.py")), "--pg", args.pg])
+        results["served_rc"] = served.returncode
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2, default=str))
 

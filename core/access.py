@@ -152,36 +152,41 @@ class Access:
     def require(self, actor: str, action: str, *, fu: Any = None, subject: str | None = None,
                 ticket: Any = None, target_staff: Any = None, target: str = "") -> Any:
         """The acting staff member (None for cli/system) if `action` is allowed, else AccessDenied."""
+        refused = self.refusal(actor, action, fu=fu, subject=subject, ticket=ticket, target_staff=target_staff,
+                               target=target)
+        if refused is not None:
+            raise self.deny(actor, action, _target(target, fu, ticket, subject), refused[0], field=refused[1])
+        return self.staff(actor)
+
+    def refusal(self, actor: str, action: str, *, fu: Any = None, subject: str | None = None,
+                ticket: Any = None, target_staff: Any = None, target: str = "") -> tuple[str, str | None] | None:
+        """Why `require` would refuse (message, field), recording nothing; None: it would allow. For a
+        command that must name another refusal first when there is one (subject add: an existing id)."""
         roles, label = ACTIONS[action]
-        what = target or (f"follow-up {fu.code}" if fu is not None else f"ticket {ticket.code}" if ticket is not None
-                          else f"subject {subject}" if subject else "")
+        what = _target(target, fu, ticket, subject)
         staff = self.staff(actor)
         if actor in self._delegated:  # a subject through their link: that follow-up's work, nothing else
             if action == "followup.work" and fu is not None and fu.code == self._delegated[actor]:
                 return None
-            raise self.deny(actor, action, what, f"{actor} may only answer follow-up {self._delegated[actor]}")
+            return f"{actor} may only answer follow-up {self._delegated[actor]}", None
         if actor not in ANONYMOUS and staff is None and (self.enforced() or action in READS):
-            raise self.deny(actor, action, what, f"'{actor}' is not registered staff (huifang staff add {actor} ...)",
-                            field="actor")
+            return f"'{actor}' is not registered staff (huifang staff add {actor} ...)", "actor"
         if staff is not None and staff.role == "auditor" and action not in READS:
-            raise self.deny(actor, action, what, f"{actor} is an auditor: auditors read history and reports "
-                                                 f"but change nothing (may not {label} {what})".strip())
+            return (f"{actor} is an auditor: auditors read history and reports "
+                    f"but change nothing (may not {label} {what})".strip()), None
         if staff is not None and POLICY[action].locked and getattr(staff, "lock", None):  # A4, in any mode
-            raise self.deny(actor, action, what, f"A4: {actor} is locked (level {staff.lock['level']}, overdue "
-                                                 f"{', '.join(staff.lock['followups'][:3])}): "
-                                                 f"{self.app.unlockers(staff)}")
+            return (f"A4: {actor} is locked (level {staff.lock['level']}, overdue "
+                    f"{', '.join(staff.lock['followups'][:3])}): {self.app.unlockers(staff)}"), None
         if not self.enforced():
-            return staff
+            return None
         if staff is None:
-            raise self.deny(actor, action, what, f"access control is on: name the staff member acting with --as "
-                                                 f"STAFF_ID (or HUIFANG_ACTOR); '{actor}' may not {label} {what}")
+            return (f"access control is on: name the staff member acting with --as "
+                    f"STAFF_ID (or HUIFANG_ACTOR); '{actor}' may not {label} {what}"), None
         if staff.role not in roles:
-            raise self.deny(actor, action, what, f"{actor} is {staff.role}: only {', '.join(sorted(roles))} may "
-                                                 f"{label} {what}".replace("  ", " ").strip())
+            return (f"{actor} is {staff.role}: only {', '.join(sorted(roles))} may "
+                    f"{label} {what}".replace("  ", " ").strip()), None
         scope = self._scope(staff, action, fu=fu, subject=subject, ticket=ticket, target_staff=target_staff)
-        if scope:
-            raise self.deny(actor, action, what, scope)
-        return staff
+        return (scope, None) if scope else None
 
     def _scope(self, staff: Any, action: str, fu: Any, subject: str | None, ticket: Any,
                target_staff: Any) -> str | None:
@@ -309,3 +314,9 @@ class Access:
                 raise self.deny(actor, "write", "", f"access control is on: name the staff member acting with "
                                                     f"--as STAFF_ID (or HUIFANG_ACTOR); '{actor}' may not change "
                                                     f"records")
+
+
+def _target(target: str, fu: Any, ticket: Any, subject: str | None) -> str:
+    """What a refusal names: the given target, else the follow-up, ticket or subject acted on."""
+    return target or (f"follow-up {fu.code}" if fu is not None else f"ticket {ticket.code}" if ticket is not None
+                      else f"subject {subject}" if subject else "")

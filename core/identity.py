@@ -73,6 +73,10 @@ def platform(app: Any, login: OsLogin | None) -> Platform | None:
 
 def _db_role(app: Any) -> Platform:
     recorder = app.recorder
+    known = getattr(recorder, "session_role", None)  # read with the store's start-up query
+    if known is not None:
+        who, superuser, owner = known
+        return Platform("db_role", who, superuser or owner)
     datastore = recorder.datastore
     with datastore.transaction(commit=False) as curs:
         curs.execute(

@@ -85,6 +85,21 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_AEAD: tuple[Any, Any] | None = None
+
+
+def _aead() -> tuple[Any, Any]:
+    """(AESGCM, InvalidTag), imported on first use (not at start-up) and then kept: a bulk import
+    opens a data key per subject, and two import statements per key cost as much as the key."""
+    global _AEAD
+    if _AEAD is None:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        _AEAD = (AESGCM, InvalidTag)
+    return _AEAD
+
+
 def _aad(subject: str, what: str) -> bytes:
     return f"huifang-{what}-v1:{subject}".encode()
 
@@ -238,8 +253,7 @@ class KeyRing:
     def _data_key(self, subject: str, create: bool) -> Any:
         if subject in self._cache:  # before the imports: every sealed field asks
             return self._cache[subject]
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        AESGCM, InvalidTag = _aead()
 
         if self._prefetched is not None and subject in self._prefetched:
             row = self._prefetched.pop(subject)

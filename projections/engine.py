@@ -15,13 +15,24 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any, cast
+from uuid import UUID, SafeUUID
 
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Mapper,
+    Notification,
+    UUIDAsHex,
+    find_id_convertor,
+)
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
     Boolean,
     Column,
@@ -30,8 +41,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
     event,
+    or_,
     select,
     text,
     update,
@@ -117,10 +130,17 @@ class Projector:
         self.engine = engine
         self._ready = False
         self._mapper = _fast_mapper(app.mapper)
+        self._sql = _notifications_sql(app.recorder)
+        self._classes: dict[str, tuple[type, Callable[[Any], Any]] | None] = {}
 
     # -- schema -----------------------------------------------------------------------------
     def ensure(self) -> None:
         if self._ready:
+            return
+        if self._made():
+            with self.engine.begin() as conn:
+                self._restore_indexes(conn)
+            self._ready = True
             return
         with self.engine.begin() as conn:
             positions_metadata.create_all(conn)
@@ -136,6 +156,16 @@ class Projector:
             self._restore_indexes(conn)
         self._ready = True
 
+    def _made(self) -> bool:
+        """Every view has its position row at its current version: its tables were made by this code,
+        so no CREATE ... IF NOT EXISTS round (one catalog query per table on PostgreSQL) is needed."""
+        try:
+            with self.engine.connect() as conn:
+                have = {r.view: r.version for r in conn.execute(select(positions))}
+        except DBAPIError:
+            return False  # a new store: no positions table yet
+        return all(have.get(n) == v.version for n, v in self.views.items())
+
     # -- secondary indexes: dropped for a rebuild from zero, made again at its end ------------------------
     def _secondary(self, names: Iterable[str]) -> list[Index]:
         """The views' non-unique indexes: views look rows up by key or unique index only, so a
@@ -146,8 +176,9 @@ class Projector:
         if conn.dialect.name == "sqlite":
             return {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'index'"))}
         if conn.dialect.name == "postgresql":
-            return {r[0] for r in conn.execute(text(
-                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"))}
+            return {r[0] for r in conn.execute(text(  # pg_class, not the pg_indexes view: a start-up query
+                "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+                "AND relkind = 'i'"))}
         return None  # pragma: no cover
 
     def _restore_indexes(self, conn: Connection) -> None:
@@ -235,7 +266,7 @@ class Projector:
             if start >= head:
                 return read
             with _no_gc():
-                notes = self.app.recorder.select_notifications(start=start + 1, limit=limit, stop=head)
+                notes = self._read(start + 1, limit, head)
                 if not notes:
                     return read
                 try:
@@ -250,29 +281,86 @@ class Projector:
             if stop_after is not None and read >= stop_after:
                 return read
 
-    def _apply(self, views: list[View], pos: dict[str, int], notes: list[Any]) -> None:
+    def _read(self, start: int, limit: int, stop: int) -> list[Any]:
+        """recorder.select_notifications(start=start, limit=limit, stop=stop), the same notifications;
+        on eventsourcing's own SQLite recorder read here with plain tuples and the ids made from their
+        hex text without uuid.UUID's parsing (a rebuild reads every stored event once)."""
+        if self._sql is None:
+            return list(self.app.recorder.select_notifications(start=start, limit=limit, stop=stop))
+        with self.app.recorder.datastore.transaction(commit=False) as c:
+            c.execute(self._sql, (start, stop, limit))
+            rows = c.fetchall()
+        new, setattr_, note, uuid = object.__new__, object.__setattr__, Notification, _uuid
+        out = []
+        for r in rows:
+            n = new(note)  # a frozen dataclass: its fields set as its own __init__ would
+            setattr_(n, "__dict__", {"originator_id": uuid(r[1]), "originator_version": r[2], "topic": r[3],
+                                     "state": r[4], "id": r[0]})
+            out.append(n)
+        return out
+
+    def _event(self, n: Any) -> Any:
+        """mapper.to_domain_event(n), without its per-event look-ups: the event class and id convertor
+        found once per topic. A class with upcasts, a state with a class_version, a mapper with a
+        cipher or compressor and any failure go through the mapper itself (the same event or error)."""
         mapper = self._mapper
+        found = self._classes.get(n.topic, _UNSEEN)
+        if found is _UNSEEN:
+            found = None
+            if not mapper.cipher and not mapper.compressor:
+                try:
+                    cls = resolve_topic(n.topic)
+                    if getattr(cls, "class_version", 1) == 1:
+                        found = (cls, find_id_convertor(cls, cast(Hashable, type(n.originator_id))))
+                except Exception:
+                    found = None
+            self._classes[n.topic] = found
+        if found is None or type(n.originator_id) is not UUID:
+            return mapper.to_domain_event(n)
+        try:
+            state = mapper.transcoder.decode(n.state)
+        except Exception:
+            return mapper.to_domain_event(n)  # raises the mapper's own error
+        if type(state) is not dict or "class_version" in state:
+            return mapper.to_domain_event(n)
+        cls, convert = found
+        state["originator_id"] = convert(n.originator_id)
+        state["originator_version"] = n.originator_version
+        e = object.__new__(cls)
+        object.__setattr__(e, "__dict__", state)
+        return e
+
+    def _apply(self, views: list[View], pos: dict[str, int], notes: list[Any]) -> None:
         decoded: dict[int, Any] = {}  # decode each stored event once, however many views read it
         with self.engine.begin() as conn:
             # claim first (scale-out: two workers at once): a no-op compare-and-set takes the position
             # row's lock (PostgreSQL) / the write lock (SQLite) before any row is written, so the
             # slower worker waits, sees the moved position and re-reads instead of colliding on keys
-            for v in views:
-                p = pos.get(v.name, 0)
-                if any(n.id > p for n in notes):
-                    claim = conn.execute(update(positions).where(positions.c.view == v.name)
-                                         .where(positions.c.position == p).values(position=p))
-                    if claim.rowcount != 1:
-                        raise _Raced()
-            decode = mapper.to_domain_event
+            last = notes[-1].id
+            behind = {v.name: pos.get(v.name, 0) for v in views if pos.get(v.name, 0) < last}
+            if behind:  # one statement for every view: each row still at the position read
+                claim = conn.execute(update(positions).where(or_(*(
+                    and_(positions.c.view == n, positions.c.position == p) for n, p in behind.items())))
+                    .values(position=positions.c.position))
+                if claim.rowcount != len(behind):
+                    raise _Raced()
+            decode = self._event
+            first = notes[0].id
+            picked: dict[tuple[int, frozenset[str] | None], list[Any]] = {}  # views reading the same topics
             for v in views:
                 p = pos.get(v.name, 0)
                 last = notes[-1].id
                 if last <= p:
                     continue
                 topics = v.topics
-                todo = [n for n in notes if n.id > p] if topics is None else \
-                    [n for n in notes if n.id > p and n.topic in topics]
+                todo = picked.get((max(p, first - 1), topics))
+                if todo is None:
+                    if p < first:  # the whole batch is new to this view (a rebuild, a view in step)
+                        todo = list(notes) if topics is None else [n for n in notes if n.topic in topics]
+                    else:
+                        todo = [n for n in notes if n.id > p] if topics is None else \
+                            [n for n in notes if n.id > p and n.topic in topics]
+                    picked[(max(p, first - 1), topics)] = todo
                 out = _Buffered(conn)  # bulk import: a batch's plain inserts go out as one executemany per table
                 proxy = cast(Connection, out)  # a proxy: other attributes pass through
                 handle = v.handle
@@ -288,10 +376,8 @@ class Projector:
                     out.flush()
                 except Exception as exc:
                     raise _failed(v, f"writing events up to {last}", exc) from exc
-                res = conn.execute(update(positions).where(positions.c.view == v.name)
-                                   .where(positions.c.position == p).values(position=last))
-                if res.rowcount != 1:
-                    raise _Raced()
+            if behind:  # the claimed rows are ours until commit: no one moved them since
+                conn.execute(update(positions).where(positions.c.view.in_(list(behind))).values(position=last))
 
     def rebuild(self, names: Iterable[str] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> int:
@@ -599,7 +685,7 @@ class _FastJSONTranscoder(JSONTranscoder):
             obj = orjson.loads(data)
             if type(obj) is not dict or (len(obj) == 2 and "_type_" in obj):
                 raise ValueError  # not an event's state: the stdlib decoder
-            if b"\\u" in data:  # escaped text: a key may be spelled with escapes, walk everything
+            if b"\\" in data and b"\\u" in data:  # escaped text: a key may be spelled with escapes, walk everything
                 self._revive(obj, -1)
                 return obj
             expected = data.count(b'"_type_"')  # an upper bound on the keys to revive
@@ -670,6 +756,34 @@ def _memoised(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return value
 
     return revive
+
+
+_UNSEEN: Any = object()
+
+
+def _notifications_sql(recorder: Any) -> str | None:
+    """The SELECT of eventsourcing's SQLiteApplicationRecorder.select_notifications (start, stop, limit),
+    when the recorder reads notifications as that one does (not overridden) with UUID originator ids."""
+    if not isinstance(recorder, SQLiteApplicationRecorder) or \
+            type(recorder).select_notifications is not SQLiteApplicationRecorder.select_notifications or \
+            getattr(recorder.datastore, "originator_id_type", None) != "uuid":
+        return None
+    return (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
+            "WHERE rowid>=? AND rowid<=? ORDER BY rowid LIMIT ?")
+
+
+def _uuid(text: str) -> UUID:
+    """UUID(text) for the stored 32 hex digits, without its parsing; anything else goes to UUID itself."""
+    if len(text) == 32 and text.isalnum():
+        try:
+            value = int(text, 16)
+        except ValueError:
+            return UUID(text)
+        u = object.__new__(UUID)
+        object.__setattr__(u, "int", value)
+        object.__setattr__(u, "is_safe", SafeUUID.unknown)
+        return u
+    return UUID(text)
 
 
 def _fast_mapper(mapper: Any) -> Any:

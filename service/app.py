@@ -3,7 +3,8 @@ the token's staff member, exactly as the CLI command of the same name does (one 
 access policy, G5-G9, every refusal recorded).
 
 One worker holds one application (`open_app`) for its lifetime; every call into it runs on one
-dedicated thread, one at a time (the event loop stays free to accept, parse and refuse requests).
+dedicated thread, one at a time (the event loop stays free to accept, parse and refuse requests). On
+PostgreSQL the calls queued while that thread is busy run next as one commit group (service/group.py).
 On PostgreSQL, `--workers N` runs N such workers, each with its own application (service/workers.py).
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ from huifang.core.access import AccessDenied
 from huifang.core.errors import ConflictError, HuifangError, NotFound, Refused
 from huifang.core.usecases import tokens
 
+from .group import GroupCommit
+from .group import enabled as group_commit_enabled
 from .schemas import (
     AttemptIn,
     CompleteIn,
@@ -171,6 +174,7 @@ class Service:
         self.now = now  # `huifang --now T serve` (logical-clock stores: tests, demos); else the wall clock
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huifang-app")
         self.rate = RateLimit(rate_limit)
+        self.groups = GroupCommit(app.recorder, self.pool) if group_commit_enabled(app) else None
 
     @contextlib.contextmanager
     def instant(self) -> Iterator[None]:
@@ -191,6 +195,8 @@ class Service:
                     if not retry:
                         raise
             raise AssertionError("unreachable")
+        if self.groups is not None:
+            return await asyncio.wrap_future(self.groups.submit(job))
         return await asyncio.get_running_loop().run_in_executor(self.pool, job)
 
     async def as_token(self, credentials: HTTPAuthorizationCredentials | None, scope: str, target: str,

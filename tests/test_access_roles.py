@@ -176,3 +176,17 @@ def test_g9_conflict_of_interest_refusal_is_recorded_for_any_plugin(db):
         assert log.refusals[0]["action"] == "followup.attempt"
     finally:
         app.close()
+
+
+def test_G8_subject_add_of_an_existing_id_names_it_before_any_refusal_and_writes_nothing(org):
+    """subject add saves without looking the id up first (the save's conflict tells): an existing id is
+    still named as before, by an allowed actor and before a refusal of a denied one (nothing recorded)."""
+    before = org.ok("audit", "verify", now=LATER)["records"]
+    r = org("subject", "add", "P2", "--name", "王五", actor="n2", now=LATER)
+    assert r.code == 2 and r.err.count("\n") == 1 and "subject 'P2' already exists" in r.err, r.err
+    r = org("subject", "add", "P2", "--name", "王五", actor="aud", now=LATER)
+    assert r.code == 2 and "subject 'P2' already exists" in r.err, r.err
+    assert org.ok("audit", "verify", now=LATER)["records"] == before  # nothing written, no refusal recorded
+    refused(org, "subject", "add", "P8", "--name", "王五", actor="aud", match="auditors")
+    assert [r["action"] for r in refusals(org, "aud")][-1:] == ["subject.add"]
+    assert "P2" not in str(refusals(org, "aud"))

@@ -69,3 +69,28 @@ def test_G8_token_secret_is_never_stored(hf_sqlite: Huifang) -> None:
                    if p.is_file())
     assert secret.encode() not in raw
     assert "token" not in hf_sqlite.ok("token", "list")[0]
+
+
+def test_G8_long_lived_app_sees_tokens_issued_and_revoked_by_other_commands(org: Huifang) -> None:
+    """`huifang serve` keeps its token book between requests: a token issued or revoked by a command of
+    another process counts from the next request, and a changed fingerprint of a token never passes."""
+    from huifang.core import clock
+    from huifang.core.config import Config
+    from huifang.core.usecases import tokens
+    from huifang.projections import open_app
+
+    first = org.ok("token", "issue", "--staff", "his", "--scope", "read")
+    app = open_app(org.db, Config())
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            assert tokens.authenticate(app, first["token"])["staff"] == "his"
+            second = org.ok("token", "issue", "--staff", "his", "--scope", "write")
+            assert tokens.authenticate(app, second["token"])["scopes"] == ["write"]
+            org.ok("token", "revoke", first["code"])
+            with pytest.raises(tokens.TokenRefused, match="is revoked"):
+                tokens.authenticate(app, first["token"])
+            assert tokens.authenticate(app, second["token"])["staff"] == "his"
+            with pytest.raises(tokens.TokenRefused, match="not valid"):
+                tokens.authenticate(app, second["token"][:-2] + "xx")
+    finally:
+        app.close()

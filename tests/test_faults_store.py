@@ -18,7 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.scale_support import cli_args, cli_env, close_apps, head, huifang_cmd, run_cli, topic_counts
+from tests.scale_support import (
+    cli_args,
+    cli_env,
+    close_apps,
+    head,
+    huifang_cmd,
+    run_cli,
+    topic_counts,
+    write_subjects,
+)
 
 pytestmark = pytest.mark.slow  # store fault tests: a private PostgreSQL server restarted, read-only file, full disk
 
@@ -131,17 +140,21 @@ def test_read_only_database_is_a_clear_error_and_nothing_changes(tmp_path):
     assert run_cli(db, *cmd[3 + 4:]).returncode == 0  # writable again: the same command succeeds
 
 
+SUBJECTS, TRIGGERS = 100, 1000  # about 1 MB of log: the limit, 256 KB past the store's size, falls mid-way
+
+
 def test_disk_full_is_a_clear_error_and_the_store_survives(tmp_path):
     """The file-size limit (RLIMIT_FSIZE) makes every write past it fail as on a full disk."""
     db = str(tmp_path / "full.db")
+    subjects = write_subjects(tmp_path / "s.csv", SUBJECTS)
     for args in (["init"], ["staff", "add", "n1", "--name", "护士一", "--role", "agent"],
-                 ["subject", "add", "P1", "--name", "张三"]):
+                 ["subject", "import", str(subjects)]):
         assert run_cli(db, *args).returncode == 0
     csv = tmp_path / "d.csv"
     with csv.open("w", encoding="utf-8") as f:
         f.write("id,subject,at,department,diagnosis,responsible_nurse,attending_doctor\n")
-        for i in range(3000):
-            f.write(f"F{i},P1,2026-10-10 09:{i % 60:02d},心内科,{'高血压' * 20},n1,王医生\n")
+        for i in range(TRIGGERS):  # ten a subject: a save holds at most one trigger of each subject
+            f.write(f"F{i},P{i % SUBJECTS},2026-10-10 09:{i % 60:02d},心内科,{'高血压' * 20},n1,王医生\n")
     before = head(db)
     size = max(Path(db).stat().st_size, Path(db + "-wal").stat().st_size if Path(db + "-wal").exists() else 0)
 
@@ -149,7 +162,8 @@ def test_disk_full_is_a_clear_error_and_the_store_survives(tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (size + 256 * 1024, size + 256 * 1024))
 
-    r = subprocess.run(huifang_cmd(db, "trigger", "import", str(csv), "--kind", "medical.discharge", "--batch", "3000"),
+    r = subprocess.run(huifang_cmd(db, "trigger", "import", str(csv), "--kind", "medical.discharge", "--batch",
+                                   str(TRIGGERS)),
                        capture_output=True, text=True, timeout=300, env=cli_env(), preexec_fn=limit)
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
@@ -157,18 +171,17 @@ def test_disk_full_is_a_clear_error_and_the_store_survives(tmp_path):
     assert ("full" in r.stderr or "disk" in r.stderr) and "nothing was written" in r.stderr
     # whole batches only (one trigger per subject per save): every stored trigger has its follow-up
     counts = topic_counts(db)
-    assert counts["huifang:FollowUp.Planned"] == counts["huifang:Trigger.Received"] < 3000
+    assert counts["huifang:FollowUp.Planned"] == counts["huifang:Trigger.Received"] < TRIGGERS
+    assert counts["huifang:Trigger.Received"] % SUBJECTS == 0  # whole saves of one trigger per subject
     assert head(db) == before + 2 * counts["huifang:Trigger.Received"]
     assert sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    # 3000 triggers of one subject are saved one per transaction (a plan reads the subject's earlier ones):
-    # minutes on a loaded 2-core CI machine, so the resumed import gets the first run's allowance and more
-    ok = run_cli(db, "trigger", "import", str(csv), "--kind", "medical.discharge", "--batch", "3000", "--json",
-                 timeout=600)
+    ok = run_cli(db, "trigger", "import", str(csv), "--kind", "medical.discharge", "--batch", str(TRIGGERS),
+                 "--json", timeout=300)
     assert ok.returncode == 0, ok.stderr  # space is back: the same import now completes
     from tests.scale_support import originators
 
     ids = originators(db, "huifang:Trigger.Received")
-    assert len(ids) == len(set(ids)) == 3000
+    assert len(ids) == len(set(ids)) == TRIGGERS
 
 
 __all__ = ["cli_args", "close_apps"]

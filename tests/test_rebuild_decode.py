@@ -121,3 +121,41 @@ def test_rows_held_as_tuples_are_stored_as_dicts_are(db):
 
 def _rows(conn) -> list[tuple]:
     return [tuple(r) for r in conn.execute(text("SELECT * FROM followups ORDER BY code"))]
+
+
+@pytest.mark.parametrize("hex_text", [UID, "0F" * 16, "0x" + "1" * 30, "{" + UID + "}", UID[:31], "zz" * 16,
+                                      "0f0f0f0f-0f0f-0f0f-0f0f-0f0f0f0f0f0f", "_" * 32, " " * 32, "\u0661" * 32])
+def test_stored_ids_read_as_uuid_reads_them(hex_text):
+    from uuid import UUID
+
+    from huifang.projections.engine import _uuid
+
+    def outcome(f):
+        try:
+            u = f(hex_text)
+            return ("ok", u, str(u), hash(u), u.is_safe)
+        except Exception as e:
+            return ("error", type(e), str(e))
+
+    assert outcome(_uuid) == outcome(UUID)
+
+
+def test_rebuild_reads_the_notifications_and_events_the_recorder_and_mapper_give(db):
+    """The projector's own read of the log (plain tuples on SQLite) and its lean event construction:
+    the same notifications and the same event objects as eventsourcing's recorder and mapper."""
+    app = open_app(db, Config())
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            app.add_staff("n1", "护士", "agent")
+            app.add_subject("P1", "王伟", ["13800138000"])
+            p = app.projector
+            head = p.head()
+            mine = p._read(1, 1000, head)
+            theirs = list(app.recorder.select_notifications(start=1, limit=1000, stop=head))
+            assert mine == theirs and [type(n.originator_id) for n in mine] == [type(n.originator_id) for n in theirs]
+            assert p._read(2, 1, head) == list(app.recorder.select_notifications(start=2, limit=1, stop=head))
+            for n in mine:
+                e, f = p._event(n), app.mapper.to_domain_event(n)
+                assert type(e) is type(f) and e.__dict__ == f.__dict__
+    finally:
+        app.close()

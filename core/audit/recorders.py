@@ -36,6 +36,18 @@ class ChainDamaged(HuifangError):
     """A writer found the chain not where its sealed high-water mark says: it writes nothing."""
 
 
+class GroupBarrier(BaseException):
+    """A job of a commit group must leave it: it read the notification log while the group holds
+    records not yet committed (views must never be built from records that may still roll back), or
+    the store failed under one of its saves (alone, the save is retried). The job is rolled back to its
+    savepoint and runs alone once the group before it has committed (service/group.py). A
+    BaseException, so no `except Exception` on the way swallows it."""
+
+
+class RunAlone(Exception):
+    """A job was rolled back out of its commit group and must run alone (today's one-command path)."""
+
+
 def damaged(detail: str) -> ChainDamaged:
     return ChainDamaged(f"the audit chain is damaged: run `huifang audit verify` ({detail}); nothing was written")
 

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 from .. import clock
 from ..contract import CHANNELS
 from ..domain import FollowUp, Subject
-from ..errors import HuifangError, Refused
+from ..errors import ConflictError, HuifangError, Refused
 from ..labels import resolve
 from ..phones import check_phone
+from ..privacy import SubjectErased
 from ..status import Status
 from . import exemptions, need_code
 
@@ -45,11 +46,19 @@ def check_subject(app: App, code: str, name: str, phones: list[str] | None, emai
 def add_subject(app: App, code: str, name: str, phones: list[str] | None = None, email: str | None = None,
                 tz: str | None = None, attributes: dict[str, Any] | None = None, actor: str = "cli") -> Subject:
     tz = check_subject(app, code, name, phones, email, tz)
-    if app.find(Subject, code):
-        raise Refused(f"subject '{code}' already exists")
-    app.access.require(actor, "subject.add", subject=code)
-    subject = new_subject(app, code, name, phones, email, tz, attributes, actor, checked=True)
-    app.commit(subject)
+    if app.access.refusal(actor, "subject.add", subject=code) is not None:
+        if app.find(Subject, code):  # as always, an existing id is named before a refusal (nothing recorded)
+            raise Refused(f"subject '{code}' already exists")
+        app.access.require(actor, "subject.add", subject=code)  # records the refusal (G8) and raises
+    # no look-up first: the save of an existing id conflicts (its first event's version is taken), and
+    # then, only then, the id is looked up to say so; an erased subject's key refuses the sealing first
+    try:
+        subject = new_subject(app, code, name, phones, email, tz, attributes, actor, checked=True)
+        app.commit(subject)
+    except (ConflictError, SubjectErased):
+        if app.find(Subject, code):
+            raise Refused(f"subject '{code}' already exists") from None
+        raise
     return subject
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +34,32 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# per application (`huifang serve` keeps one for its lifetime): the book as last read, for authenticate
+_BOOKS: weakref.WeakKeyDictionary[Any, ApiTokens] = weakref.WeakKeyDictionary()
+
+
 def _book(app: App) -> ApiTokens | None:
     found: ApiTokens | None = app.find_by_id(ApiTokens.create_id())
     return found
+
+
+def _current_book(app: App) -> ApiTokens | None:
+    """The book as stored now, for authenticate (every request): kept per application and brought
+    up to date with the events after its version — one read, returning nothing while nothing changed —
+    instead of decoding every token's whole history per request. A revocation or a new token (another
+    process's `huifang token ...`) counts from the next request as before. Only the token commands
+    write the book, never a served command, so a served commit group holds none of its events: what
+    is read here is committed. Read only: issue and revoke change a fresh copy (`_book`)."""
+    book = _BOOKS.get(app)
+    if book is None:
+        book = _book(app)
+        if book is not None:
+            _BOOKS[app] = book
+        return book
+    for e in app.events.get(book.id, gt=book.version):
+        event: Any = e
+        event.mutate(book)
+    return book
 
 
 def parse_scopes(text: str) -> list[str]:
@@ -97,7 +121,7 @@ def authenticate(app: App, presented: str) -> dict[str, Any]:
     """The token record a presented `hf_<code>_<secret>` names, if it may be used now; else
     TokenRefused. A revoked or expired token's use is recorded as a refusal of its staff member."""
     code, _, secret = presented.removeprefix(PREFIX).partition("_")
-    book = _book(app)
+    book = _current_book(app)
     token = book.tokens.get(code) if book is not None and presented.startswith(PREFIX) else None
     if token is None or not hmac.compare_digest(token["digest"], digest(secret)):
         raise TokenRefused("the API token is not valid", field="authorization")
