@@ -15,6 +15,7 @@ from huifang.core.plugin_api.cli import json_option
 
 from .output import emit
 from .state import State, run
+from .verbs import VerbCommand
 
 
 def _options(f: Any) -> Any:
@@ -113,28 +114,18 @@ import_group.add_command(subject_import, "subjects")
 import_group.add_command(trigger_import, "triggers")
 
 
-class TriggerCommand(click.Command):
+def _trigger_amend() -> click.Command:
+    from .triggers import trigger_amend
+
+    return trigger_amend
+
+
+class TriggerCommand(VerbCommand):
     """`huifang trigger KIND ...` records one event; `huifang trigger import FILE ...` imports many and
-    `huifang trigger amend ID ...` corrects one (no trigger kind is called `import` or `amend`)."""
+    `huifang trigger amend ID ...` corrects one."""
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        if args[:1] == ["import"]:
-            return trigger_import.make_context(f"{info_name} import", args[1:], parent=parent, **extra)
-        if args[:1] == ["amend"]:
-            from .triggers import trigger_amend
-
-            return trigger_amend.make_context(f"{info_name} amend", args[1:], parent=parent, **extra)
-        return super().make_context(info_name, args, parent=parent, **extra)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        if ctx.command is not self:
-            return ctx.command.invoke(ctx)
-        return super().invoke(ctx)
-
-    def format_epilog(self, ctx: click.Context, formatter: Any) -> None:
-        formatter.write_paragraph()
-        formatter.write_text("Bulk: huifang trigger import FILE [--kind KIND] [--map FILE.toml] [--skip-bad] "
-                             "(see huifang trigger import --help).")
-        formatter.write_text("Correct: huifang trigger amend ID --attr KEY=VALUE [--at ISO] [--reason TEXT] "
-                             "(re-plans its open follow-ups).")
+    VERBS = {"import": lambda: trigger_import, "amend": _trigger_amend}
+    EPILOG = ("Bulk: huifang trigger import FILE [--kind KIND] [--map FILE.toml] [--skip-bad] "
+              "(see huifang trigger import --help).",
+              "Correct: huifang trigger amend ID --attr KEY=VALUE [--at ISO] [--reason TEXT] "
+              "(re-plans its open follow-ups).")

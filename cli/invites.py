@@ -11,29 +11,19 @@ from huifang.core.plugin_api.cli import json_option
 
 from .output import emit, table
 from .state import State, run
+from .verbs import VerbCommand
 
 
-class InviteCommand(click.Command):
-    """`huifang invite FOLLOWUP ...` sends a link; `invite list` and `invite view ID` show them (no
-    follow-up is called `list` or `view`)."""
+def _verb(name: str) -> click.Command:
+    return {"list": invite_list, "view": invite_view}[name]
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
-        if args[:1] == ["list"]:
-            return invite_list.make_context(f"{info_name} list", args[1:], parent=parent, **extra)
-        if args[:1] == ["view"]:
-            return invite_view.make_context(f"{info_name} view", args[1:], parent=parent, **extra)
-        return super().make_context(info_name, args, parent=parent, **extra)
 
-    def invoke(self, ctx: click.Context) -> Any:
-        if ctx.command is not self:
-            return ctx.command.invoke(ctx)
-        return super().invoke(ctx)
+class InviteCommand(VerbCommand):
+    """`huifang invite FOLLOWUP ...` sends a link; `invite list` and `invite view ID` show them."""
 
-    def format_epilog(self, ctx: click.Context, formatter: Any) -> None:
-        formatter.write_paragraph()
-        formatter.write_text("List: huifang invite list [--followup ID] [--status issued|opened|answered|expired]; "
-                             "one: huifang invite view ID.")
+    VERBS = {"list": lambda: _verb("list"), "view": lambda: _verb("view")}
+    EPILOG = ("List: huifang invite list [--followup ID] [--status issued|opened|answered|expired]; "
+              "one: huifang invite view ID.",)
 
 
 def _row(i: dict[str, Any]) -> list[Any]:
