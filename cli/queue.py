@@ -282,24 +282,32 @@ def cell_width_known(text: str) -> int:
     return n
 
 
+def fast_store(s: State) -> str | None:
+    """The SQLite file a fast path may read, or None: only an anonymous command at the wall clock is
+    answered without the application (opening the store checks --as, --now and --backfill)."""
+    if s.now_given or s.backfill is not None or s.claimed.strip() not in ANONYMOUS_CLAIMS:
+        return None
+    from huifang.core.store import Store
+
+    store = Store.parse(s.db)
+    return store.path if store.kind == "sqlite" else None
+
+
 def fast_worklist(s: State, agent: str | None, on: date | None, overdue: bool, limit: int) -> str | None:
     """The work list with names read without the application (projections/queue_fast.read_worklist),
     or None: take the full path. As fast_queue, only for an anonymous command at the wall clock on
     a SQLite store and a config read with tomllib alone; then only when nothing would be written (each
     subject's read already recorded today, G8) and the plugins' labels are cached (remember_labels)."""
-    if s.now_given or s.backfill is not None or s.claimed.strip() not in ANONYMOUS_CLAIMS:
-        return None
     try:
+        path = fast_store(s)
+        if path is None:
+            return None
         from huifang.core import labels
         from huifang.core.config_files import locate_config
         from huifang.core.phones import mask_phone
         from huifang.core.queue_rows import queue_json, queue_until
-        from huifang.core.store import Store
         from huifang.projections.queue_fast import read_worklist
 
-        store = Store.parse(s.db)
-        if store.kind != "sqlite" or store.path is None:
-            return None
         deployment = plain_deployment(locate_config(s.config_path, s.config_how, s.db).path)
         if deployment is None or "pii_attributes" in deployment:  # checked against the store's settings
             return None
@@ -313,11 +321,11 @@ def fast_worklist(s: State, agent: str | None, on: date | None, overdue: bool, l
         if configured:
             key_dir = Path(configured).expanduser()
         else:
-            file = Path(store.path).resolve()
+            file = Path(path).resolve()
             key_dir = file.with_name(file.name + ".keys")  # core/audit/keys.sidecar
         logins = [] if s.login is None else [n for n in (s.login.name, s.login.sudo_user) if n]
         now = clock.now()
-        found = read_worklist(store.path, queue_until(now, tz, on), agent, now if overdue else None, limit or None,
+        found = read_worklist(path, queue_until(now, tz, on), agent, now if overdue else None, limit or None,
                               logins=logins, key_dir=key_dir, tz=tz, today=now.astimezone(tz).date())
         if found is None:
             return None
@@ -352,23 +360,19 @@ def fast_queue(s: State, agent: str | None, on: date | None, overdue: bool, limi
     --now/--backfill against the store's clock mode (core/timekeeping.py); neither refuses an
     anonymous command at the wall clock, which the queue (no personal data, nothing written) is
     open to: only such a command is answered here."""
-    if s.now_given or s.backfill is not None or s.claimed.strip() not in ANONYMOUS_CLAIMS:
-        return None
     try:
-        from huifang.core.queue_rows import queue_json, queue_until
-        from huifang.core.store import Store
-        from huifang.projections.queue_fast import read_queue
-
-        store = Store.parse(s.db)
-        if store.kind != "sqlite" or store.path is None:
+        path = fast_store(s)
+        if path is None:
             return None
         from huifang.core.config_files import locate_config
+        from huifang.core.queue_rows import queue_json, queue_until
+        from huifang.projections.queue_fast import read_queue
 
         tz_name = deployment_timezone(locate_config(s.config_path, s.config_how, s.db).path)
         if tz_name is None:
             return None
         tz = clock.zone(tz_name)
-        rows = read_queue(store.path, queue_until(s.now, tz, on), agent, s.now if overdue else None, limit or None)
+        rows = read_queue(path, queue_until(s.now, tz, on), agent, s.now if overdue else None, limit or None)
         return None if rows is None else queue_json(rows, s.now, tz)
     except Exception:  # whatever went wrong, the full path answers (and reports it)
         return None
