@@ -35,13 +35,16 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
+from pydantic import ValidationError
 
 from . import bulk, clock
 from .bulk import Spill, load_many
+from .domain import Subject
 from .errors import ConflictError, HuifangError
 from .inputs import NotJSON, check_text, formula_safe, load_json, text_problem
 from .phones import check_phone
 from .ports import History, ImportRun
+from .store import import_cache
 from .usecases import plans
 from .usecases.plans import derived_trigger_id, differing_fields
 
@@ -513,8 +516,6 @@ class Importer:
         elif "id" in self.cols:
             raise _BadRow(self.cols["id"], "the trigger id is empty")
         attrs = self._attributes(rec)
-        from pydantic import ValidationError
-
         try:
             clean = k.spec.attributes.model_validate(attrs).model_dump(mode="json")
         except ValidationError as e:
@@ -562,8 +563,6 @@ class Importer:
     def _subject(self, code: str, new: dict[str, Any] | None, created: dict[str, Any]) -> tuple[Any, bool]:
         """(Subject, is_new): from the batch, the cache, the store, or registered from the row's subject
         columns."""
-        from .domain import Subject
-
         if code in created:
             return created[code], False
         s = self._subjects.get(code)
@@ -587,7 +586,7 @@ class Importer:
     def _stored(self, codes: list[str], ids: dict[str, UUID] | None = None) -> dict[str, Any]:
         """Which of these ids are already stored (one query), as aggregates; `ids` (cleared, then
         filled): their aggregate ids, so that nothing computes them again."""
-        from .domain import Subject, Trigger
+        from .domain import Trigger
 
         cls, kind = (Subject, "subject") if self.what == "subject" else (Trigger, "trigger")
         uids = [bulk.aggregate_id(kind, c) for c in codes] if ids is not None else [cls.create_id(c) for c in codes]
@@ -644,7 +643,7 @@ class Importer:
         if self.what == "trigger" and clock.backfill() is None:
             self._spill, self._planner, self._chunk_ends = Spill(), bulk.Planner(self.app, self.actor), []
         try:
-            with bulk.fewer_collections():
+            with bulk.fewer_collections(), import_cache(self.app.recorder):
                 return self._passes(resume, start_imported, report)
         finally:
             if self._spill is not None:
@@ -842,6 +841,8 @@ class Importer:
         """The parsed arguments of these rows, read from the file again (a failed save's rows whose
         records were spilled: planned afresh)."""
         out: dict[int, dict[str, Any]] = {}
+        if not rows:  # nothing to read again (not a scan of the whole file per batch)
+            return out
         for n, rec, _raw in self.source.rows():
             if n in rows:
                 out[n] = self._parse(n, rec)

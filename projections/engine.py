@@ -83,9 +83,9 @@ class ProjectionError(HuifangError):
 class _JSONText:
     """`json.dumps(value)` for the JSON columns on SQLite, the same text, without building the
     encoder again for every value (rebuild speed: a row's meta, answers, attributes): the stdlib's C
-    encoder made once with json.dumps's default settings. Any error goes through json.dumps itself,
-    which raises the same one, and the encoder is made afresh (its circular-reference marks may be
-    left over)."""
+    encoder made once with json.dumps's default settings, but without its circular-reference marks
+    (a dict insert and delete per container): a circular value ends in RecursionError instead. Any
+    error goes through json.dumps itself, which raises the same error json.dumps always did."""
 
     def __init__(self) -> None:
         self._make()
@@ -93,7 +93,7 @@ class _JSONText:
     def _make(self) -> None:
         d = json.JSONEncoder()
         self._encode = None if c_make_encoder is None else c_make_encoder(
-            {}, d.default, encode_basestring_ascii, d.indent, d.key_separator, d.item_separator, d.sort_keys,
+            None, d.default, encode_basestring_ascii, d.indent, d.key_separator, d.item_separator, d.sort_keys,
             d.skipkeys, d.allow_nan)
 
     def __call__(self, value: Any) -> str:
@@ -101,7 +101,7 @@ class _JSONText:
             try:
                 return "".join(self._encode(value, 0))
             except Exception:
-                self._make()
+                pass
         return json.dumps(value)
 
 
@@ -256,6 +256,7 @@ class Projector:
         batches stay small, so the views show progress early."""
         self.ensure()
         views = [self.views[n] for n in (names or self.views)]
+        wanted = _wanted(views)
         head = self.head()
         read = 0
         limit = BATCH
@@ -266,38 +267,54 @@ class Projector:
             if start >= head:
                 return read
             with _no_gc():
-                notes = self._read(start + 1, limit, head)
-                if not notes:
+                notes, count, first, last = self._read_batch(start + 1, limit, head, wanted)
+                if not count:
                     return read
                 try:
-                    self._apply(views, pos, notes)
+                    self._apply(views, pos, notes, first, last, grow)
                 except _Raced:
                     continue  # another worker advanced first: re-read positions and go on
             if grow:
                 limit = min(limit * 2, BATCH * REBUILD_GROWTH)
-            read += len(notes)
+            read += count
             if progress:
-                progress(notes[-1].id, head)
+                progress(last, head)
             if stop_after is not None and read >= stop_after:
                 return read
 
     def _read(self, start: int, limit: int, stop: int) -> list[Any]:
-        """recorder.select_notifications(start=start, limit=limit, stop=stop), the same notifications;
-        on eventsourcing's own SQLite recorder read here with plain tuples and the ids made from their
-        hex text without uuid.UUID's parsing (a rebuild reads every stored event once)."""
+        """recorder.select_notifications(start=start, limit=limit, stop=stop), the same notifications."""
+        return self._read_batch(start, limit, stop, None)[0]
+
+    def _read_batch(self, start: int, limit: int, stop: int,
+                    wanted: frozenset[str] | None) -> tuple[list[Any], int, int, int]:
+        """The notifications of recorder.select_notifications(start=start, limit=limit, stop=stop)
+        whose topic is in `wanted` (None: all), with how many were read and the first and last id read
+        (the views' positions advance past the rest all the same). On eventsourcing's own SQLite
+        recorder read here with plain tuples, the ids made from their hex text without uuid.UUID's
+        parsing, and no Notification made for a topic no view reads (a rebuild reads every stored
+        event once; subject registrations, staff and policy events feed no view)."""
         if self._sql is None:
-            return list(self.app.recorder.select_notifications(start=start, limit=limit, stop=stop))
+            notes = list(self.app.recorder.select_notifications(start=start, limit=limit, stop=stop))
+            if not notes:
+                return notes, 0, 0, 0
+            picked = notes if wanted is None else [n for n in notes if n.topic in wanted]
+            return picked, len(notes), notes[0].id, notes[-1].id
         with self.app.recorder.datastore.transaction(commit=False) as c:
             c.execute(self._sql, (start, stop, limit))
             rows = c.fetchall()
+        if not rows:
+            return [], 0, 0, 0
         new, setattr_, note, uuid = object.__new__, object.__setattr__, Notification, _uuid
         out = []
         for r in rows:
+            if wanted is not None and r[3] not in wanted:
+                continue
             n = new(note)  # a frozen dataclass: its fields set as its own __init__ would
             setattr_(n, "__dict__", {"originator_id": uuid(r[1]), "originator_version": r[2], "topic": r[3],
                                      "state": r[4], "id": r[0]})
             out.append(n)
-        return out
+        return out, len(rows), rows[0][0], rows[-1][0]
 
     def _event(self, n: Any) -> Any:
         """mapper.to_domain_event(n), without its per-event look-ups: the event class and id convertor
@@ -330,13 +347,15 @@ class Projector:
         object.__setattr__(e, "__dict__", state)
         return e
 
-    def _apply(self, views: list[View], pos: dict[str, int], notes: list[Any]) -> None:
+    def _apply(self, views: list[View], pos: dict[str, int], notes: list[Any], first: int, last: int,
+               big: bool = False) -> None:
+        """Apply the notifications read from `first` to `last` (`notes`: those of them some view
+        reads) and advance the views' positions to `last`; `big` (a rebuild): with the larger page cache."""
         decoded: dict[int, Any] = {}  # decode each stored event once, however many views read it
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, _page_cache(conn, big):
             # claim first (scale-out: two workers at once): a no-op compare-and-set takes the position
             # row's lock (PostgreSQL) / the write lock (SQLite) before any row is written, so the
             # slower worker waits, sees the moved position and re-reads instead of colliding on keys
-            last = notes[-1].id
             behind = {v.name: pos.get(v.name, 0) for v in views if pos.get(v.name, 0) < last}
             if behind:  # one statement for every view: each row still at the position read
                 claim = conn.execute(update(positions).where(or_(*(
@@ -345,11 +364,9 @@ class Projector:
                 if claim.rowcount != len(behind):
                     raise _Raced()
             decode = self._event
-            first = notes[0].id
             picked: dict[tuple[int, frozenset[str] | None], list[Any]] = {}  # views reading the same topics
             for v in views:
                 p = pos.get(v.name, 0)
-                last = notes[-1].id
                 if last <= p:
                     continue
                 topics = v.topics
@@ -406,16 +423,18 @@ class _Raced(Exception):
     pass
 
 
-INDEX_CACHE_KB = 65536  # SQLite page cache while a rebuild makes its indexes again
+INDEX_CACHE_KB = 65536  # SQLite page cache while a rebuild fills the views and makes their indexes again
 
 
 @contextmanager
-def _page_cache(conn: Connection) -> Iterator[None]:
-    """SQLite: a bigger page cache for this connection while the block runs. Each CREATE INDEX
-    scans its whole table; with the default 2 MB cache a view of some ten thousand rows is read
-    from the file again for every index, with one it is read once. Restored afterwards (the
-    connection goes back to the pool)."""
-    if conn.dialect.name != "sqlite":
+def _page_cache(conn: Connection, on: bool = True) -> Iterator[None]:
+    """SQLite: a bigger page cache for this connection while the block runs (`on`). Each CREATE
+    INDEX scans its whole table; with the default 2 MB cache a view of some ten thousand rows is
+    read from the file again for every index, with one it is read once. A rebuild's batch inserts
+    into the views' unique indexes in random key order: with the default cache their pages are
+    spilled to the WAL and read back within the batch. Restored afterwards (the connection goes
+    back to the pool), so memory stays bounded by this cache plus one batch."""
+    if not on or conn.dialect.name != "sqlite":
         yield
         return
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
@@ -439,6 +458,16 @@ def _no_gc() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+def _wanted(views: Iterable[View]) -> frozenset[str] | None:
+    """The topics any of these views reads; None: some view reads every topic."""
+    topics: set[str] = set()
+    for v in views:
+        if v.topics is None:
+            return None
+        topics |= v.topics
+    return frozenset(topics)
 
 
 def _failed(v: View, where: str, exc: Exception) -> ProjectionError:
@@ -616,7 +645,8 @@ def _executemany_rows(conn: Connection, statement: Insert, keys: tuple[str, ...]
                       rows: list[tuple[Any, ...]]) -> bool:
     """`_executemany` for rows given as tuples in the order of `keys` (`add_row`): no dict per
     row, the values reordered only if the compiled statement wants another order, bind processors
-    applied except the Booleans' (`add_row`: bools go as they are)."""
+    applied except the Booleans' (`add_row`: bools go as they are; on SQLite as the 1 or 0 sqlite3
+    stores for them: it binds an exact int directly, a bool only after an adapter look-up)."""
     cache_key = (conn.dialect.name, statement, keys)
     if cache_key not in _ROW_PLANS:
         if len(_ROW_PLANS) > 1000:
@@ -626,8 +656,13 @@ def _executemany_rows(conn: Connection, statement: Insert, keys: tuple[str, ...]
         if plan is not None and all(from_row for from_row, _, _ in plan[1]):
             where = [keys.index(name) for _, name, _ in plan[1]]
             columns = statement.table.c
-            procs = [(i, p) for i, (_, name, p) in enumerate(plan[1])
-                     if p is not None and not isinstance(columns[name].type, Boolean)]
+            procs: list[tuple[int, Callable[[Any], Any]]] = []
+            for i, (_, name, p) in enumerate(plan[1]):
+                if isinstance(columns[name].type, Boolean):
+                    if conn.dialect.name == "sqlite":
+                        procs.append((i, _bool_int))
+                elif p is not None:
+                    procs.append((i, p))
             # every key is a placeholder: one key is in order, several may need reordering
             row_plan = (plan[0], None if where == list(range(len(keys))) else itemgetter(*where), procs)
         _ROW_PLANS[cache_key] = row_plan
@@ -646,6 +681,11 @@ def _executemany_rows(conn: Connection, statement: Insert, keys: tuple[str, ...]
         data = out
     _send(conn, sql, data)
     return True
+
+
+def _bool_int(value: Any) -> Any:
+    """A bool as the int sqlite3 would store for it (the same row, a cheaper bind); anything else as it is."""
+    return int(value) if type(value) is bool else value
 
 
 def _send(conn: Connection, sql: str, data: list[Any]) -> None:

@@ -160,6 +160,11 @@ def view_rows(db: str, table: str, order: str = "code") -> list[tuple]:
 
 def rebuilt_rows(db: str, table: str, order: str = "code") -> list[tuple]:
     """The same view rebuilt from the log: a consistent view equals its rebuild."""
+    return rebuilt_tables(db, (table,), order)[table]
+
+
+def rebuilt_tables(db: str, tables: tuple[str, ...], order: str = "code") -> dict[str, list[tuple]]:
+    """Several views' rows after one rebuild from the log."""
     from sqlalchemy import text
 
     from huifang.core import clock
@@ -169,9 +174,15 @@ def rebuilt_rows(db: str, table: str, order: str = "code") -> list[tuple]:
         with clock.at(clock.parse_instant(NOW)):
             app.projector.rebuild()
         with app.projector.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY {order}"))]
+            return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY {order}"))] for t in tables}
     finally:
         app.close()
+
+
+def assert_views_equal_rebuild(db: str, tables: tuple[str, ...] = ("followups", "triggers")) -> None:
+    """What every reader sees (caught up) equals one rebuild of those views from the log."""
+    seen = {t: view_rows(db, t) for t in tables}
+    assert seen == rebuilt_tables(db, tables)
 
 
 def import_position(db: str) -> tuple[int, str] | None:

@@ -16,6 +16,7 @@ import pytest
 from tests.scale_support import (
     NOW,
     Probe,
+    assert_views_equal_rebuild,
     cli_args,
     cli_env,
     close_apps,
@@ -23,7 +24,6 @@ from tests.scale_support import (
     huifang_cmd,
     import_position,
     originators,
-    rebuilt_rows,
     run_cli,
     topic_counts,
     view_rows,
@@ -68,8 +68,7 @@ def _audit_ok(db: str) -> None:
 
 
 def _assert_consistent(db: str) -> None:
-    for table in ("followups", "triggers"):
-        assert view_rows(db, table) == rebuilt_rows(db, table)
+    assert_views_equal_rebuild(db)
     _audit_ok(db)
 
 

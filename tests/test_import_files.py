@@ -158,3 +158,27 @@ def test_unknown_subject_is_a_bad_row(ward, tmp_path):
     r = ward("trigger", "import", str(f), "--kind", "medical.discharge")
     assert r.code == 2 and "subject 'P0' is not registered" in r.err
     assert head(ward.db) <= 3  # only the clock mode (init) and the staff member
+
+
+def test_a_subject_with_many_triggers_reads_the_file_a_fixed_number_of_times(ward, tmp_path, monkeypatch):
+    """One subject's triggers are saved a row a batch (a plan may read the subject's earlier ones); each
+    batch must not read the whole file again (it did: 1,000 rows were parsed 1,000 times)."""
+    from huifang.core.importer import Source
+
+    passes = []
+    rows = Source.rows
+
+    def counted(self):
+        passes.append(1)
+        return rows(self)
+
+    monkeypatch.setattr(Source, "rows", counted)
+    ward.ok("subject", "add", "P1", "--name", "张三")
+    path = tmp_path / "d.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "subject", "at", "department", "diagnosis", "responsible_nurse", "attending_doctor"])
+        w.writerows([f"D{i}", "P1", f"2026-10-0{1 + i % 9} 09:00", "心内科", "高血压", "n1", "王医生"] for i in range(30))
+    got = ward.ok("trigger", "import", str(path), "--kind", "medical.discharge")
+    assert (got["imported"], got["batches"]) == (30, 30)  # a row a batch: each plan sees the ones before
+    assert len(passes) <= 2, f"the file was read {len(passes)} times for 30 rows"

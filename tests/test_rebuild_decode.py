@@ -154,6 +154,11 @@ def test_rebuild_reads_the_notifications_and_events_the_recorder_and_mapper_give
             theirs = list(app.recorder.select_notifications(start=1, limit=1000, stop=head))
             assert mine == theirs and [type(n.originator_id) for n in mine] == [type(n.originator_id) for n in theirs]
             assert p._read(2, 1, head) == list(app.recorder.select_notifications(start=2, limit=1, stop=head))
+            wanted = frozenset({"huifang:Subject.Registered"})  # a batch read for views of some topics only
+            picked, count, first, last = p._read_batch(1, 1000, head, wanted)
+            assert picked == [n for n in theirs if n.topic in wanted] and picked
+            assert (count, first, last) == (len(theirs), theirs[0].id, theirs[-1].id)
+            assert p._read_batch(head + 1, 1000, head, wanted) == ([], 0, 0, 0)
             for n in mine:
                 e, f = p._event(n), app.mapper.to_domain_event(n)
                 assert type(e) is type(f) and e.__dict__ == f.__dict__

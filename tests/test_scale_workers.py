@@ -12,11 +12,10 @@ import pytest
 
 from tests.scale_support import (
     NOW,
+    assert_views_equal_rebuild,
     close_apps,
     open_app,
     originators,
-    rebuilt_rows,
-    view_rows,
     write_discharges,
     write_subjects,
 )
@@ -86,8 +85,7 @@ def test_two_catch_up_and_two_tick_workers_at_once(hf, tmp_path):
     # two projection workers race from position 0: each batch is applied by exactly one of them
     reads = _pair(hf.db, "catch_up")
     assert sum(reads) >= open_app(hf.db).recorder.max_notification_id() - 1
-    for table in ("followups", "triggers"):
-        assert view_rows(hf.db, table) == rebuilt_rows(hf.db, table)
+    assert_views_equal_rebuild(hf.db)
 
     # two tick workers at the same instant, then again days later (overdue, escalation, A4 locks)
     first = _pair(hf.db, "tick", NOW)
@@ -104,8 +102,7 @@ def test_two_catch_up_and_two_tick_workers_at_once(hf, tmp_path):
     assert len(locks) == 1  # n1 owns every overdue follow-up
     for seq in locks.values():
         assert all(a != b for a, b in pairwise(seq))  # no lock applied twice
-    for table in ("followups", "triggers"):
-        assert view_rows(hf.db, table) == rebuilt_rows(hf.db, table)
+    assert_views_equal_rebuild(hf.db)
 
 
 __all__ = ["close_apps"]

@@ -27,6 +27,7 @@ finance_followups = Table(
     Column("letter_state", String(20)),  # F5: awaiting_reply | returned | replied
 )
 LETTER_STATES = {"sent": "awaiting_reply", "returned": "returned", "reached": "replied", "refused": "replied"}
+INSERT = finance_followups.insert()  # built once: a rebuild inserts a row per follow-up
 
 
 class FinanceView(FollowUpView):
@@ -38,7 +39,7 @@ class FinanceView(FollowUpView):
     def planned(self, conn: Connection, e: Any) -> None:
         until = (e.meta or {}).get("cooling_off_until")
         fallback = e.channel if e.channel in FALLBACK_CHANNELS else None  # planned so (G7 opt-out)
-        conn.execute(finance_followups.insert(), dict(
+        conn.execute(INSERT, dict(
             id=str(e.originator_id), code=e.code,
             cooling_off_until=ts(datetime.fromisoformat(until)) if until else None,
             fallback_at=ts(e.timestamp) if fallback else None, fallback_channel=fallback))

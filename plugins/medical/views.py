@@ -26,6 +26,7 @@ answers = Table(
     Column("answers", JSON),
     Index("ix_medical_answers_trigger", "trigger"),
 )
+INSERT = answers.insert()  # built once: a rebuild inserts a row per follow-up
 
 
 class MedicalView(FollowUpView):
@@ -38,7 +39,7 @@ class MedicalView(FollowUpView):
     plugin = "medical"
 
     def planned(self, conn: Connection, e: Any) -> None:
-        conn.execute(answers.insert(), dict(
+        conn.execute(INSERT, dict(
             id=str(e.originator_id), code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
             visit_type=e.visit_type, status="planned"))
 

@@ -28,6 +28,7 @@ visits = Table(
     Index("ix_property_visits_type", "visit_type", "completed_at"),
     Index("ix_property_visits_trigger", "trigger"),
 )
+INSERT = visits.insert()  # built once: a rebuild inserts a row per follow-up
 
 
 class PropertyView(FollowUpView):
@@ -37,7 +38,7 @@ class PropertyView(FollowUpView):
     plugin = "property"
 
     def planned(self, conn: Connection, e: Any) -> None:
-        conn.execute(visits.insert(), dict(
+        conn.execute(INSERT, dict(
             code=e.code, oid=str(e.originator_id), subject=e.subject, trigger=e.trigger,
             trigger_kind=e.trigger_kind, visit_type=e.visit_type, key=e.key, status="planned",
             planned_at=ts(e.timestamp), due=ts(e.due),
