@@ -98,58 +98,6 @@ SQLITE_ONLY_WHEN_FAST = frozenset({
 })
 
 
-# -- scheduling on xdist (`--dist loadscope --no-loadscope-reorder`) ---------------------------------------
-# A module runs on one worker, in file order (module-scoped stores carry state). xdist's default order,
-# most tests first, left the long fault modules (few tests, minutes of work) to the end of the run, with
-# one worker busy and the others idle. Modules start longest first instead (worker-seconds of a full
-# run, 2026-11-26; any other module ~0.3 s a test), and the fault and scale modules whose tests share no
-# module state are split test by test across the workers. Only the run's length depends on these figures.
-MODULE_SECONDS = {
-    "tests/test_faults_kill.py": 160, "tests/test_faults_store.py": 70, "tests/test_projection_crash.py": 55,
-    "tests/test_webhooks_delivery.py": 53, "tests/attacks/test_access_matrix.py": 50,
-    "tests/test_scale_workers.py": 44, "tests/test_report_plugins.py": 39, "tests/test_survey_browser.py": 39,
-    "tests/test_aesthetics_demo.py": 33, "tests/attacks/test_identity_platform.py": 31,
-    "tests/test_finance_rules.py": 27, "tests/test_report_formats.py": 26, "tests/test_operator_commands.py": 24,
-    "tests/test_dashboard_browser.py": 24, "tests/test_property_demo.py": 23, "tests/test_labels.py": 21,
-    "tests/test_api_service.py": 20, "tests/test_property_sampling.py": 20, "tests/test_invites.py": 19,
-    "tests/attacks/test_time_backdating.py": 18, "tests/test_scale_concurrency.py": 18,
-    "tests/test_queue_fast.py": 18, "tests/test_aesthetics_campaigns.py": 18, "tests/test_audit_chain.py": 17,
-    "tests/test_finance_demo.py": 16, "tests/test_operator_workspace.py": 16,
-}
-SPLIT_MODULES = frozenset({
-    "tests/test_faults_kill.py", "tests/test_faults_store.py", "tests/test_projection_crash.py",
-    "tests/test_webhooks_delivery.py", "tests/test_scale_workers.py",
-})
-
-
-def _module_order(items: list) -> None:
-    """Longest modules first (stable inside a module): xdist hands out work in collection order."""
-    modules = [item.nodeid.split("::", 1)[0] for item in items]
-    count: dict[str, int] = {}
-    for m in modules:
-        count[m] = count.get(m, 0) + 1
-    first = {m: i for i, m in reversed(list(enumerate(modules)))}
-
-    def cost(item: Any) -> tuple[float, int]:
-        module = item.nodeid.split("::", 1)[0]
-        return -MODULE_SECONDS.get(module, 0.3 * count[module]), first[module]
-
-    items.sort(key=cost)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
-    if config.getvalue("dist") != "loadscope":
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class Scheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return nodeid if nodeid.split("::", 1)[0] in SPLIT_MODULES else super()._split_scope(nodeid)
-
-    return Scheduling(config, log)
-
-
 @pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects
 def pytest_collection_modifyitems(config: Any, items: list) -> None:
     pg = pg_url()
@@ -160,7 +108,6 @@ def pytest_collection_modifyitems(config: Any, items: list) -> None:
                 item.add_marker(skip)
             elif item.nodeid.split("::", 1)[0] in SQLITE_ONLY_WHEN_FAST:
                 item.add_marker(pytest.mark.slow)
-    _module_order(items)
 
 
 @pytest.fixture(params=BACKENDS)
