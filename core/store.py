@@ -16,7 +16,7 @@ from .errors import HuifangError
 DEFAULT_DB = "huifang.db"
 # what PostgreSQL says when workers starting at once race on CREATE ... IF NOT EXISTS
 START_RACES = ("concurrently", "duplicate key", "already exists")
-IMPORT_CACHE_KB = 65536  # SQLite page cache of the store's connection while a bulk import runs
+PAGE_CACHE_KB = 65536  # SQLite page cache of one connection doing bulk work: an import, a rebuild
 T = TypeVar("T")
 
 
@@ -108,8 +108,20 @@ class Store:
 
 
 @contextmanager
-def import_cache(recorder: Any, kb: int = IMPORT_CACHE_KB) -> Iterator[None]:
-    """SQLite: the store connection's page cache raised to `kb` for one bulk import, then set back.
+def page_cache(query: Callable[[str], Any], kb: int = PAGE_CACHE_KB) -> Iterator[None]:
+    """One SQLite connection's page cache raised to `kb` while the block runs, then set back (the
+    connection goes back to its pool). `query(sql)` runs a statement and gives its first value."""
+    before = query("PRAGMA cache_size")
+    query(f"PRAGMA cache_size=-{int(kb)}")
+    try:
+        yield
+    finally:
+        query(f"PRAGMA cache_size={int(before if before is not None else -2000)}")
+
+
+@contextmanager
+def import_cache(recorder: Any) -> Iterator[None]:
+    """SQLite: the store connection's page cache raised for one bulk import (page_cache).
     The event table's unique index is keyed by random uuids, so an import's lookups and inserts land
     all over it: in SQLite's default 2 MB cache a store of 100k subjects re-read (and spilled) its
     index pages batch after batch. A cache setting changes nothing that is written. PostgreSQL, or a
@@ -123,15 +135,18 @@ def import_cache(recorder: Any, kb: int = IMPORT_CACHE_KB) -> Iterator[None]:
         return
     try:
         with datastore.get_connection(commit=False) as conn:  # the connection an import uses (one thread)
-            cur = conn.cursor()
-            cur.execute("PRAGMA cache_size")
-            before = int(cur.fetchone()[0])
-            cur.execute(f"PRAGMA cache_size=-{int(kb)}")
+            pass
     except (sqlite3.Error, PersistenceError):  # only a speed-up: without it the import runs as before
         yield
         return
-    try:
-        yield
-    finally:
+
+    def query(sql: str) -> Any:
         with suppress(sqlite3.Error):  # closed since (with its app): nothing to set back
-            conn.cursor().execute(f"PRAGMA cache_size={before}")
+            cur = conn.cursor()
+            cur.execute(sql)
+            row = cur.fetchone()
+            return row[0] if row else None
+        return None
+
+    with page_cache(query):
+        yield

@@ -60,6 +60,7 @@ except ImportError:  # pragma: no cover - optional: the stdlib decoder is used
 
 from huifang.core.errors import HuifangError
 from huifang.core.plugin_api.views import View
+from huifang.core.store import page_cache
 
 BATCH = 1000
 REBUILD_GROWTH = 8  # a rebuild's batches grow to this many times BATCH (memory: the batch's decoded events)
@@ -423,26 +424,22 @@ class _Raced(Exception):
     pass
 
 
-INDEX_CACHE_KB = 65536  # SQLite page cache while a rebuild fills the views and makes their indexes again
-
-
 @contextmanager
 def _page_cache(conn: Connection, on: bool = True) -> Iterator[None]:
-    """SQLite: a bigger page cache for this connection while the block runs (`on`). Each CREATE
-    INDEX scans its whole table; with the default 2 MB cache a view of some ten thousand rows is
-    read from the file again for every index, with one it is read once. A rebuild's batch inserts
-    into the views' unique indexes in random key order: with the default cache their pages are
-    spilled to the WAL and read back within the batch. Restored afterwards (the connection goes
-    back to the pool), so memory stays bounded by this cache plus one batch."""
+    """SQLite: store.page_cache for this connection while the block runs (`on`). Each CREATE INDEX
+    scans its whole table; with the default 2 MB cache a view of some ten thousand rows is read from
+    the file again for every index, with one it is read once. A rebuild's batch inserts into the
+    views' unique indexes in random key order: with the default cache their pages are spilled to the
+    WAL and read back within the batch. Memory stays bounded by this cache plus one batch."""
     if not on or conn.dialect.name != "sqlite":
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{INDEX_CACHE_KB}")
-    try:
+    def query(sql: str) -> Any:
+        result = conn.exec_driver_sql(sql)
+        return result.scalar() if result.returns_rows else None
+
+    with page_cache(query):
         yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
 
 
 @contextmanager

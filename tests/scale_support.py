@@ -158,11 +158,6 @@ def view_rows(db: str, table: str, order: str = "code") -> list[tuple]:
         app.close()
 
 
-def rebuilt_rows(db: str, table: str, order: str = "code") -> list[tuple]:
-    """The same view rebuilt from the log: a consistent view equals its rebuild."""
-    return rebuilt_tables(db, (table,), order)[table]
-
-
 def rebuilt_tables(db: str, tables: tuple[str, ...], order: str = "code") -> dict[str, list[tuple]]:
     """Several views' rows after one rebuild from the log."""
     from sqlalchemy import text
