@@ -27,13 +27,13 @@ from .config import Config
 from .contract import FollowUpInfo, PlannedVisit, Settings, SurveyTemplate, TriggerInfo
 from .domain import CalendarBook, FollowUp, Staff, Subject, Ticket, Trigger
 from .domain.base import aggregate_uuid
-from .errors import ConflictError, HuifangError, NotFound
+from .errors import ConflictError, HuifangError, NotFound, StoreUnavailable
 from .plugin_api.sampling import KeyedSampler
 from .ports import History, ReadSide
 from .privacy import KeyRing, PrivacySettings
 from .registry import Kind, Registry
 from .scheduling import Scheduler
-from .store import Store, first_line
+from .store import Store
 from .surveys import SECOND_FOLLOWUP_SURVEY
 from .usecases import calendar as official_calendar
 from .usecases import followups, locks, plans, subjects, tickets
@@ -144,8 +144,7 @@ class HuifangApp(Application[UUID]):
                 f"{names} was changed by another command at the same time; nothing was written: "
                 f"re-run the command") from None
         except (OperationalError, PersistenceError) as e:
-            raise HuifangError(
-                f"the store is unavailable ({first_line(e)}); nothing was written: retry when it is back") from None
+            raise StoreUnavailable(e) from None
 
     def load(self, cls: type[A], code: str, what: str, field: str | None = None) -> A:
         """The aggregate, or NotFound naming `what` (and the `field` that gave the id)."""

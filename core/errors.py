@@ -6,6 +6,11 @@ to fix (`--name: …`, `--answer satisfaction: …`)."""
 from __future__ import annotations
 
 
+def first_line(e: BaseException) -> str:
+    """An error's first line, shortened: what a one-line message quotes of a library's error."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+
 class HuifangError(Exception):
     """A refused command. The message is shown as-is on one line; nothing was written."""
 
@@ -34,3 +39,13 @@ class ConflictError(HuifangError):
 
 class ConfigError(HuifangError):
     pass
+
+
+class StoreUnavailable(HuifangError):
+    """The database server is away (restarting, connection lost, lock wait timed out): worth retrying
+    once it is back (HTTP 503). Raised around a save, nothing of the command was written; a read that
+    fails after a save says only to retry (a re-sent trigger or import is recognised)."""
+
+    def __init__(self, cause: BaseException, nothing_written: bool = True):
+        super().__init__(f"the store is unavailable ({first_line(cause)}); "
+                         + ("nothing was written: " if nothing_written else "") + "retry when it is back")

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from . import bulk, clock
 from .bulk import Spill, load_many
 from .domain import Subject
-from .errors import ConflictError, HuifangError
+from .errors import ConflictError, HuifangError, StoreUnavailable
 from .inputs import NotJSON, check_text, formula_safe, load_json, text_problem
 from .phones import check_phone
 from .ports import History, ImportRun
@@ -856,7 +856,6 @@ class Importer:
         from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
         from . import timekeeping
-        from .store import first_line
 
         later = [r for r in pending if replan or r.records is None]
         again = self._reparse({r.n for r in later if r.args is None}) if later else {}
@@ -899,8 +898,7 @@ class Importer:
             raise ConflictError(f"{names} was changed by another command at the same time; nothing was written: "
                                 f"re-run the command") from None
         except (OperationalError, PersistenceError) as e:
-            raise HuifangError(
-                f"the store is unavailable ({first_line(e)}); nothing was written: retry when it is back") from None
+            raise StoreUnavailable(e) from None
         return n_new
 
     def _write(self, resume: int, imported: int, skip: set[int]) -> tuple[int, int]:
@@ -992,8 +990,6 @@ class Importer:
         """The batch's records in one transaction, store failures as one-line errors (as commit())."""
         from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
-        from .store import first_line
-
         recorder: Any = self.app.recorder
         try:
             recorder.insert_events(encoded)
@@ -1001,8 +997,7 @@ class Importer:
             raise ConflictError(f"{', '.join(sorted(codes))} was changed by another command at the same time; "
                                 f"nothing was written: re-run the command") from None
         except (OperationalError, PersistenceError) as e:
-            raise HuifangError(
-                f"the store is unavailable ({first_line(e)}); nothing was written: retry when it is back") from None
+            raise StoreUnavailable(e) from None
 
     def _plan_rows(self, pending: list[tuple[int, dict[str, Any]]], check: bool, reuse: bool = True,
                    span: tuple[int, int] | None = None) -> dict[int, list[Any]]:

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huifang.core import clock
 from huifang.core.access import AccessDenied
-from huifang.core.errors import ConflictError, HuifangError, NotFound, Refused
+from huifang.core.errors import ConflictError, HuifangError, NotFound, Refused, StoreUnavailable
+from huifang.core.store import server_gone
 from huifang.core.usecases import tokens
 
 from .group import GroupCommit
@@ -55,7 +56,7 @@ API = "/api/v1"
 # core error fields whose API field is spelt otherwise (the rest are the body's own names)
 FIELD_OF = {"trigger_id": "id"}
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut}
-                                            for code in (401, 403, 404, 409, 413, 422, 429)}
+                                            for code in (401, 403, 404, 409, 413, 422, 429, 503)}
 RATE_LIMIT = 600  # requests per token per minute (`huifang serve --rate-limit`)
 # a trigger post that lost a race with a concurrent writer (another worker, a CLI) is re-run: its one
 # commit wrote nothing, and re-run it sees the winner's records (an id posted twice at once: 201 once,
@@ -86,6 +87,8 @@ def status_of(e: HuifangError) -> int:
         return 404
     if isinstance(e, Refused | ConflictError):
         return 409
+    if isinstance(e, StoreUnavailable):
+        return 503
     return 422
 
 
@@ -240,7 +243,7 @@ def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIM
     @api.exception_handler(HuifangError)
     async def _domain_error(_request: Request, e: HuifangError) -> JSONResponse:
         status = status_of(e)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {"Retry-After": "1"} if status == 503 else None
         field = FIELD_OF.get(e.field or "", e.field)
         return JSONResponse(error_body(e.message, field), status_code=status, headers=headers)
 
@@ -255,7 +258,10 @@ def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIM
         return JSONResponse(error_body(str(e.detail)), status_code=e.status_code, headers=e.headers)
 
     @api.exception_handler(Exception)
-    async def _internal(_request: Request, e: Exception) -> JSONResponse:  # never a stack trace
+    async def _internal(request: Request, e: Exception) -> JSONResponse:  # never a stack trace
+        gone = server_gone(e)
+        if gone is not None:  # a read met the database restarting: 503, worth a retry
+            return await _domain_error(request, StoreUnavailable(gone, nothing_written=False))
         return JSONResponse(error_body(f"internal error: {type(e).__name__}; nothing was written"), status_code=500)
 
     # -- endpoints: each the CLI command named in its summary ----------------------------------------

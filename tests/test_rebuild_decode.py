@@ -71,8 +71,21 @@ def test_fast_decoder_shares_only_immutable_values():
 
 @pytest.mark.parametrize("value", [{"a": [1, 2.5, None, True, "中"], "b": {"c": -0.0}}, [], None, "x", 1.5,
                                    float("nan"), {"k": "\ud800"}])
-def test_json_columns_get_json_dumps_text(value):
-    assert _JSONText()(value) == json.dumps(value)
+def test_json_columns_get_compact_utf8_json_text(value):
+    text = _JSONText()(value)
+    if value == {"k": "\ud800"}:  # no UTF-8 for a lone surrogate: escaped, as json.dumps does
+        assert text == json.dumps(value, separators=(",", ":")) and text.isascii()
+        return
+    assert text == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    again = json.loads(text)
+    assert again == value or value != value  # NaN: itself, not equal to itself
+    text.encode()
+
+
+def test_chinese_text_is_stored_as_utf8_not_escaped():
+    meta = {"department": "心内科", "guides": [{"title": "康复评分模板：通用 (0-10 分)", "lines": ["症状消失或减轻"]}]}
+    # 20 CJK characters: 3 bytes each instead of 6; 4 colons and 2 commas without their space
+    assert len(json.dumps(meta)) - len(_JSONText()(meta).encode()) == 20 * 3 + 4 + 2
 
 
 def test_json_column_errors_are_json_dumps_errors_and_leave_no_trace():
@@ -85,7 +98,7 @@ def test_json_column_errors_are_json_dumps_errors_and_leave_no_trace():
         with pytest.raises(type(got.value), match=str(got.value)):
             json.dumps(bad)
     shared = [1]
-    assert dumps([shared, shared]) == "[[1], [1]]"  # no left-over circular-reference mark
+    assert dumps([shared, shared]) == "[[1],[1]]"  # no left-over circular-reference mark
 
 
 def test_rows_held_as_tuples_are_stored_as_dicts_are(db):

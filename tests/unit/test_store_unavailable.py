@@ -1,0 +1,70 @@
+"""A PostgreSQL restart met by a read, not only by commit(), is told as "retry when it is back"
+(exit 2, one line), however eventsourcing or SQLAlchemy wrapped the driver's error."""
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+import pytest
+import sqlalchemy.exc
+from eventsourcing.persistence import OperationalError as ESOperationalError
+
+from huifang.cli import main as cli_main
+from huifang.core.errors import StoreUnavailable
+from huifang.core.store import server_gone
+
+SHUTDOWN = "terminating connection due to administrator command"
+
+
+def _wrapped_by_eventsourcing() -> BaseException:
+    try:
+        try:
+            raise psycopg.errors.AdminShutdown(SHUTDOWN)
+        except psycopg.Error as e:
+            raise ESOperationalError(e) from e
+    except ESOperationalError as outer:
+        return outer
+
+
+def _wrapped_by_sqlalchemy() -> BaseException:
+    return sqlalchemy.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError(SHUTDOWN))
+
+
+def test_the_driver_error_is_found_behind_either_wrapper():
+    assert isinstance(server_gone(_wrapped_by_eventsourcing()), psycopg.errors.AdminShutdown)
+    try:
+        try:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        except psycopg.Error:
+            raise RuntimeError("while reading the follow-up")  # noqa: B904 - the implicit __context__ is the point
+    except RuntimeError as e:
+        assert "closed" in str(server_gone(e))
+
+
+def test_a_sqlite_or_programming_error_is_not_a_server_restart():
+    assert server_gone(sqlite3.OperationalError("no such table: followups")) is None
+    assert server_gone(psycopg.errors.UndefinedTable("relation does not exist")) is None
+    assert server_gone(ValueError("bad")) is None
+
+
+@pytest.mark.parametrize("make", [_wrapped_by_eventsourcing, _wrapped_by_sqlalchemy])
+def test_the_cli_says_retry_in_one_line_with_exit_2(make, monkeypatch, capsys):
+    def read_fails(*a, **k):
+        raise make()
+
+    monkeypatch.setattr(cli_main.cli, "main", read_fails)
+    monkeypatch.delenv("HUIFANG_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as ex:
+        cli_main.main(["queue"])
+    err = capsys.readouterr().err
+    assert ex.value.code == 2
+    assert err == f"huifang: error: the store is unavailable ({SHUTDOWN}); retry when it is back\n"
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_save_that_met_it_says_nothing_was_written_and_the_api_answers_503():
+    from huifang.service.app import status_of
+
+    e = StoreUnavailable(psycopg.OperationalError("connection refused\nIs the server running?"))
+    assert str(e) == "the store is unavailable (connection refused); nothing was written: retry when it is back"
+    assert status_of(e) == 503 and e.exit_code == 2
