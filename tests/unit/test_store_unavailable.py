@@ -68,3 +68,10 @@ def test_a_save_that_met_it_says_nothing_was_written_and_the_api_answers_503():
     e = StoreUnavailable(psycopg.OperationalError("connection refused\nIs the server running?"))
     assert str(e) == "the store is unavailable (connection refused); nothing was written: retry when it is back"
     assert status_of(e) == 503 and e.exit_code == 2
+
+
+def test_the_workspace_shows_it_as_an_error_to_retry_not_an_internal_one():
+    from huifang.cli.workspace import error_text
+
+    text = error_text(_wrapped_by_eventsourcing())
+    assert text == f"错误: the store is unavailable ({SHUTDOWN}); retry when it is back"
