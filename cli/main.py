@@ -309,11 +309,10 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("HUIFANG_DEBUG"):
             raise
         from huifang.core.errors import StoreUnavailable
-        from huifang.core.store import server_gone
 
-        gone = server_gone(e)
-        if gone is not None:  # a read met the server restarting (a save is wrapped where it happens)
-            fail(str(StoreUnavailable(gone, nothing_written=False)), 2, as_json)
+        unavailable = StoreUnavailable.behind(e)  # a read met the server restarting (a save is wrapped)
+        if unavailable is not None:
+            fail(str(unavailable), 2, as_json)
         fail(f"internal error: {type(e).__name__}: {e}".replace("\n", " ")[:400] +
              " (set HUIFANG_DEBUG=1 for details; nothing was written)", 1, as_json)
     sys.exit(0)

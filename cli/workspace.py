@@ -23,7 +23,6 @@ from textual.widgets import DataTable, Input, Static
 
 from huifang.core.errors import HuifangError, StoreUnavailable
 from huifang.core.labels import label
-from huifang.core.store import server_gone
 from huifang.projections.callsheet import render_call_sheet
 
 from .survey_form import Form
@@ -38,9 +37,9 @@ def error_text(e: Exception) -> str:
     """A refusal as the CLI words it (field: message); anything else on one line, never a traceback."""
     if isinstance(e, HuifangError):
         return f"错误: {e}"
-    gone = server_gone(e)
-    if gone is not None:  # the database restarting under a read: the nurse retries, nothing is broken
-        return f"错误: {StoreUnavailable(gone, nothing_written=False)}"
+    unavailable = StoreUnavailable.behind(e)  # the database restarting under a read: retry, nothing is broken
+    if unavailable is not None:
+        return f"错误: {unavailable}"
     return f"内部错误 (internal error): {type(e).__name__}: {e}".replace("\n", " ")[:300]
 
 

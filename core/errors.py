@@ -49,3 +49,20 @@ class StoreUnavailable(HuifangError):
     def __init__(self, cause: BaseException, nothing_written: bool = True):
         super().__init__(f"the store is unavailable ({first_line(cause)}); "
                          + ("nothing was written: " if nothing_written else "") + "retry when it is back")
+
+    @classmethod
+    def behind(cls, e: BaseException) -> StoreUnavailable | None:
+        """The error for a PostgreSQL connection failure (server restarting, connection dropped,
+        serialization or lock failure) behind `e`, however a layer wrapped it; None for anything
+        else. For failures outside a save (a read): the front ends say retry, not "internal error".
+        Found by class name, so psycopg stays unimported."""
+        seen: set[int] = set()
+        cur: BaseException | None = e
+        while cur is not None and id(cur) not in seen:
+            seen.add(id(cur))
+            if any(c.__module__.startswith("psycopg") and c.__name__ in ("OperationalError", "InterfaceError")
+                   for c in type(cur).__mro__):
+                return cls(cur, nothing_written=False)
+            orig = getattr(cur, "orig", None)  # SQLAlchemy's DBAPIError keeps the driver's error here
+            cur = orig if isinstance(orig, BaseException) else cur.__cause__ or cur.__context__
+        return None

@@ -20,23 +20,6 @@ PAGE_CACHE_KB = 65536  # SQLite page cache of one connection doing bulk work: an
 T = TypeVar("T")
 
 
-def server_gone(e: BaseException) -> BaseException | None:
-    """The PostgreSQL connection error (server restarting, connection dropped, serialization or lock
-    failure) behind `e`, however a layer wrapped it, or None. A read can meet it outside commit():
-    the operator is told to retry, not shown an internal error. Found by class, so psycopg stays
-    unimported."""
-    seen: set[int] = set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if any(c.__module__.startswith("psycopg") and c.__name__ in ("OperationalError", "InterfaceError")
-               for c in type(cur).__mro__):
-            return cur
-        orig = getattr(cur, "orig", None)  # SQLAlchemy's DBAPIError keeps the driver's error here
-        cur = orig if isinstance(orig, BaseException) else cur.__cause__ or cur.__context__
-    return None
-
-
 @dataclass(frozen=True)
 class Store:
     url: str

@@ -29,7 +29,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from huifang.core import clock
 from huifang.core.access import AccessDenied
 from huifang.core.errors import ConflictError, HuifangError, NotFound, Refused, StoreUnavailable
-from huifang.core.store import server_gone
 from huifang.core.usecases import tokens
 
 from .group import GroupCommit
@@ -259,9 +258,9 @@ def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIM
 
     @api.exception_handler(Exception)
     async def _internal(request: Request, e: Exception) -> JSONResponse:  # never a stack trace
-        gone = server_gone(e)
-        if gone is not None:  # a read met the database restarting: 503, worth a retry
-            return await _domain_error(request, StoreUnavailable(gone, nothing_written=False))
+        unavailable = StoreUnavailable.behind(e)  # a read met the database restarting: 503, worth a retry
+        if unavailable is not None:
+            return await _domain_error(request, unavailable)
         return JSONResponse(error_body(f"internal error: {type(e).__name__}; nothing was written"), status_code=500)
 
     # -- endpoints: each the CLI command named in its summary ----------------------------------------
