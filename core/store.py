@@ -55,7 +55,9 @@ class Store:
                "POSTGRES_HOST": self.host or "127.0.0.1", "POSTGRES_PORT": str(self.port or 5432),
                "POSTGRES_USER": self.user or "", "POSTGRES_PASSWORD": self.password or "",
                "POSTGRES_CONNECT_TIMEOUT": "5", "POSTGRES_LOCK_TIMEOUT": "30",
-               "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "3"}  # one connection opened at start
+               # none opened ahead: with one, the first request found it still connecting and grew the
+               # pool, so every command opened two; the pool makes one on demand and keeps it
+               "POSTGRES_POOL_SIZE": "0", "POSTGRES_MAX_OVERFLOW": "4"}
         if self.schema:
             env["POSTGRES_SCHEMA"] = self.schema
         return env

@@ -58,3 +58,22 @@ def test_an_unstamped_store_runs_its_ddl_once_then_is_stamped(pg: Huifang) -> No
     pg.ok("subject", "show", "P1", "--reason", "start-up test")
     assert _catalog(pg.db) == (after, stamp)
     assert pg.ok("audit", "verify")["ok"] is True
+
+
+def test_a_command_opens_one_pooled_connection(pg: Huifang, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool that opened one connection at start opened two: the first request found it still
+    connecting and grew the pool. Made on demand, it is one a command (a PostgreSQL backend each)."""
+    from eventsourcing import postgres
+
+    opened: list[int] = []
+    connect = postgres.ConnectionPool._connect
+
+    def counted(self: object, timeout: float | None = None) -> object:
+        opened.append(1)
+        return connect(self, timeout=timeout)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres.ConnectionPool, "_connect", counted)
+    pg.ok("subject", "add", "P1", "--name", "张三", "--phone", "13812345678")
+    pg.ok("trigger", "discharge", "--subject", "P1", "--id", "D1", *DISCHARGE)
+    assert pg.ok("show", "D1-1")["status"] == "planned"
+    assert len(opened) == 3  # three commands
