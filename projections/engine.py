@@ -285,10 +285,6 @@ class Projector:
             if stop_after is not None and read >= stop_after:
                 return read
 
-    def _read(self, start: int, limit: int, stop: int) -> list[Any]:
-        """recorder.select_notifications(start=start, limit=limit, stop=stop), the same notifications."""
-        return self._read_batch(start, limit, stop, None)[0]
-
     def _read_batch(self, start: int, limit: int, stop: int,
                     wanted: frozenset[str] | None) -> tuple[list[Any], int, int, int]:
         """The notifications of recorder.select_notifications(start=start, limit=limit, stop=stop)

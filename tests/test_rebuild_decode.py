@@ -163,10 +163,10 @@ def test_rebuild_reads_the_notifications_and_events_the_recorder_and_mapper_give
             app.add_subject("P1", "王伟", ["13800138000"])
             p = app.projector
             head = p.head()
-            mine = p._read(1, 1000, head)
+            mine = p._read_batch(1, 1000, head, None)[0]
             theirs = list(app.recorder.select_notifications(start=1, limit=1000, stop=head))
             assert mine == theirs and [type(n.originator_id) for n in mine] == [type(n.originator_id) for n in theirs]
-            assert p._read(2, 1, head) == list(app.recorder.select_notifications(start=2, limit=1, stop=head))
+            assert p._read_batch(2, 1, head, None)[0] == list(app.recorder.select_notifications(start=2, limit=1, stop=head))
             wanted = frozenset({"huifang:Subject.Registered"})  # a batch read for views of some topics only
             picked, count, first, last = p._read_batch(1, 1000, head, wanted)
             assert picked == [n for n in theirs if n.topic in wanted] and picked
