@@ -4,6 +4,7 @@ test one), a read-only database and a full disk. Each command fails with one cle
 from __future__ import annotations
 
 import glob
+import json
 import os
 import resource
 import shutil
@@ -74,15 +75,18 @@ def test_postgres_restart_under_load_fails_clearly_then_succeeds(private_pg):
     for args in (["init"], ["staff", "add", "n1", "--name", "护士一", "--role", "agent"],
                  ["subject", "add", "P1", "--name", "张三"]):
         assert run_cli(url, *args).returncode == 0
-    # an operator keeps recording triggers while the server restarts
+    # an operator keeps recording triggers while the server restarts; each result is a line of `felt`
+    felt = Path(d).with_suffix(".felt")
     script = textwrap.dedent(f"""
         import subprocess, sys, time, json
         out = []
-        for i in range(40):  # until two commands succeed after the restart was felt
+        for i in range(200):  # until two commands succeed after the restart was felt
             r = subprocess.run({huifang_cmd(url, "trigger", "medical.discharge", "--subject", "P1")!r}
                                + ["--id", f"R{{i}}", "--at", "2026-10-10"] + {ATTRS!r},
                                capture_output=True, text=True)
             out.append([i, r.returncode, r.stderr.strip()])
+            with open({str(felt)!r}, "a") as f:
+                f.write(json.dumps(out[-1]) + "\\n")
             failed = [j for j, code, _ in out if code != 0]
             if failed and len(out) - 1 - failed[-1] >= 2:
                 break
@@ -93,11 +97,15 @@ def test_postgres_restart_under_load_fails_clearly_then_succeeds(private_pg):
     time.sleep(4)
     _pg_ctl(d, "stop")
     down = run_cli(url, "trigger", "medical.discharge", "--subject", "P1", "--id", "DOWN", "--at", "2026-10-10", *ATTRS)
-    time.sleep(2)
+    # down until the operator has felt it: a command that outlived the stop or started in it failed
+    # (how long a command takes decides nothing)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (felt.exists() and any(json.loads(line)[1] for line in
+                                                                        felt.read_text().splitlines())):
+        time.sleep(0.2)
     _pg_ctl(d, "start")
-    import json
-
     results = json.loads(load.communicate(timeout=600)[0])
+    felt.unlink()
     assert down.returncode == 2 and "retry" in down.stderr and down.stderr.count("\n") == 1, down.stderr
     assert "Traceback" not in down.stderr
     failures = [r for r in results if r[1] != 0]

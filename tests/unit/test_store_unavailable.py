@@ -81,3 +81,25 @@ def test_the_workspace_shows_it_as_an_error_to_retry_not_an_internal_one():
 
     text = error_text(_wrapped_by_eventsourcing())
     assert text == f"错误: the store is unavailable ({SHUTDOWN}); retry when it is back"
+
+
+def test_a_server_that_refuses_is_said_at_once_with_its_reason_not_planned_with_the_defaults(tmp_path, monkeypatch,
+                                                                                              capsys):
+    """The first contact (reading the config recorded at init) used to swallow a refused connection:
+    the command went on with ./huifang.toml or the defaults, and if the server came back within the
+    pool's wait it planned with the wrong settings."""
+    from huifang.core.config_files import locate_config
+    from huifang.core.errors import HuifangError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "huifang.toml").write_text("[medical]\n", encoding="utf-8")  # not the store's recorded file
+    url = "postgresql://huifang:huifang@127.0.0.1:1/huifang"  # nothing listens on port 1
+    with pytest.raises(HuifangError) as ex:
+        locate_config(None, db=url)
+    assert ex.value.field == "db" and "Connection refused" in str(ex.value) and "retry when it is back" in str(ex.value)
+    monkeypatch.delenv("HUIFANG_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as code:
+        cli_main.main(["--db", url, "subject", "add", "P1", "--name", "张三"])
+    err = capsys.readouterr().err
+    assert code.value.code == 2 and err.count("\n") == 1 and err.startswith("huifang: error: --db: cannot open the store")
+    assert "Connection refused" in err and "couldn't get a connection" not in err
