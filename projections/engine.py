@@ -90,7 +90,8 @@ class _JSONText:
     (a non-str key, an integer beyond 64 bits, a lone surrogate, a datetime or dataclass, which the
     stdlib refuses too) goes through the stdlib's C encoder, made once, without circular-reference marks
     (a circular value ends in RecursionError instead); text with a lone surrogate (no UTF-8 for it) and
-    a value the C encoder refuses go through json.dumps, escaped, as before."""
+    a value the C encoder refuses go through json.dumps, escaped, as before. A UUID or an Enum, which no
+    view puts in a JSON column and the stdlib would refuse, is written as orjson writes it."""
 
     SEPARATORS = (",", ":")
 

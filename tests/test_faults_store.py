@@ -70,13 +70,13 @@ def _pg_ctl(d: str, action: str) -> None:
                    capture_output=True, timeout=90)
 
 
-def test_postgres_restart_under_load_fails_clearly_then_succeeds(private_pg):
+def test_postgres_restart_under_load_fails_clearly_then_succeeds(private_pg, tmp_path):
     url, d = private_pg
     for args in (["init"], ["staff", "add", "n1", "--name", "护士一", "--role", "agent"],
                  ["subject", "add", "P1", "--name", "张三"]):
         assert run_cli(url, *args).returncode == 0
     # an operator keeps recording triggers while the server restarts; each result is a line of `felt`
-    felt = Path(d).with_suffix(".felt")
+    felt = tmp_path / "felt.jsonl"
     script = textwrap.dedent(f"""
         import subprocess, sys, time, json
         out = []
@@ -105,7 +105,6 @@ def test_postgres_restart_under_load_fails_clearly_then_succeeds(private_pg):
         time.sleep(0.2)
     _pg_ctl(d, "start")
     results = json.loads(load.communicate(timeout=600)[0])
-    felt.unlink()
     assert down.returncode == 2 and "retry" in down.stderr and down.stderr.count("\n") == 1, down.stderr
     assert "Traceback" not in down.stderr
     failures = [r for r in results if r[1] != 0]
