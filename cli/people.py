@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from huifang.core.phones import mask_phone
+from huifang.core.phones import mask_name, mask_phone
 from huifang.core.plugin_api.cli import json_option
 
 from .audit import subject_erase_cmd, subject_export_cmd
@@ -322,11 +322,6 @@ def _text(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}={_text(v)}" for k, v in value.items())
     return str(value)
-
-
-def mask_name(name: str) -> str:
-    """张*: the first character only."""
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
 
 
 def masked_subject(app: Any, code: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Phone numbers of subjects (G1): validated with `phonenumbers` (China the default region, so
 13800000001 and 010-66778899 need no +86), kept as the operator wrote them (trimmed), compared in
-E.164 (`subject find --phone`), shown masked where the full number is not needed (138****0001)."""
+E.164 (`subject find --phone`), shown masked where the full number is not needed (138****0001); a
+subject's name is masked the same way in lists (张*)."""
 from __future__ import annotations
 
 import re
@@ -9,6 +10,9 @@ from typing import Any
 from .errors import HuifangError
 
 DEFAULT_REGION = "CN"
+# what a read shows in place of personal data it cannot give (core/privacy.py ERASED, UNREADABLE, NO_KEY):
+# shown as it is, never masked into "[*******" as if it were a name
+MARKERS = frozenset({"[erased]", "[unreadable]", "[encrypted]"})
 
 
 def check_phone(text: str, field: str = "phone") -> str:
@@ -63,6 +67,13 @@ def phone_key(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def mask_name(name: str) -> str:
+    """张*: the first character only; "" for no name."""
+    if not name or name in MARKERS:
+        return name
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
 def digits(text: str) -> str:
     return "".join(c for c in str(text) if c.isdigit())
 
@@ -70,6 +81,8 @@ def digits(text: str) -> str:
 def mask_phone(phone: str) -> str:
     """138****0001: enough to confirm the number on the phone, not to dial it."""
     d = str(phone).strip()
+    if d in MARKERS:  # G10: an erased subject's number is "[erased]", not "[er****sed]"
+        return d
     if len(d) >= 8:
         return d[:3] + "****" + d[-4:]
     return "*" * (len(d) - 2) + d[-2:] if len(d) > 2 else "*" * len(d)

@@ -83,11 +83,6 @@ def shown(column: str, v: Any) -> str:
     return str(labels.cell(column, v, LANG))
 
 
-def mask_name(name: str) -> str:
-    """张*: the first character only (as the CLI's masked lists)."""
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else "-"
-
-
 TEMPLATES.filters["pct"] = pct
 TEMPLATES.globals["shown"] = shown
 TEMPLATES.globals["FIGURE_NAMES"] = FIGURE_NAMES
@@ -402,19 +397,18 @@ def people(app: Any, subjects: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for code in dict.fromkeys(subjects):
         s = app.find(Subject, code)
-        try:
-            name = str(app.keyring.reveal(s.name)) if s is not None else ""
-            phones = [str(p) for p in app.keyring.reveal_all(list(s.phones))] if s is not None else []
-        except Exception:  # erased (G10): the key is gone
-            name, phones = "", []
+        # an erased subject (G10) reads as "[erased]", shown as it is (masked); a store that cannot be
+        # read, or a master key of another store, is an error, not a blank name
+        name = str(app.keyring.reveal(s.name)) if s is not None else ""
+        phones = [str(p) for p in app.keyring.reveal_all(list(s.phones))] if s is not None else []
         out[code] = {"name": name, "phones": phones}
     return out
 
 
 def masked(person: dict[str, Any]) -> dict[str, Any]:
-    from huifang.core.phones import mask_phone
+    from huifang.core.phones import mask_name, mask_phone
 
-    return {"name": mask_name(person["name"]), "phone": ", ".join(mask_phone(p) for p in person["phones"]) or "-"}
+    return {"name": mask_name(person["name"]) or "-", "phone": ", ".join(mask_phone(p) for p in person["phones"]) or "-"}
 
 
 def followup_list(app: Any, rows: list[Any], unmasked: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
