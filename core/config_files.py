@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, HuifangError, first_line
+from .errors import ConfigError, HuifangError
 
 DEFAULT_FILE = "huifang.toml"
 SETTINGS_TABLE = "huifang_settings"  # name -> value: the config path recorded at init
@@ -90,8 +90,7 @@ def recorded_config(db: str | None) -> str | None:
     except psycopg.OperationalError as e:
         # the server is away, or refuses the role or database: said now, with the server's own reason,
         # not after the pool's wait, and never by planning with the defaults instead of the recorded file
-        raise HuifangError(f"cannot open the store ({first_line(e)}); check the path or URL; if the server "
-                           f"is restarting, retry when it is back", field="db") from None
+        raise store.unopened(e) from None
     except psycopg.Error:  # no settings table yet: a store before its `init`
         return None
     return str(row[0]) if row else None

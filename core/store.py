@@ -99,10 +99,14 @@ class Store:
                 if n < 4 and any(w in str(e) for w in START_RACES):
                     _time.sleep(0.05 * (n + 1))
                     continue
-                raise HuifangError(f"cannot open the store ({first_line(e)}); check the path or URL"
-                                   + ("; if the server is restarting, retry when it is back"
-                                      if self.kind == "postgres" else ""), field="db") from None
+                raise self.unopened(e) from None
         raise AssertionError("unreachable")
+
+    def unopened(self, e: BaseException) -> HuifangError:
+        """The one line for a store that could not be opened, quoting the library's or server's reason."""
+        return HuifangError(f"cannot open the store ({first_line(e)}); check the path or URL"
+                            + ("; if the server is restarting, retry when it is back" if self.kind == "postgres"
+                               else ""), field="db")
 
 
 @contextmanager

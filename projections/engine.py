@@ -17,7 +17,6 @@ import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any, cast
 from uuid import UUID, SafeUUID
@@ -86,20 +85,15 @@ class _JSONText:
     follow-up's meta is mostly Chinese; escaped, it was twice the size and the rebuild's writes were
     dominated by it. orjson writes it (a rebuild writes a JSON value per follow-up, and the stdlib's
     encoder took a tenth of the rebuild's time): the same text for the values the views hold (str keys,
-    str, int, float, bool, None, lists; numbers are finite, inputs refuse NaN). What orjson refuses
-    (a non-str key, an integer beyond 64 bits, a lone surrogate, a datetime or dataclass, which the
-    stdlib refuses too) goes through the stdlib's C encoder, made once, without circular-reference marks
-    (a circular value ends in RecursionError instead); text with a lone surrogate (no UTF-8 for it) and
-    a value the C encoder refuses go through json.dumps, escaped, as before. A UUID or an Enum, which no
-    view puts in a JSON column and the stdlib would refuse, is written as orjson writes it."""
+    str, int, float, bool, None, lists; numbers are finite, inputs refuse NaN). What orjson refuses (a
+    non-str key, an integer beyond 64 bits, a lone surrogate, a datetime or dataclass) goes through
+    json.dumps in the same form, raising what it always raised; text with a lone surrogate (no UTF-8 for
+    it) escaped. A UUID or an Enum, which no view puts in a JSON column and the stdlib would refuse, is
+    written as orjson writes it."""
 
     SEPARATORS = (",", ":")
 
     def __init__(self) -> None:
-        d = json.JSONEncoder()
-        self._encode = None if c_make_encoder is None else c_make_encoder(
-            None, d.default, encode_basestring, d.indent, self.SEPARATORS[1], self.SEPARATORS[0], d.sort_keys,
-            d.skipkeys, d.allow_nan)
         self._fast = None if orjson is None else orjson.dumps
         self._options = 0 if orjson is None else (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
                                                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
@@ -110,15 +104,13 @@ class _JSONText:
                 return self._fast(value, option=self._options).decode()
             except TypeError:  # orjson.JSONEncodeError: the stdlib's turn
                 pass
-        if self._encode is not None:
+        text = json.dumps(value, separators=self.SEPARATORS, ensure_ascii=False)
+        if not text.isascii():
             try:
-                text = "".join(self._encode(value, 0))
-                if not text.isascii():
-                    text.encode()  # a lone surrogate: no UTF-8 for the database
-                return text
-            except Exception:
-                pass
-        return json.dumps(value, separators=self.SEPARATORS)
+                text.encode()
+            except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for the database
+                return json.dumps(value, separators=self.SEPARATORS)
+        return text
 
 
 def make_engine(store: Any) -> Engine:
