@@ -16,6 +16,7 @@ SQLite has one writer at a time and no server to share: one worker (`serve` refu
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -93,14 +94,18 @@ def app_factory() -> Any:
 def serve_workers(spec: WorkerSpec, host: str, port: int, workers: int, background: Background | None = None) -> None:
     """Run `workers` worker processes until interrupted (SIGINT/SIGTERM stops them all). The outboxes'
     background loop runs once, here in the parent, not in every worker (one pass at a time)."""
-    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from .tcp import TCPConfig
 
     os.environ[WORKER_ENV] = spec.dumps()  # spawned workers inherit it
     if background is not None:
         background.start()
-    try:
-        uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers, log_level="warning",
-                    access_log=False, server_header=False, date_header=True, timeout_graceful_shutdown=10)
+    try:  # uvicorn.run's path for workers > 1, the listening socket labelled TCP (service/tcp.py)
+        config = TCPConfig(FACTORY, factory=True, host=host, port=port, workers=workers, log_level="warning",
+                           access_log=False, server_header=False, date_header=True, timeout_graceful_shutdown=10)
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
     finally:
         os.environ.pop(WORKER_ENV, None)
         if background is not None:

@@ -52,3 +52,43 @@ def _rows(app) -> list[tuple]:
     with app.projector.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT code, status, window_open, due, owner FROM followups "
                                                     "ORDER BY code"))]
+
+
+def test_a_rebuild_lets_the_wal_grow_during_its_batches_then_gives_its_disk_back(sqlite_db):
+    """SQLite: a rebuild's batches commit with REBUILD_WAL_PAGES as the checkpoint threshold (not the
+    default 1000), a catch-up's with the default; after the rebuild the connection is back at the
+    default and the WAL file is empty (checkpointed with TRUNCATE), not left at its largest."""
+    import os
+
+    from huifang.projections import engine
+
+    app = open_app(sqlite_db, Config())
+    seen: list[int] = []
+    core = app.projector.views["core"]
+    handle = core.handle
+
+    def spying(conn, e, n):
+        seen.append(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+        return handle(conn, e, n)
+
+    core.handle = spying  # type: ignore[method-assign]
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            app.add_staff("n1", "护士1", "agent")
+            for i in range(40):
+                app.add_subject(f"P{i}", "王伟", ["13800138000"])
+                app.receive_trigger("medical.discharge", f"P{i}", {
+                    "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
+                    "attending_doctor": "dr1"}, trigger_id=f"D{i}")
+            app.projector.catch_up()
+            assert seen and set(seen) == {1000}
+            seen.clear()
+            assert os.path.getsize(sqlite_db + "-wal") > 0
+            assert app.projector.rebuild() > 0
+            assert seen and set(seen) == {engine.REBUILD_WAL_PAGES}
+            with app.projector.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+            assert os.path.getsize(sqlite_db + "-wal") == 0
+            assert len(_rows(app)) == 40
+    finally:
+        app.close()

@@ -100,3 +100,43 @@ def test_two_workers_on_postgres_record_every_trigger_once(hf: Huifang) -> None:
     completed = Counter(originators(hf.db, "huifang:FollowUp.Completed"))
     assert sorted(completed.values()) == [1] * len(IDS)
     assert hf.ok("audit", "verify", actor="adm")["ok"]
+
+
+def test_a_workers_connections_send_without_waiting_for_the_clients_ack() -> None:
+    """`--workers N`: the listening socket says TCP, so each connection a worker accepts from it gets
+    TCP_NODELAY from asyncio (uvicorn's own socket says protocol 0 and got none: a response's headers and
+    body, written apart, waited 40 ms for the client's delayed ACK on every call). The config is pickled
+    to each spawned worker, so the socket's protocol must survive that too."""
+    import asyncio
+    import pickle
+    import socket
+
+    from huifang.service.tcp import TCPConfig
+
+    config = TCPConfig("huifang.service.workers:app_factory", factory=True, host="127.0.0.1", port=0, workers=2)
+    listening = config.bind_socket()
+    assert listening.proto == socket.IPPROTO_TCP
+    assert type(pickle.loads(pickle.dumps(config))) is TCPConfig
+    listening.listen()
+    port = listening.getsockname()[1]
+
+    async def accept_one() -> int:
+        loop = asyncio.get_running_loop()
+        accepted: asyncio.Future[int] = loop.create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: Any) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await loop.create_server(Probe, sock=listening)
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            value = await asyncio.wait_for(accepted, 10)
+            writer.close()
+            return value
+        finally:
+            server.close()
+
+    assert asyncio.run(accept_one()) != 0
