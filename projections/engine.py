@@ -17,7 +17,7 @@ import gc
 import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from operator import itemgetter
 from typing import Any, cast
 from uuid import UUID, SafeUUID
@@ -64,7 +64,7 @@ from huifang.core.store import page_cache
 
 BATCH = 1000
 # a rebuild's batches grow to this many times BATCH: fewer commits, each rewriting the views' pages once
-# (memory: the batch's decoded events; at 1M events 12 peaks at 256 MB, 16 at 279 MB, 8 at 233 MB)
+# (memory: the batch's decoded events; a 1M rebuild peaked at 261 MB with 12, 279 MB with 16, 233 MB with 8)
 REBUILD_GROWTH = 12
 # SQLite, during a rebuild: the WAL may grow to this many pages before a commit copies it back into the
 # file (4 KB pages: 200 MB), not the default 1000: a view page rewritten by many batches is copied back
@@ -430,8 +430,10 @@ class Projector:
                 with self.engine.begin() as conn, _page_cache(conn):
                     for ix in dropped:
                         self._ddl(conn, ix.create)
-            if self.engine.dialect.name == "sqlite":  # the WAL's disk back (REBUILD_WAL_PAGES); busy: later
-                with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":  # the WAL's disk back (REBUILD_WAL_PAGES)
+                # best effort: a store kept busy past the busy timeout checks it in at a later commit, and
+                # neither a finished rebuild nor the error that ended one is turned into this one's error
+                with suppress(DBAPIError), self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
