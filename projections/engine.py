@@ -442,13 +442,13 @@ class _Raced(Exception):
 
 
 @contextmanager
-def _page_cache(conn: Connection, on: bool = True) -> Iterator[None]:
-    """SQLite: store.page_cache for this connection while the block runs (`on`). Each CREATE INDEX
+def _page_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: store.page_cache for this connection while the block runs. Each CREATE INDEX
     scans its whole table; with the default 2 MB cache a view of some ten thousand rows is read from
     the file again for every index, with one it is read once. A rebuild's batch inserts into the
     views' unique indexes in random key order: with the default cache their pages are spilled to the
     WAL and read back within the batch. Memory stays bounded by this cache plus one batch."""
-    if not on or conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite":
         yield
         return
     def query(sql: str) -> Any:
