@@ -171,12 +171,13 @@ class RateLimit:
 class Service:
     """The application of one worker and the thread every call into it runs on."""
 
-    def __init__(self, app: Any, now: datetime | None, rate_limit: int = RATE_LIMIT):
+    def __init__(self, app: Any, now: datetime | None, rate_limit: int = RATE_LIMIT, workers: int = 1):
+        """`workers`: how many processes serve the store (`serve --workers N`), for group commit's default."""
         self.app = app
         self.now = now  # `huifang --now T serve` (logical-clock stores: tests, demos); else the wall clock
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huifang-app")
         self.rate = RateLimit(rate_limit)
-        self.groups = GroupCommit(app.recorder, self.pool) if group_commit_enabled(app) else None
+        self.groups = GroupCommit(app.recorder, self.pool) if group_commit_enabled(app, workers) else None
 
     @contextlib.contextmanager
     def instant(self) -> Iterator[None]:
@@ -219,13 +220,14 @@ class Service:
         return await self.call(job, retry_conflicts)
 
 
-def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIMIT) -> FastAPI:
-    """The ASGI app over an open application (`huifang serve` opens it, as every command does)."""
+def create_app(app: Any, now: datetime | None = None, rate_limit: int = RATE_LIMIT, workers: int = 1) -> FastAPI:
+    """The ASGI app over an open application (`huifang serve` opens it, as every command does), in one of
+    `workers` serving processes."""
     from huifang.core.domain import FollowUp, Trigger
     from huifang.core.queries import followup_json
     from huifang.core.usecases.plans import differing_fields
 
-    service = Service(app, now, rate_limit)
+    service = Service(app, now, rate_limit, workers)
     api = FastAPI(title="huifang", version="1", summary="回访: follow-up engine — integration API",
                   responses=ERRORS)
     api.add_middleware(BodyLimit)

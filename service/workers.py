@@ -7,7 +7,8 @@ the dashboard's cookie key). Workers share nothing else but the store; a trigger
 race with another worker's is re-run (service/app.py Service.call), so an id posted to two workers at
 once is created once and the others answered 200 (or 409 naming the differing fields).
 
-Per worker, in its memory: the per-token rate limit (N workers let a token make up to N x
+Each worker commits each call alone unless HUIFANG_GROUP_COMMIT=1: grouped, the workers would take turns
+on the log's lock (service/group.py). Per worker, in its memory: the per-token rate limit (N workers let a token make up to N x
 --rate-limit requests a minute in all) and the dashboard's sign-in throttle. The outboxes (webhooks,
 deliveries) are worked by one background loop in the parent, as with one worker.
 
@@ -19,7 +20,7 @@ import base64
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ class WorkerSpec:
     # the dashboard's cookie key (HUIFANG_SESSION_KEY, base64): one for all workers, or a session signed by
     # one worker would be refused by the next (service/auth.py); None: HUIFANG_SESSION_KEY is set already
     session_key: str | None = None
+    workers: int = 1  # how many serve the store (service/group.py: group commit is off by default for several)
 
     @classmethod
     def of(cls, app: Any, now: datetime | None, config_path: str | None, config_how: str | None, lang: str | None,
@@ -81,7 +83,7 @@ def app_factory() -> Any:
     labels.configure(config.huifang.lang)
     app = open_app(spec.db, config)
     now = clock.parse_instant(spec.now, "now") if spec.now else None
-    api = create_app(app, now, spec.rate_limit)
+    api = create_app(app, now, spec.rate_limit, spec.workers)
 
     def close() -> None:
         api.state.service.pool.shutdown(wait=True)
@@ -98,7 +100,7 @@ def serve_workers(spec: WorkerSpec, host: str, port: int, workers: int, backgrou
 
     from .tcp import TCPConfig
 
-    os.environ[WORKER_ENV] = spec.dumps()  # spawned workers inherit it
+    os.environ[WORKER_ENV] = replace(spec, workers=workers).dumps()  # spawned workers inherit it
     if background is not None:
         background.start()
     try:  # uvicorn.run's path for workers > 1, the listening socket labelled TCP (service/tcp.py)

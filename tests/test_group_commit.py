@@ -256,6 +256,42 @@ def test_G8_group_commit_is_off_with_the_switch(hf: Huifang, monkeypatch: pytest
         app.close()
 
 
+@pytest.mark.parametrize("backend", PG)
+def test_G8_several_workers_commit_each_call_alone_unless_group_commit_is_switched_on(
+        hf: Huifang, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group holds the log's lock while its later calls run: with several workers that makes them take
+    turns, so `serve --workers N` groups only when HUIFANG_GROUP_COMMIT=1 says so; one worker groups."""
+    from huifang.core.config import load_config
+    from huifang.projections import open_app
+    from huifang.service.app import Service
+    from huifang.service.workers import WORKER_ENV, WorkerSpec, app_factory
+
+    monkeypatch.delenv("HUIFANG_GROUP_COMMIT", raising=False)
+    app = open_app(hf.db, load_config(hf.config, db=hf.db))
+    try:
+        grouped = {}
+        for switch, workers in (("", 1), ("", 2), ("1", 2), ("0", 1)):
+            monkeypatch.setenv("HUIFANG_GROUP_COMMIT", switch)
+            svc = Service(app, None, workers=workers)
+            grouped[(switch, workers)] = svc.groups is not None
+            svc.pool.shutdown(wait=True)
+        assert grouped == {("", 1): True, ("", 2): False, ("1", 2): True, ("0", 1): False}
+    finally:
+        app.close()
+    # what `serve --workers 2` hands its workers: each opens the store with grouping off
+    monkeypatch.delenv("HUIFANG_GROUP_COMMIT")
+    for workers, grouping in ((2, False), (1, True)):
+        monkeypatch.setenv(WORKER_ENV, WorkerSpec(db=hf.db, now=None, config_path=hf.config, config_how=None,
+                                                  lang=None, rate_limit=60, workers=workers).dumps())
+        api = app_factory()
+        service = api.state.service
+        try:
+            assert (service.groups is not None) is grouping
+        finally:
+            service.pool.shutdown(wait=True)
+            service.app.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", PG)
 def test_G8_concurrent_posts_to_a_served_store_end_in_fewer_blocks_than_commands(hf: Huifang) -> None:

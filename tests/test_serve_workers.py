@@ -33,7 +33,8 @@ def test_worker_spec_travels_in_the_environment(monkeypatch: pytest.MonkeyPatch)
     from huifang.service.workers import WorkerSpec
 
     spec = WorkerSpec(db="postgresql://u:p@127.0.0.1/db?schema=org1", now="2026-09-28T09:00:00+08:00",
-                      config_path="huifang.toml", config_how="--config", lang="zh_CN", rate_limit=60, session_key="k")
+                      config_path="huifang.toml", config_how="--config", lang="zh_CN", rate_limit=60, session_key="k",
+                      workers=3)
     assert WorkerSpec.loads(spec.dumps()) == spec
 
     app = SimpleNamespace(store=SimpleNamespace(url="postgresql://u:p@127.0.0.1/db"))
@@ -64,7 +65,11 @@ def concurrently(calls: list[tuple[Any, ...]], api: Api) -> list[Any]:
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="counts worker processes in /proc")
 @pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_two_workers_on_postgres_record_every_trigger_once(hf: Huifang) -> None:
+@pytest.mark.parametrize("grouping", ["", "1"], ids=["each-call-alone", "group-commit-on"])
+def test_two_workers_on_postgres_record_every_trigger_once(hf: Huifang, grouping: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways several workers commit: each call alone (their default) and grouped (HUIFANG_GROUP_COMMIT=1)."""
+    monkeypatch.setenv("HUIFANG_GROUP_COMMIT", grouping)  # the server inherits it
     hf.ok("staff", "add", "adm", "--name", "管理员", "--role", "admin")
     hf.ok("staff", "add", "n1", "--name", "王护士", "--role", "agent", "--dept", "cardiology", actor="adm")
     hf.ok("staff", "add", "his", "--name", "HIS接口", "--role", "intake", actor="adm")
