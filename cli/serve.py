@@ -42,8 +42,8 @@ def serve(ctx: click.Context, host: str, port: int, rate_limit: int, workers: in
         from huifang.service.background import Background
         from huifang.service.workers import WorkerSpec, serve_workers
 
-        spec = WorkerSpec.of(app, now, s.config_path, s.config_how, labels.current_lang(), rate_limit)
+        spec = WorkerSpec.of(app, now, s.config_path, s.config_how, labels.current_lang(), rate_limit, workers)
         background = Background(app, now)  # opens an application of its own when started
         s.release()  # each worker opens its own application
-        serve_workers(spec, host, port, workers, background)
+        serve_workers(spec, host, port, background)
     run(ctx, go)

@@ -7,9 +7,10 @@ the dashboard's cookie key). Workers share nothing else but the store; a trigger
 race with another worker's is re-run (service/app.py Service.call), so an id posted to two workers at
 once is created once and the others answered 200 (or 409 naming the differing fields).
 
-Each worker commits each call alone unless HUIFANG_GROUP_COMMIT=1: grouped, the workers would take turns
-on the log's lock (service/group.py). Per worker, in its memory: the per-token rate limit (N workers let a token make up to N x
---rate-limit requests a minute in all) and the dashboard's sign-in throttle. The outboxes (webhooks,
+Each worker commits each call alone unless HUIFANG_GROUP_COMMIT=1: grouped, the workers would take
+turns on the log's lock (service/group.py). Per worker, in its memory: the per-token rate limit (N
+workers let a token make up to N x --rate-limit requests a minute in all) and the dashboard's sign-in
+throttle. The outboxes (webhooks,
 deliveries) are worked by one background loop in the parent, as with one worker.
 
 SQLite has one writer at a time and no server to share: one worker (`serve` refuses more).
@@ -20,7 +21,7 @@ import base64
 import contextlib
 import json
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,13 +49,14 @@ class WorkerSpec:
 
     @classmethod
     def of(cls, app: Any, now: datetime | None, config_path: str | None, config_how: str | None, lang: str | None,
-           rate_limit: int) -> WorkerSpec:
-        """The spec of the parent's open application."""
+           rate_limit: int, workers: int = 1) -> WorkerSpec:
+        """The spec of the parent's open application, served by `workers` processes."""
         from .auth import session_key
 
         shared = None if os.environ.get("HUIFANG_SESSION_KEY") else base64.urlsafe_b64encode(session_key(app)).decode()
         return cls(db=app.store.url, now=now.isoformat() if now else None, config_path=config_path,
-                   config_how=config_how, lang=lang, rate_limit=rate_limit, session_key=shared)
+                   config_how=config_how, lang=lang, rate_limit=rate_limit, session_key=shared,
+                   workers=workers)
 
     def dumps(self) -> str:
         return json.dumps(asdict(self))
@@ -93,18 +95,18 @@ def app_factory() -> Any:
     return api
 
 
-def serve_workers(spec: WorkerSpec, host: str, port: int, workers: int, background: Background | None = None) -> None:
-    """Run `workers` worker processes until interrupted (SIGINT/SIGTERM stops them all). The outboxes'
+def serve_workers(spec: WorkerSpec, host: str, port: int, background: Background | None = None) -> None:
+    """Run `spec.workers` worker processes until interrupted (SIGINT/SIGTERM stops them all). The outboxes'
     background loop runs once, here in the parent, not in every worker (one pass at a time)."""
     from uvicorn.supervisors import Multiprocess
 
     from .tcp import TCPConfig
 
-    os.environ[WORKER_ENV] = replace(spec, workers=workers).dumps()  # spawned workers inherit it
+    os.environ[WORKER_ENV] = spec.dumps()  # spawned workers inherit it
     if background is not None:
         background.start()
     try:  # uvicorn.run's path for workers > 1, the listening socket labelled TCP (service/tcp.py)
-        config = TCPConfig(FACTORY, factory=True, host=host, port=port, workers=workers, log_level="warning",
+        config = TCPConfig(FACTORY, factory=True, host=host, port=port, workers=spec.workers, log_level="warning",
                            access_log=False, server_header=False, date_header=True, timeout_graceful_shutdown=10)
         with contextlib.suppress(KeyboardInterrupt):
             Multiprocess(config, sockets=[config.bind_socket()]).run()
