@@ -31,9 +31,12 @@ def serve(ctx: click.Context, host: str, port: int, rate_limit: int, workers: in
             raise HuifangError("a SQLite store is served by one worker (one writer at a time); several need "
                                "a PostgreSQL store", field="workers")
         now = s.now if s.now_given else None
-        click.echo(f"huifang: serving {where} on http://{host}:{port} with {workers} worker"
-                   f"{'s' if workers > 1 else ''} (API /api/v1, OpenAPI /openapi.json)", err=True)
+
+        def announce() -> None:
+            click.echo(f"huifang: serving {where} on http://{host}:{port} with {workers} worker"
+                       f"{'s' if workers > 1 else ''} (API /api/v1, OpenAPI /openapi.json)", err=True)
         if workers == 1:
+            announce()
             from huifang.service.app import serve as run_service
 
             run_service(app, host, port, now, rate_limit)
@@ -45,5 +48,5 @@ def serve(ctx: click.Context, host: str, port: int, rate_limit: int, workers: in
         spec = WorkerSpec.of(app, now, s.config_path, s.config_how, labels.current_lang(), rate_limit, workers)
         background = Background(app, now)  # opens an application of its own when started
         s.release()  # each worker opens its own application
-        serve_workers(spec, host, port, background)
+        serve_workers(spec, host, port, background, announce)  # announced once the port is ours
     run(ctx, go)

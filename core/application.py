@@ -10,8 +10,11 @@ application is given when it is composed (`open_app` in the projections package)
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import copy
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from threading import get_ident
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -59,10 +62,21 @@ def _project(aggregate: Any, events: Any) -> Any:
 
 
 class _Repository(Repository[UUID]):
+    # (thread, {id: aggregate as read}) while a served command runs (HuifangApp.reads_once)
+    once: tuple[int, dict[UUID, Any]] | None = None
+
     def get(self, aggregate_id: UUID, *, version: int | None = None, projector_func: Any = _project,
             fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
-        return super().get(aggregate_id, version=version, projector_func=projector_func,
-                           fastforward_skipping=fastforward_skipping, deepcopy_from_cache=deepcopy_from_cache)
+        memo = self.once[1] if self.once is not None and version is None and self.once[0] == get_ident() else None
+        if memo is not None:
+            hit = memo.get(aggregate_id)
+            if hit is not None and not hit.pending_events:  # as read or as saved: every change is an event
+                return copy.deepcopy(hit)
+        found = super().get(aggregate_id, version=version, projector_func=projector_func,
+                            fastforward_skipping=fastforward_skipping, deepcopy_from_cache=deepcopy_from_cache)
+        if memo is not None:
+            memo[aggregate_id] = found
+        return found
 
 
 class HuifangApp(Application[UUID]):
@@ -127,6 +141,32 @@ class HuifangApp(Application[UUID]):
         if self._read_side is not None:
             self._read_side.close()
         super().close()
+
+    @contextlib.contextmanager
+    def reads_once(self) -> Iterator[None]:
+        """Within one served command, each aggregate is read from the store once: a second read (the
+        answer's subject after the attempt that checked its opt-outs, a trigger the plugin hooks see twice)
+        is a copy of the first, or of what the command saved since. A save that fails forgets them all
+        (its aggregates' events were taken off them but not stored); the optimistic version check of every
+        save still refuses a copy another process changed meanwhile."""
+        repo: Any = self.repository
+        outer, repo.once = repo.once, (get_ident(), {})
+        try:
+            yield
+        finally:
+            repo.once = outer
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        repo: Any = self.repository
+        try:
+            recordings = super().save(*objs, **kwargs)
+        except BaseException:
+            if repo.once is not None:
+                repo.once[1].clear()
+            raise
+        if repo.once is not None:  # what was saved is the store's state now (reads_once)
+            repo.once[1].update((a.id, a) for a in objs if a is not None and hasattr(a, "pending_events"))
+        return recordings
 
     def commit(self, *aggregates: Any) -> None:
         """Save a command's aggregates atomically; map store failures to one-line errors."""

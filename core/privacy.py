@@ -65,6 +65,9 @@ class SubjectErased(Refused):
     pass
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})  # never a token (reveal_all)
+
+
 def is_token(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
@@ -421,6 +424,15 @@ class KeyRing:
             return UNREADABLE
 
     def reveal_all(self, obj: Any) -> Any:
+        t = type(obj)  # the exact types first: every answer a served command gives passes through here
+        if t is str:
+            return self.reveal(obj) if obj.startswith(PREFIX) else obj
+        if t is dict:
+            return {k: self.reveal_all(v) for k, v in obj.items()}
+        if t is list:
+            return [self.reveal_all(v) for v in obj]
+        if t in _PLAIN:
+            return obj
         if isinstance(obj, dict):
             return {k: self.reveal_all(v) for k, v in obj.items()}
         if isinstance(obj, (list, tuple)):

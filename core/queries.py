@@ -26,7 +26,7 @@ def followup_json(app: HuifangApp, fu: FollowUp) -> dict[str, Any]:
     attempts = [{**{k: v for k, v in a.items() if k != "at"}, "at": clock.iso(a["at"], tz),
                  "next_attempt_at": clock.iso(a.get("next_attempt_at"), tz)} for a in fu.attempts]
     last_retry = fu.attempts[-1].get("next_attempt_at") if fu.attempts and not fu.closed else None
-    return _reveal(app, {
+    data = _reveal(app, {
         "id": fu.code, "subject": fu.subject, "trigger": fu.trigger, "trigger_kind": fu.trigger_kind,
         "plugin": fu.plugin, "visit_type": fu.visit_type,
         "status": effective_status(fu.status, fu.window_open, fu.due, now),
@@ -34,7 +34,6 @@ def followup_json(app: HuifangApp, fu: FollowUp) -> dict[str, Any]:
         "provisional": fu.provisional,
         "owner": fu.owner, "channel": fu.channel, "department": fu.department, "branch": fu.branch,
         "attempts": attempts, "next_attempt_at": clock.iso(last_retry, tz),
-        "survey": survey.public() if survey else [],
         "answers": fu.answers, "closed_reason": fu.closed_reason, "closed_note": fu.closed_note,
         "closed_at": clock.iso(fu.closed_at, tz),
         "tickets": fu.tickets, "escalations": fu.escalations, "notifications": fu.notifications,
@@ -43,10 +42,12 @@ def followup_json(app: HuifangApp, fu: FollowUp) -> dict[str, Any]:
         # warnings given at entry, a declared clinical exception (G6), and what a provisional deadline
         # assumes of a year without official holidays (G6)
         "guides": fu.meta.get("guides", []), "warnings": fu.meta.get("warnings", []),
-        "record_fields": survey.public_record() if survey else [],
         "clinical_exception": fu.meta.get("clinical_exception"),
-        "calendar_assumption": calendar_assumption(app, fu, tz) if fu.provisional else None,
     })
+    # the survey's questions and record fields are the plugin's, never personal data: not walked for tokens
+    return {**data, "survey": survey.public() if survey else [],
+            "record_fields": survey.public_record() if survey else [],
+            "calendar_assumption": calendar_assumption(app, fu, tz) if fu.provisional else None}
 
 
 def _reveal(app: HuifangApp, data: Any) -> Any:

@@ -189,10 +189,11 @@ class Service:
         nothing and fn may run again."""
         def job() -> T:
             for retry in range(CONFLICT_RETRIES if retry_conflicts else 0, -1, -1):
-                # what a command may cache for its own short life (staff roles, A4 locks) is read afresh
+                # what a command may cache for its own short life (staff roles, A4 locks, the aggregates
+                # it read: reads_once) is read afresh
                 self.app.access = self.app.access.renewed()
                 try:
-                    with self.instant():
+                    with self.instant(), self.app.reads_once():
                         return fn()
                 except ConflictError:  # another worker's command won the race
                     if not retry:

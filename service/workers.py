@@ -21,6 +21,7 @@ import base64
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -95,22 +96,33 @@ def app_factory() -> Any:
     return api
 
 
-def serve_workers(spec: WorkerSpec, host: str, port: int, background: Background | None = None) -> None:
+def serve_workers(spec: WorkerSpec, host: str, port: int, background: Background | None = None,
+                  announce: Callable[[], None] | None = None) -> None:
     """Run `spec.workers` worker processes until interrupted (SIGINT/SIGTERM stops them all). The outboxes'
     background loop runs once, here in the parent, not in every worker (one pass at a time)."""
-    from uvicorn.supervisors import Multiprocess
+    from huifang.core.errors import HuifangError
 
-    from .tcp import TCPConfig
+    from .tcp import Spread, TCPConfig
 
+    # uvicorn.run's path for workers > 1, a listening socket per worker (service/tcp.py)
+    config = TCPConfig(FACTORY, factory=True, host=host, port=port, workers=spec.workers, log_level="warning",
+                       access_log=False, server_header=False, date_header=True, timeout_graceful_shutdown=10)
+    try:
+        sockets = config.bind_sockets(spec.workers)
+    except OSError as e:
+        raise HuifangError(f"cannot listen on {host}:{port}: {e.strerror or e}; give another --port",
+                           field="port") from None
+    if announce is not None:
+        announce()
     os.environ[WORKER_ENV] = spec.dumps()  # spawned workers inherit it
     if background is not None:
         background.start()
-    try:  # uvicorn.run's path for workers > 1, the listening socket labelled TCP (service/tcp.py)
-        config = TCPConfig(FACTORY, factory=True, host=host, port=port, workers=spec.workers, log_level="warning",
-                           access_log=False, server_header=False, date_header=True, timeout_graceful_shutdown=10)
+    try:
         with contextlib.suppress(KeyboardInterrupt):
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            Spread(config, sockets=sockets).run()
     finally:
         os.environ.pop(WORKER_ENV, None)
+        for sock in sockets:
+            sock.close()
         if background is not None:
             background.stop()

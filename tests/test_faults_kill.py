@@ -181,7 +181,7 @@ def test_kill9_inside_a_multi_aggregate_save_leaves_no_trace(hf, tmp_path, comma
     before = head(hf.db)
     script = textwrap.dedent(f"""
         import os, signal
-        from eventsourcing.postgres import PostgresApplicationRecorder
+        from eventsourcing.postgres import PostgresAggregateRecorder
         from eventsourcing.sqlite import SQLiteApplicationRecorder
 
         def hook(cls, name):
@@ -193,7 +193,7 @@ def test_kill9_inside_a_multi_aggregate_save_leaves_no_trace(hf, tmp_path, comma
                 os.kill(os.getpid(), signal.SIGKILL)
             setattr(cls, name, boom)
         hook(SQLiteApplicationRecorder, "_insert_events")
-        hook(PostgresApplicationRecorder, "_insert_stored_events")
+        hook(PostgresAggregateRecorder, "_insert_stored_events")  # the rows' insert, after the lock
         from huifang.cli.main import main
         main({cli_args(hf.db, *argv)!r})
     """)

@@ -145,3 +145,87 @@ def test_a_workers_connections_send_without_waiting_for_the_clients_ack() -> Non
             server.close()
 
     assert asyncio.run(accept_one()) != 0
+
+
+def test_each_worker_listens_on_its_own_socket_and_the_kernel_spreads_connections() -> None:
+    """`--workers N`: N sockets on one port (SO_REUSEPORT), so clients that connect at once are spread over
+    the workers; on one shared socket the first worker awake accepted them all and the others idled."""
+    import socket
+
+    from huifang.service.tcp import TCPConfig
+
+    if not hasattr(socket, "SO_REUSEPORT"):
+        pytest.skip("no SO_REUSEPORT on this platform: one shared socket, as uvicorn makes it")
+    config = TCPConfig("huifang.service.workers:app_factory", factory=True, host="127.0.0.1", port=0, workers=2)
+    listening = config.bind_sockets(2)
+    clients: list[socket.socket] = []
+    try:
+        assert len(listening) == 2
+        assert len({s.getsockname() for s in listening}) == 1  # one port, two sockets
+        assert all(s.proto == socket.IPPROTO_TCP and s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+                   for s in listening)
+        for s in listening:
+            s.listen(64)
+            s.setblocking(False)
+        for _ in range(32):  # each from its own port: the kernel hashes the 4-tuple to a socket
+            clients.append(socket.create_connection(listening[0].getsockname(), timeout=5))
+        accepted = [0, 0]
+        for i, s in enumerate(listening):
+            while True:
+                try:
+                    conn, _ = s.accept()
+                except BlockingIOError:
+                    break
+                conn.close()
+                accepted[i] += 1
+        assert sum(accepted) == 32 and min(accepted) > 0, accepted
+    finally:
+        for c in clients:
+            c.close()
+        for s in listening:
+            s.close()
+
+
+def test_a_port_another_server_holds_is_refused_not_shared() -> None:
+    """SO_REUSEPORT would let a second `huifang serve --workers N` join the first's port and take half its
+    callers: a port already listened on is refused, whether by a plain socket or by another serve's group."""
+    import socket
+
+    from huifang.service.tcp import TCPConfig
+
+    def config(port: int) -> TCPConfig:
+        return TCPConfig("huifang.service.workers:app_factory", factory=True, host="127.0.0.1", port=port, workers=2)
+
+    plain = socket.socket()
+    plain.bind(("127.0.0.1", 0))
+    plain.listen()
+    try:
+        with pytest.raises(OSError):
+            config(plain.getsockname()[1]).bind_sockets(2)
+    finally:
+        plain.close()
+    first = config(0).bind_sockets(2)
+    try:
+        for s in first:
+            s.listen()
+        with pytest.raises(OSError):
+            config(first[0].getsockname()[1]).bind_sockets(2)
+    finally:
+        for s in first:
+            s.close()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_serve_names_a_port_in_use_in_one_line(hf: Huifang) -> None:
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        port = taken.getsockname()[1]
+        r = hf("serve", "--workers", "2", "--port", str(port), json_out=False)
+    finally:
+        taken.close()
+    assert r.code != 0 and r.err.strip().splitlines() == [
+        f"huifang: error: --port: cannot listen on 127.0.0.1:{port}: Address already in use; give another --port"]

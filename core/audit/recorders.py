@@ -29,6 +29,7 @@ from .chain import GENESIS, Block, Mark, build_block, head_seal, key_ops
 CHAIN = "huifang_chain"
 KEYS = "huifang_keys"
 HEAD = "huifang_head"
+MARK_QUERY = "SELECT last_position, head, records, enforced, seal FROM {head} WHERE id = 1"
 POLICY_TOPIC = "huifang:AccessPolicy.Enforced"  # trail.AccessPolicy.Enforced: access control switched on
 
 
@@ -222,6 +223,12 @@ class ChainMixin:
     def _write_keys(self, c: Any, created: dict[str, bytes], destroyed: set[str]) -> None:
         # a bulk import makes thousands of keys in one save: one insert and one read-back per 500
         items = list(created.items())
+        if len(items) == 1:  # one command's one new subject: the insert tells whether its key stuck
+            c.execute(self.q("INSERT INTO {keys} (subject, wrapped, erased) VALUES (?, ?, 0) "
+                             "ON CONFLICT (subject) DO NOTHING RETURNING subject"), items[0])
+            if not c.fetchall():
+                raise IntegrityError(f"the data key of subject {items[0][0]} was written by another command")
+            items = []
         for i in range(0, len(items), KEY_CHUNK):
             part = items[i:i + KEY_CHUNK]
             c.executemany(self.q("INSERT INTO {keys} (subject, wrapped, erased) VALUES (?, ?, 0) "
@@ -248,7 +255,7 @@ class ChainMixin:
 
     # -- reads (keys, chain, the high-water mark) --------------------------------------------------
     def fetch_key(self, subject: str) -> tuple[bytes | None, bool] | None:
-        with self._read() as c:
+        with self._read_one() as c:
             c.execute(self.q("SELECT wrapped, erased FROM {keys} WHERE subject = ?"), (subject,))
             row = c.fetchone()
         if row is None:
@@ -269,7 +276,7 @@ class ChainMixin:
         return out
 
     def any_key(self) -> bool:
-        with self._read() as c:
+        with self._read_one() as c:
             c.execute(self.q("SELECT subject FROM {keys} LIMIT 1"))
             return c.fetchone() is not None
 
@@ -293,8 +300,11 @@ class ChainMixin:
             after = rows[-1]["subject"]
 
     def _read_mark(self, c: Any) -> Mark | None:
-        c.execute(self.q("SELECT last_position, head, records, enforced, seal FROM {head} WHERE id = 1"))
-        r = c.fetchone()
+        c.execute(self.q(MARK_QUERY))
+        return self._mark_of(c.fetchone())
+
+    @staticmethod
+    def _mark_of(r: Any) -> Mark | None:
         if r is None:
             return None
         return Mark(int(r["last_position"]), bytes(r["head"]), int(r["records"]), bool(r["enforced"]),
@@ -345,6 +355,10 @@ class ChainMixin:
 
     def _read(self) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+    def _read_one(self) -> Any:
+        """For a read of one statement (no snapshot to share with another)."""
+        return self._read()
 
 
 class ChainedSQLiteRecorder(ChainMixin, SQLiteApplicationRecorder):
