@@ -16,7 +16,6 @@ A module of its own: the config is pickled to each spawned worker, and uvicorn l
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
@@ -64,9 +63,6 @@ class Spread(Multiprocess):
     """uvicorn's supervisor with each first worker on its own socket. A worker restarted after a crash listens
     on all of them (uvicorn's restart knows no slot): connections the kernel gave the dead worker's socket wait
     in it, held open here, and are served."""
-
-    def __init__(self, config: Any, sockets: list[socket.socket]):
-        super().__init__(config, sockets)
 
     def init_processes(self) -> None:
         if len(self.sockets) != self.processes_num:
