@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, false, literal_column, select, update
 from sqlalchemy.engine import Connection
 
-from huifang.core.plugin_api.views import View, followups, metadata, tickets, triggers, ts
+from huifang.core.plugin_api.views import View, followups, insert_row, metadata, tickets, triggers, ts
 from huifang.core.privacy import label
 
-from .engine import add_row
-
 P = "huifang:"
-# built once: the engine holds their rows as tuples (add_row), one executemany per batch (rebuild speed);
-# the keys are the columns each event sets (the rest keep their defaults)
-INSERT_FOLLOWUP, INSERT_TRIGGER, INSERT_TICKET = followups.insert(), triggers.insert(), tickets.insert()
-FOLLOWUP_KEYS = ("code", "oid", "subject", "trigger", "trigger_kind", "plugin", "visit_type", "status", "window_open",
-                 "due", "owner", "channel", "department", "branch", "provisional", "attempts", "reached", "refused",
-                 "reminded", "escalations", "planned_at", "on_time", "cancelled_before_contact", "ticket", "meta")
+# built once: the engine holds their rows as tuples (insert_row), one executemany per batch (rebuild speed);
+# the keys are the columns each event sets, the values every new follow-up starts with are in the statement
+# (fewer values to bind per row), the rest keep their defaults
+INSERT_FOLLOWUP = followups.insert().values(
+    status=literal_column("'planned'"), attempts=literal_column("0"), escalations=literal_column("0"),
+    reached=false(), refused=false(), reminded=false(), on_time=false(), cancelled_before_contact=false())
+INSERT_TRIGGER, INSERT_TICKET = triggers.insert(), tickets.insert()
+FOLLOWUP_KEYS = ("code", "oid", "subject", "trigger", "trigger_kind", "plugin", "visit_type", "window_open",
+                 "due", "owner", "channel", "department", "branch", "provisional", "planned_at", "ticket", "meta")
 TRIGGER_KEYS = ("code", "oid", "kind", "plugin", "subject", "occurred_at", "attributes", "followups", "skipped")
 TICKET_KEYS = ("code", "oid", "followup", "subject", "plugin", "category", "department", "severity", "owner",
                "status", "opened_at", "deadline", "reopened")
@@ -70,10 +71,10 @@ class CoreView(View):
     # -- follow-ups ---------------------------------------------------------------------------------
     def _followup_planned(self, conn: Connection, e: Any) -> None:
         meta = e.meta
-        add_row(conn, INSERT_FOLLOWUP, FOLLOWUP_KEYS, (
-            e.code, str(e.originator_id), e.subject, e.trigger, e.trigger_kind, e.plugin, e.visit_type, "planned",
+        insert_row(conn, INSERT_FOLLOWUP, FOLLOWUP_KEYS, (
+            e.code, str(e.originator_id), e.subject, e.trigger, e.trigger_kind, e.plugin, e.visit_type,
             ts(e.window_open), ts(e.due), e.owner, e.channel, e.department, e.branch, bool(e.provisional),
-            0, False, False, False, 0, ts(e.timestamp), False, False, meta.get("ticket") if meta else None, meta))
+            ts(e.timestamp), meta.get("ticket") if meta else None, meta))
 
     def _followup_windowopened(self, conn: Connection, e: Any) -> None:
         set_row(conn, followups, str(e.originator_id), {"status": "due"}, planned_only=True)
@@ -136,7 +137,7 @@ class CoreView(View):
 
     # -- triggers -----------------------------------------------------------------------------------
     def _trigger_received(self, conn: Connection, e: Any) -> None:
-        add_row(conn, INSERT_TRIGGER, TRIGGER_KEYS, (
+        insert_row(conn, INSERT_TRIGGER, TRIGGER_KEYS, (
             e.code, str(e.originator_id), e.kind, e.plugin, e.subject, e.occurred_at, e.attributes,
             len(e.followups), e.skipped))
 
@@ -151,7 +152,7 @@ class CoreView(View):
 
     # -- tickets ------------------------------------------------------------------------------------
     def _ticket_opened(self, conn: Connection, e: Any) -> None:
-        add_row(conn, INSERT_TICKET, TICKET_KEYS, (
+        insert_row(conn, INSERT_TICKET, TICKET_KEYS, (
             e.code, str(e.originator_id), e.followup, e.subject, e.plugin, label(e.category), e.department,
             e.severity, e.owner, "open", ts(e.timestamp), ts(e.deadline), 0))
 

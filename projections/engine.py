@@ -34,6 +34,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import resolve_topic
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Index,
@@ -147,6 +148,7 @@ class Projector:
         self._ready = False
         self._mapper = _fast_mapper(app.mapper)
         self._sql = _notifications_sql(app.recorder)
+        self._topics: dict[frozenset[str], tuple[str, ...]] = {}
         self._classes: dict[str, tuple[type, Callable[[Any], Any]] | None] = {}
 
     # -- schema -----------------------------------------------------------------------------
@@ -304,29 +306,38 @@ class Projector:
         whose topic is in `wanted` (None: all), with how many were read and the first and last id read
         (the views' positions advance past the rest all the same). On eventsourcing's own SQLite
         recorder read here with plain tuples, the ids made from their hex text without uuid.UUID's
-        parsing, and no Notification made for a topic no view reads (a rebuild reads every stored
-        event once; subject registrations, staff and policy events feed no view)."""
+        parsing, and the topics no view reads left in SQLite (a rebuild reads every stored event once;
+        subject registrations, staff and policy events feed no view): there `limit` counts the rows
+        wanted, and the ids read run from `start` to the last of them, or to `stop` if fewer came."""
         if self._sql is None:
             notes = list(self.app.recorder.select_notifications(start=start, limit=limit, stop=stop))
             if not notes:
                 return notes, 0, 0, 0
             picked = notes if wanted is None else [n for n in notes if n.topic in wanted]
             return picked, len(notes), notes[0].id, notes[-1].id
-        with self.app.recorder.datastore.transaction(commit=False) as c:
-            c.execute(self._sql, (start, stop, limit))
-            rows = c.fetchall()
-        if not rows:
+        if start > stop:
             return [], 0, 0, 0
+        sql, params = self._sql, cast(tuple[Any, ...], (start, stop, limit))
+        if wanted is not None:  # the other topics skipped inside SQLite: not fetched at all
+            topics = self._topics.get(wanted)
+            if topics is None:
+                topics = self._topics[wanted] = tuple(sorted(wanted))
+            sql = sql.replace("rowid<=?", f"rowid<=? AND topic IN ({','.join('?' * len(topics))})")
+            params = (start, stop, *topics, limit)
+        with self.app.recorder.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            rows = c.fetchall()
+        # read up to the last row, or to `stop` when fewer rows than asked came: every id in between was
+        # looked at (the log's ids are its rowids, one after another)
+        last = rows[-1][0] if len(rows) == limit else stop
         new, setattr_, note, uuid = object.__new__, object.__setattr__, Notification, _uuid
         out = []
         for r in rows:
-            if wanted is not None and r[3] not in wanted:
-                continue
             n = new(note)  # a frozen dataclass: its fields set as its own __init__ would
             setattr_(n, "__dict__", {"originator_id": uuid(r[1]), "originator_version": r[2], "topic": r[3],
                                      "state": r[4], "id": r[0]})
             out.append(n)
-        return out, len(rows), rows[0][0], rows[-1][0]
+        return out, last - start + 1, start, last
 
     def _event(self, n: Any) -> Any:
         """mapper.to_domain_event(n), without its per-event look-ups: the event class and id convertor
@@ -413,7 +424,7 @@ class Projector:
         self.ensure()
         chosen = list(names or self.views)
         dropped: list[Index] = []
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn, _freed_pages_kept(conn):
             for n in chosen:
                 self._clear(conn, self.views[n])
             # from zero: fill without the secondary indexes, build each once at the end (a kill
@@ -427,6 +438,12 @@ class Projector:
         finally:
             if dropped:
                 _give_back_memory()
+                if self.engine.dialect.name == "sqlite":
+                    # the filled tables into the database file first: each CREATE INDEX scans its whole
+                    # table, read from the file instead of page by page through the WAL's index (best
+                    # effort, as below: a busy store leaves them in the WAL, which reads the same)
+                    with suppress(DBAPIError), self.engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 with self.engine.begin() as conn, _page_cache(conn):
                     for ix in dropped:
                         self._ddl(conn, ix.create)
@@ -457,6 +474,25 @@ def _page_cache(conn: Connection) -> Iterator[None]:
 
     with page_cache(query):
         yield
+
+
+@contextmanager
+def _freed_pages_kept(conn: Connection) -> Iterator[None]:
+    """SQLite: `secure_delete` FAST on this connection while a rebuild clears its views. Debian builds
+    SQLite with it ON, which writes zeros over every page a DELETE frees: clearing the views would write
+    them whole once more, through the WAL and then into the file (a third of a 100k rebuild's commits).
+    FAST still zeroes what is deleted inside pages that stay in use; freed pages go to the freelist as
+    they are. What the clear frees is re-derived from the same log by the rebuild that follows, which
+    reuses those pages; the log's own erasures (core/audit/erasure: key rows) keep it ON."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+    conn.exec_driver_sql("PRAGMA secure_delete=FAST")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA secure_delete={int(before or 0)}")
 
 
 @contextmanager
@@ -527,7 +563,7 @@ class _Buffered:
     """The connection a view's `handle` writes through during catch-up (rebuild speed at scale).
 
     Statements whose values come as a parameter dict are held back and sent as ONE executemany:
-    plain inserts (`conn.execute(table.insert(), {...})`, or a row as a tuple through `add_row`)
+    plain inserts (`conn.execute(table.insert(), {...})`, or a row as a tuple through `insert_row`)
     grouped per table and column set, and a run of the same bound UPDATE (core_views.set_row). Order
     is kept wherever it matters: inserts are sent before any update or other statement, a held update
     run before any insert or other statement, so a view always reads and updates what it wrote
@@ -560,7 +596,7 @@ class _Buffered:
         return self._conn.execute(statement, parameters, **kw)
 
     def add_row(self, statement: Insert, keys: tuple[str, ...], row: tuple[Any, ...]) -> None:
-        """Hold one row of a plain insert given as values in the order of `keys` (see `add_row`)."""
+        """Hold one row of a plain insert given as values in the order of `keys` (plugin_api.views.insert_row)."""
         if self._run is not None:
             self._flush_run()
         held = self._rows.get((statement, keys))
@@ -597,17 +633,6 @@ class _Buffered:
             raise AttributeError(name)
         self.flush()
         return getattr(self._conn, name)
-
-
-def add_row(conn: Any, statement: Insert, keys: tuple[str, ...], row: tuple[Any, ...]) -> None:
-    """Insert one row given as a tuple of values in the order of `keys`: held as it is during
-    catch-up (no parameter dict per row: rebuild speed), executed as usual on any other connection.
-    Boolean columns must get bools: they are sent as they are, which both drivers store as
-    SQLAlchemy's Boolean would (sqlite3 binds True as 1, psycopg binds a bool)."""
-    if type(conn) is _Buffered:
-        conn.add_row(statement, keys, row)
-    else:
-        conn.execute(statement, dict(zip(keys, row, strict=True)))
 
 
 # (dialect, kind, table or statement, parameter names) -> (SQL, per placeholder: the row key or a fixed
@@ -689,9 +714,9 @@ _ROW_PLANS: dict[tuple[str, Any, tuple[str, ...]], _RowPlan | None] = {}
 
 def _executemany_rows(conn: Connection, statement: Insert, keys: tuple[str, ...],
                       rows: list[tuple[Any, ...]]) -> bool:
-    """`_executemany` for rows given as tuples in the order of `keys` (`add_row`): no dict per
+    """`_executemany` for rows given as tuples in the order of `keys` (`insert_row`): no dict per
     row, the values reordered only if the compiled statement wants another order, bind processors
-    applied except the Booleans' (`add_row`: bools go as they are; on SQLite as the 1 or 0 sqlite3
+    applied except the Booleans' (`insert_row`: bools go as they are; on SQLite as the 1 or 0 sqlite3
     stores for them: it binds an exact int directly, a bool only after an adapter look-up)."""
     cache_key = (conn.dialect.name, statement, keys)
     if cache_key not in _ROW_PLANS:
@@ -707,6 +732,8 @@ def _executemany_rows(conn: Connection, statement: Insert, keys: tuple[str, ...]
                 if isinstance(columns[name].type, Boolean):
                     if conn.dialect.name == "sqlite":
                         procs.append((i, _bool_int))
+                elif isinstance(columns[name].type, JSON) and p is not None and conn.dialect.name == "sqlite":
+                    procs.append((i, _json_bind(conn.dialect, p)))
                 elif p is not None:
                     procs.append((i, p))
             # every key is a placeholder: one key is in order, several may need reordering
@@ -727,6 +754,26 @@ def _executemany_rows(conn: Connection, statement: Insert, keys: tuple[str, ...]
         data = out
     _send(conn, sql, data)
     return True
+
+
+def _json_bind(dialect: Any, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A JSON column's bind processor on SQLite without its two wrapping calls: a dict or list goes
+    straight to orjson as the engine's serialiser (_JSONText) sends it; anything else (None, NULL, a
+    value orjson refuses) through SQLAlchemy's own processor. The same text either way."""
+    serializer = getattr(dialect, "_json_serializer", None)
+    if type(serializer) is not _JSONText or serializer._fast is None:
+        return process
+    dumps, option = serializer._fast, serializer._options
+
+    def bind(value: Any) -> Any:
+        if type(value) is dict or type(value) is list:
+            try:
+                return dumps(value, option=option).decode()
+            except TypeError:  # orjson.JSONEncodeError
+                pass
+        return process(value)
+
+    return bind
 
 
 def _bool_int(value: Any) -> Any:
@@ -884,4 +931,4 @@ def is_locked_error(e: Exception) -> bool:
     return isinstance(e, OperationalError) and "locked" in str(e).lower()
 
 
-__all__ = ["ProjectionError", "Projector", "View", "add_row", "make_engine", "text"]
+__all__ = ["ProjectionError", "Projector", "View", "make_engine", "text"]

@@ -48,6 +48,17 @@ def test_rebuild_keeps_the_indexes_and_a_start_restores_dropped_ones(db):
         again.close()
 
 
+def _discharges(app, n: int) -> None:
+    """n patients discharged, each with a follow-up for nurse n1; the views caught up."""
+    app.add_staff("n1", "护士1", "agent")
+    for i in range(n):
+        app.add_subject(f"P{i}", "王伟", ["13800138000"])
+        app.receive_trigger("medical.discharge", f"P{i}", {
+            "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
+            "attending_doctor": "dr1"}, trigger_id=f"D{i}")
+    app.projector.catch_up()
+
+
 def _rows(app) -> list[tuple]:
     with app.projector.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT code, status, window_open, due, owner FROM followups "
@@ -74,13 +85,7 @@ def test_a_rebuild_lets_the_wal_grow_during_its_batches_then_gives_its_disk_back
     core.handle = spying  # type: ignore[method-assign]
     try:
         with clock.at(clock.parse_instant(NOW)):
-            app.add_staff("n1", "护士1", "agent")
-            for i in range(40):
-                app.add_subject(f"P{i}", "王伟", ["13800138000"])
-                app.receive_trigger("medical.discharge", f"P{i}", {
-                    "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
-                    "attending_doctor": "dr1"}, trigger_id=f"D{i}")
-            app.projector.catch_up()
+            _discharges(app, 40)
             assert seen and set(seen) == {1000}
             seen.clear()
             assert os.path.getsize(sqlite_db + "-wal") > 0
@@ -90,5 +95,34 @@ def test_a_rebuild_lets_the_wal_grow_during_its_batches_then_gives_its_disk_back
                 assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
             assert os.path.getsize(sqlite_db + "-wal") == 0
             assert len(_rows(app)) == 40
+    finally:
+        app.close()
+
+
+def test_a_rebuild_clears_its_views_without_zeroing_every_freed_page_then_sets_secure_delete_back(sqlite_db):
+    """SQLite: the views a rebuild clears are re-derived from the same log straight after, so the clear
+    runs with `secure_delete` FAST (Debian's SQLite has it ON: zeros written over every freed page);
+    every connection is back at the value it had, and the rows come back the same."""
+    app = open_app(sqlite_db, Config())
+    seen: list[int] = []
+    clear = app.projector._clear
+
+    def spying(conn, view):
+        seen.append(conn.exec_driver_sql("PRAGMA secure_delete").scalar())
+        return clear(conn, view)
+
+    app.projector._clear = spying  # type: ignore[method-assign]
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            _discharges(app, 5)
+            rows = _rows(app)
+            with app.projector.engine.connect() as conn:
+                default = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
+            assert default != 2
+            assert app.projector.rebuild() > 0
+            assert seen and set(seen) == {2}  # FAST
+            with app.projector.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == default
+            assert _rows(app) == rows and len(rows) == 5
     finally:
         app.close()

@@ -143,7 +143,8 @@ def huifang_ticket_route(ticket: TicketInfo, followup: FollowUpInfo, settings: S
 @hookspec(firstresult=True)
 def huifang_report_views() -> list[View]:
     """Return instances of plugin_api.views.View (usually FollowUpView) this plugin maintains; they
-    are fed from the notification log like the engine's own, positions tracked with their rows."""
+    are fed from the notification log like the engine's own, positions tracked with their rows. A row
+    per event is best written with plugin_api.views.insert_row: a rebuild sends such rows in batches."""
     raise NotImplementedError
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, update
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, literal_column, update
 from sqlalchemy.engine import Connection
 
-from huifang.core.plugin_api.views import FollowUpView, ts
+from huifang.core.plugin_api.views import FollowUpView, insert_row, ts
 
 metadata = MetaData()
 answers = Table(
@@ -26,7 +26,9 @@ answers = Table(
     Column("answers", JSON),
     Index("ix_medical_answers_trigger", "trigger"),
 )
-INSERT = answers.insert()  # built once: a rebuild inserts a row per follow-up
+# built once: a rebuild inserts a row per follow-up, as a tuple (insert_row)
+INSERT = answers.insert().values(status=literal_column("'planned'"))
+INSERT_KEYS = ("id", "code", "subject", "trigger", "trigger_kind", "visit_type")
 
 
 class MedicalView(FollowUpView):
@@ -39,9 +41,8 @@ class MedicalView(FollowUpView):
     plugin = "medical"
 
     def planned(self, conn: Connection, e: Any) -> None:
-        conn.execute(INSERT, dict(
-            id=str(e.originator_id), code=e.code, subject=e.subject, trigger=e.trigger, trigger_kind=e.trigger_kind,
-            visit_type=e.visit_type, status="planned"))
+        insert_row(conn, INSERT, INSERT_KEYS, (
+            str(e.originator_id), e.code, e.subject, e.trigger, e.trigger_kind, e.visit_type))
 
     def completed(self, conn: Connection, e: Any) -> None:
         got = e.answers or {}
