@@ -405,13 +405,14 @@ class Projector:
                 proxy = cast(Connection, out)  # a proxy: other attributes pass through
                 handle = v.handle
                 for n in todo:
-                    e = decoded.get(n.id)
+                    nid = n.id
+                    e = decoded.get(nid)
                     if e is None:
-                        e = decoded[n.id] = decode(n)
+                        e = decoded[nid] = decode(n)
                     try:
-                        handle(proxy, e, n.id)
+                        handle(proxy, e, nid)
                     except Exception as exc:
-                        raise _failed(v, f"on event {n.id} ({n.topic})", exc) from exc
+                        raise _failed(v, f"on event {nid} ({n.topic})", exc) from exc
                 try:
                     out.flush()
                 except Exception as exc:
@@ -831,6 +832,8 @@ class _FastJSONTranscoder(JSONTranscoder):
                             and type(v["_data_"]) is not dict and type(v["_data_"]) is not list):
                         obj[k] = revivers[v["_type_"]](v["_data_"])
                         found += 1
+                        if found == expected:
+                            break
                 if found != expected:
                     self._revive(obj, expected - found)
             return obj

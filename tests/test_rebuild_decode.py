@@ -199,3 +199,47 @@ def test_rebuild_reads_the_notifications_and_events_the_recorder_and_mapper_give
                 assert type(e) is type(f) and e.__dict__ == f.__dict__
     finally:
         app.close()
+
+
+def test_a_follow_up_view_is_handed_its_own_plugins_plans_and_an_own_handle_sees_every_event(db):
+    """FollowUpView calls `planned` for its plugin's follow-ups only (the rows of other plugins' follow-ups
+    are not its to write); a view with its own handle is called for every FollowUp.Planned."""
+    from sqlalchemy import MetaData
+
+    from huifang.core.plugin_api.views import FollowUpView
+    from huifang.projections.engine import Projector
+
+    seen: dict[str, list[str]] = {"medical": [], "property": [], "own": []}
+
+    class Mine(FollowUpView):
+        version, metadata = 1, MetaData()
+
+        def planned(self, conn, e):
+            seen[self.plugin].append(e.code)
+
+    class Medical(Mine):
+        name, plugin = "t_medical", "medical"
+
+    class Property(Mine):
+        name, plugin = "t_property", "property"
+
+    class Own(Property):
+        name = "t_own"
+
+        def handle(self, conn, event, notification_id):
+            if type(event).__qualname__ == "FollowUp.Planned":
+                seen["own"].append(event.code)
+
+    app = open_app(db, Config())
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            app.add_staff("n1", "护士", "agent")
+            app.add_subject("P1", "王伟", ["13800138000"])
+            app.receive_trigger("medical.discharge", "P1", {
+                "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
+                "attending_doctor": "dr1"}, trigger_id="D1")
+            p = Projector(app, [Medical(), Property(), Own()], app.projector.engine)
+            assert p.rebuild() > 0
+    finally:
+        app.close()
+    assert seen["medical"] and seen["property"] == [] and seen["own"] == seen["medical"]
