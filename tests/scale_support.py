@@ -16,6 +16,17 @@ NOW = "2026-10-20T10:00:00+08:00"
 DISCHARGE = ["id", "subject", "at", "department", "diagnosis", "responsible_nurse", "attending_doctor"]
 
 
+def discharge_patients(app: Any, n: int) -> None:
+    """In process: nurse n1 and n patients discharged from cardiology, a follow-up each; views caught up."""
+    app.add_staff("n1", "护士1", "agent")
+    for i in range(n):
+        app.add_subject(f"P{i}", "王伟", ["13800138000"])
+        app.receive_trigger("medical.discharge", f"P{i}", {
+            "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
+            "attending_doctor": "dr1"}, trigger_id=f"D{i}")
+    app.projector.catch_up()
+
+
 def write_subjects(path: Path, n: int, encoding: str = "utf-8", start: int = 0) -> Path:
     with path.open("w", encoding=encoding, newline="") as f:
         w = csv.writer(f)

@@ -208,6 +208,7 @@ def test_a_follow_up_view_is_handed_its_own_plugins_plans_and_an_own_handle_sees
 
     from huifang.core.plugin_api.views import FollowUpView
     from huifang.projections.engine import Projector
+    from tests.scale_support import discharge_patients
 
     seen: dict[str, list[str]] = {"medical": [], "property": [], "own": []}
 
@@ -233,11 +234,7 @@ def test_a_follow_up_view_is_handed_its_own_plugins_plans_and_an_own_handle_sees
     app = open_app(db, Config())
     try:
         with clock.at(clock.parse_instant(NOW)):
-            app.add_staff("n1", "护士", "agent")
-            app.add_subject("P1", "王伟", ["13800138000"])
-            app.receive_trigger("medical.discharge", "P1", {
-                "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
-                "attending_doctor": "dr1"}, trigger_id="D1")
+            discharge_patients(app, 1)
             p = Projector(app, [Medical(), Property(), Own()], app.projector.engine)
             assert p.rebuild() > 0
     finally:

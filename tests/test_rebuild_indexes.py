@@ -8,6 +8,7 @@ from sqlalchemy import text
 from huifang.core import clock
 from huifang.core.config import Config
 from huifang.projections import open_app
+from tests.scale_support import discharge_patients
 
 NOW = "2026-10-20T10:00:00+08:00"
 
@@ -21,12 +22,7 @@ def test_rebuild_keeps_the_indexes_and_a_start_restores_dropped_ones(db):
     app = open_app(db, Config())
     try:
         with clock.at(clock.parse_instant(NOW)):
-            app.add_staff("n1", "护士1", "agent")
-            app.add_subject("P1", "王伟", ["13800138000"])
-            app.receive_trigger("medical.discharge", "P1", {
-                "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
-                "attending_doctor": "dr1"}, trigger_id="D1")
-            app.projector.catch_up()
+            discharge_patients(app, 1)
             before = _indexes(app)
             secondary = {ix.name for ix in app.projector._secondary(app.projector.views)}
             assert secondary and secondary <= before
@@ -46,17 +42,6 @@ def test_rebuild_keeps_the_indexes_and_a_start_restores_dropped_ones(db):
         assert _indexes(again) == before
     finally:
         again.close()
-
-
-def _discharges(app, n: int) -> None:
-    """n patients discharged, each with a follow-up for nurse n1; the views caught up."""
-    app.add_staff("n1", "护士1", "agent")
-    for i in range(n):
-        app.add_subject(f"P{i}", "王伟", ["13800138000"])
-        app.receive_trigger("medical.discharge", f"P{i}", {
-            "department": "cardiology", "diagnosis": "CHD", "responsible_nurse": "n1",
-            "attending_doctor": "dr1"}, trigger_id=f"D{i}")
-    app.projector.catch_up()
 
 
 def _rows(app) -> list[tuple]:
@@ -85,7 +70,7 @@ def test_a_rebuild_lets_the_wal_grow_during_its_batches_then_gives_its_disk_back
     core.handle = spying  # type: ignore[method-assign]
     try:
         with clock.at(clock.parse_instant(NOW)):
-            _discharges(app, 40)
+            discharge_patients(app, 40)
             assert seen and set(seen) == {1000}
             seen.clear()
             assert os.path.getsize(sqlite_db + "-wal") > 0
@@ -114,7 +99,7 @@ def test_a_rebuild_clears_its_views_without_zeroing_every_freed_page_then_sets_s
     app.projector._clear = spying  # type: ignore[method-assign]
     try:
         with clock.at(clock.parse_instant(NOW)):
-            _discharges(app, 5)
+            discharge_patients(app, 5)
             rows = _rows(app)
             with app.projector.engine.connect() as conn:
                 default = conn.exec_driver_sql("PRAGMA secure_delete").scalar()
