@@ -148,7 +148,7 @@ class Projector:
         self._ready = False
         self._mapper = _fast_mapper(app.mapper)
         self._sql = _notifications_sql(app.recorder)
-        self._topics: dict[frozenset[str], tuple[str, ...]] = {}
+        self._by_topics: dict[frozenset[str], tuple[str, tuple[str, ...]]] = {}  # wanted -> (SQL, its topics)
         self._classes: dict[str, tuple[type, Callable[[Any], Any]] | None] = {}
 
     # -- schema -----------------------------------------------------------------------------
@@ -317,13 +317,14 @@ class Projector:
             return picked, len(notes), notes[0].id, notes[-1].id
         if start > stop:
             return [], 0, 0, 0
-        sql, params = self._sql, cast(tuple[Any, ...], (start, stop, limit))
+        sql = self._sql
+        params: tuple[Any, ...] = (start, stop, limit)
         if wanted is not None:  # the other topics skipped inside SQLite: not fetched at all
-            topics = self._topics.get(wanted)
-            if topics is None:
-                topics = self._topics[wanted] = tuple(sorted(wanted))
-            sql = sql.replace("rowid<=?", f"rowid<=? AND topic IN ({','.join('?' * len(topics))})")
-            params = (start, stop, *topics, limit)
+            found = self._by_topics.get(wanted)
+            if found is None:
+                topics = tuple(sorted(wanted))
+                found = self._by_topics[wanted] = (_notifications_sql(self.app.recorder, len(topics)) or sql, topics)
+            sql, params = found[0], (start, stop, *found[1], limit)
         with self.app.recorder.datastore.transaction(commit=False) as c:
             c.execute(sql, params)
             rows = c.fetchall()
@@ -439,20 +440,21 @@ class Projector:
         finally:
             if dropped:
                 _give_back_memory()
-                if self.engine.dialect.name == "sqlite":
-                    # the filled tables into the database file first: each CREATE INDEX scans its whole
-                    # table, read from the file instead of page by page through the WAL's index (best
-                    # effort, as below: a busy store leaves them in the WAL, which reads the same)
-                    with suppress(DBAPIError), self.engine.connect() as conn:
-                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                # the filled tables into the database file first: each CREATE INDEX scans its whole table,
+                # read from the file instead of page by page through the WAL's index
+                self._checkpoint("PASSIVE")
                 with self.engine.begin() as conn, _page_cache(conn):
                     for ix in dropped:
                         self._ddl(conn, ix.create)
-            if self.engine.dialect.name == "sqlite":  # the WAL's disk back (REBUILD_WAL_PAGES)
-                # best effort: a store kept busy past the busy timeout checks it in at a later commit, and
-                # neither a finished rebuild nor the error that ended one is turned into this one's error
-                with suppress(DBAPIError), self.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            self._checkpoint("TRUNCATE")  # the WAL's disk back (REBUILD_WAL_PAGES)
+
+    def _checkpoint(self, mode: str) -> None:
+        """SQLite: checkpoint the WAL. Best effort: a store kept busy past the busy timeout checks it in
+        at a later commit (a WAL left as it is reads the same), and neither a finished rebuild nor the
+        error that ended one is turned into this one's error. Anything else: nothing to do."""
+        if self.engine.dialect.name == "sqlite":
+            with suppress(DBAPIError), self.engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").fetchall()
 
 
 class _Raced(Exception):
@@ -596,7 +598,7 @@ class _Buffered:
         self.flush()
         return self._conn.execute(statement, parameters, **kw)
 
-    def add_row(self, statement: Insert, keys: tuple[str, ...], row: tuple[Any, ...]) -> None:
+    def insert_row(self, statement: Insert, keys: tuple[str, ...], row: tuple[Any, ...]) -> None:
         """Hold one row of a plain insert given as values in the order of `keys` (plugin_api.views.insert_row)."""
         if self._run is not None:
             self._flush_run()
@@ -897,15 +899,17 @@ def _memoised(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
 _UNSEEN: Any = object()
 
 
-def _notifications_sql(recorder: Any) -> str | None:
+def _notifications_sql(recorder: Any, topics: int = 0) -> str | None:
     """The SELECT of eventsourcing's SQLiteApplicationRecorder.select_notifications (start, stop, limit),
-    when the recorder reads notifications as that one does (not overridden) with UUID originator ids."""
+    when the recorder reads notifications as that one does (not overridden) with UUID originator ids;
+    with `topics` placeholders after `stop` for the topics to read (none: every topic)."""
     if not isinstance(recorder, SQLiteApplicationRecorder) or \
             type(recorder).select_notifications is not SQLiteApplicationRecorder.select_notifications or \
             getattr(recorder.datastore, "originator_id_type", None) != "uuid":
         return None
+    only = f" AND topic IN ({','.join('?' * topics)})" if topics else ""
     return (f"SELECT rowid, originator_id, originator_version, topic, state FROM {recorder.events_table_name} "
-            "WHERE rowid>=? AND rowid<=? ORDER BY rowid LIMIT ?")
+            f"WHERE rowid>=? AND rowid<=?{only} ORDER BY rowid LIMIT ?")
 
 
 def _uuid(text: str) -> UUID:

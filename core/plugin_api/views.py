@@ -41,7 +41,7 @@ def insert_row(conn: Any, statement: Any, keys: tuple[str, ...], row: tuple[Any,
     executemany (rebuild speed: no parameter dict per row); on any other connection it is an ordinary
     insert. Boolean columns take bools, JSON columns the value to serialise; columns every row sets alike
     belong in the statement (`table.insert().values(status=literal_column("'planned'"))`)."""
-    hold = getattr(conn, "add_row", None)
+    hold = getattr(conn, "insert_row", None)
     if hold is not None:
         hold(statement, keys, row)
     else:
