@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from . import clock
 from .contract import CloseFollowUp, PlannedVisit, Skip, SubjectInfo, TriggerInfo
+from .decoding import reading_mapper
 from .domain import FollowUp, Subject, Trigger
 from .domain.base import NAMESPACE
 from .errors import Refused
@@ -400,7 +401,7 @@ def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
                     for r in curs.fetchall()]
     out: dict[str, Any] = {}
     aggregates: dict[Any, Any] = {}
-    decode, new, put = app.mapper.to_domain_event, object.__new__, object.__setattr__
+    decode, new, put = reading_mapper(app.mapper).to_domain_event, object.__new__, object.__setattr__
     for oid, version, topic, state in rows:
         stored = new(StoredEvent)  # as stored_events(): the frozen dataclass without its per-field setattr
         put(stored, "__dict__", {"originator_id": oid, "originator_version": version, "topic": topic, "state": state})
@@ -441,6 +442,7 @@ _GC_STATE: dict[str, Any] = {"imports": 0, "threshold": (700, 10, 10)}
 _NAMESPACE = NAMESPACE.bytes
 _KEEP = ~((0xC000 << 48) | (0xF000 << 64))  # all but the variant and version fields
 _VERSION_5 = (0x8000 << 48) | (5 << 76)  # RFC 4122 variant, version 5
+UNKNOWN = SafeUUID.unknown  # read once: an enum member looked up on its class costs a descriptor call each time
 
 
 def aggregate_id(kind: str, key: str, _sha1: Any = hashlib.sha1, _int: Any = int.from_bytes,
@@ -449,7 +451,7 @@ def aggregate_id(kind: str, key: str, _sha1: Any = hashlib.sha1, _int: Any = int
     made by the thousand here (the globals it uses are bound as defaults). The same id."""
     u = _new(UUID)
     _set(u, "int", (_int(_sha1(_NAMESPACE + f"{kind}:{key}".encode()).digest()[:16], "big") & _KEEP) | _VERSION_5)
-    _set(u, "is_safe", SafeUUID.unknown)
+    _set(u, "is_safe", UNKNOWN)
     return u
 
 
@@ -477,7 +479,7 @@ def stored_events(records: list[Record]) -> list[StoredEvent]:
         else:
             u = new(UUID)
             put(u, "int", int.from_bytes(oid, "big"))
-            put(u, "is_safe", SafeUUID.unknown)
+            put(u, "is_safe", UNKNOWN)
         e = new(StoredEvent)
         put(e, "__dict__", {"originator_id": u, "originator_version": v, "topic": t, "state": s})
         out.append(e)
@@ -488,70 +490,72 @@ class Spill:
     """The rows between checking a file and writing it, in a private temporary SQLite database (on
     disk, deleted when closed): per row its subject and trigger id, and either its encoded records
     (with their time and the data keys its sealing created, written with its batch) or, for a row
-    planned when it is written, its parsed arguments."""
+    planned when it is written, its parsed arguments. Rows are added in file order and kept SPILL_ROWS
+    to a database row (one pickle of the block): a statement and a pickle per file row cost the import
+    about as much as writing its records."""
 
     def __init__(self) -> None:
         self.db = sqlite3.connect("", isolation_level=None)
-        # a row's records are a few KB: the largest pages hold several rows each (4 KB pages held one,
-        # and writing and reading them back cost about twice as much)
+        # a block is a few MB: the largest pages hold it in the fewest overflow pages
         self.db.execute(f"PRAGMA page_size={SPILL_PAGE}")
         self.db.execute("PRAGMA journal_mode=OFF")  # disposable: nothing to recover after a crash
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute("CREATE TABLE rows (n INTEGER PRIMARY KEY, subject TEXT, code TEXT, args BLOB, at TEXT, "
-                        "records BLOB, keys BLOB)")
+        self.db.execute("CREATE TABLE blocks (first INTEGER PRIMARY KEY, keyed INTEGER, data BLOB)")
         self._buffer: list[tuple[Any, ...]] = []
-        self._keyed = False  # a row holds data keys: keys() reads them (else it need not read the table)
+        self._keyed = False  # the buffer holds data keys
+        self._last = -1  # the last row spilled (rows() reads the blocks in the order of their first row)
 
     def planned(self, n: int, subject: str, code: str, at: datetime, records: list[Record],
                 keys: dict[str, bytes] | None) -> None:
         if keys:
             self._keyed = True
-        self._add((n, subject, code, None, at.isoformat(), pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL),
-                   pickle.dumps(keys) if keys else None))
+        self._add((n, subject, code, None, at, records, keys or None))
 
     def later(self, n: int, args: dict[str, Any]) -> None:
-        self._add((n, args["subject"], args["code"], pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL), None,
-                   None, None))
+        self._add((n, args["subject"], args["code"], args, None, None, None))
 
     def _add(self, row: tuple[Any, ...]) -> None:
+        if row[0] <= self._last:
+            raise ValueError(f"row {row[0]} spilled after row {self._last}: rows are spilled in file order")
+        self._last = row[0]
         self._buffer.append(row)
-        if len(self._buffer) >= 1000:
+        if len(self._buffer) >= SPILL_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if self._buffer:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", self._buffer)
-            self.db.execute("COMMIT")
-            self._buffer.clear()
+            self.db.execute("INSERT INTO blocks VALUES (?, ?, ?)",
+                            (self._buffer[0][0], int(self._keyed),
+                             pickle.dumps(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)))
+            self._buffer = []
+            self._keyed = False
 
     def rows(self) -> Iterator[Row]:
         """The spilled rows in row order."""
         self.flush()
-        cur = self.db.execute("SELECT n, subject, code, args, at, records, keys FROM rows ORDER BY n")
+        cur = self.db.execute("SELECT data FROM blocks ORDER BY first")
         while True:
-            part = cur.fetchmany(1000)
+            part = cur.fetchmany(4)
             if not part:
                 return
-            for n, subject, code, args, at, records, keys in part:
-                yield Row(n, subject, code, None if args is None else pickle.loads(args),
-                          None if at is None else datetime.fromisoformat(at),
-                          None if records is None else pickle.loads(records), pickle.loads(keys) if keys else {})
+            for (data,) in part:
+                for n, subject, code, args, at, records, keys in pickle.loads(data):
+                    yield Row(n, subject, code, args, at, records, keys or {})
 
     def keys(self) -> dict[str, bytes]:
         """Every data key the spilled rows hold (a refused import hands them back to the recorder)."""
-        out: dict[str, bytes] = {}
-        if not self._keyed:
-            return out
         self.flush()
-        for (keys,) in self.db.execute("SELECT keys FROM rows WHERE keys IS NOT NULL"):
-            out.update(pickle.loads(keys))
+        out: dict[str, bytes] = {}
+        for (data,) in self.db.execute("SELECT data FROM blocks WHERE keyed"):
+            for row in pickle.loads(data):
+                out.update(row[6] or {})
         return out
 
     def close(self) -> None:
         self.db.close()
 
 
+SPILL_ROWS = 1000  # file rows pickled together into one row of the spill
 SPILL_PAGE = 65536  # bytes: SQLite's largest page size
 
 

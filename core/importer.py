@@ -51,7 +51,10 @@ from .usecases.plans import derived_trigger_id, differing_fields
 if TYPE_CHECKING:
     from .application import HuifangApp
 
-BATCH = 500
+# rows per transaction: the event table's unique index is keyed by random uuids, so every batch rewrites
+# most of its pages into the WAL whatever the batch's size; 2 000 rows write a third fewer WAL frames
+# for a 100k-row file than 500 did, and hold the store's write lock about a quarter of a second
+BATCH = 2000
 SUBJECT_FIELDS = ("id", "name", "phone", "email", "tz")
 TRIGGER_FIELDS = ("id", "kind", "subject", "at", "subject_name", "subject_phone", "subject_email", "subject_tz")
 ENCODINGS = ("auto", "utf-8", "gb18030")

@@ -159,6 +159,16 @@ class ViewsReadSide(Projector):
                                                          imported=0, status="running"))
 
     def save_import_position(self, key: str, done: int, imported: int, status: str) -> None:
+        from eventsourcing.sqlite import SQLiteDatastore
+
+        datastore = getattr(self.app.recorder, "datastore", None)
+        if self.engine.dialect.name == "sqlite" and isinstance(datastore, SQLiteDatastore):
+            # through the event store's own connection: a commit by any other connection empties that
+            # connection's page cache, which an import keeps its index pages in (store.import_cache)
+            with datastore.transaction(commit=True) as c:
+                c.execute('UPDATE import_runs SET done = ?, imported = ?, status = ? WHERE "key" = ?',
+                          (done, imported, status, key))
+            return
         with self.engine.begin() as conn:
             conn.execute(update(import_runs).where(import_runs.c.key == key)
                          .values(done=done, imported=imported, status=status))

@@ -184,7 +184,7 @@ def test_kill9_inside_a_multi_aggregate_save_leaves_no_trace(hf, tmp_path, comma
     script = textwrap.dedent(f"""
         import os, signal
         from eventsourcing.postgres import PostgresAggregateRecorder
-        from eventsourcing.sqlite import SQLiteApplicationRecorder
+        from huifang.core.audit.recorders import ChainedSQLiteRecorder
 
         def hook(cls, name):
             insert = getattr(cls, name)
@@ -194,7 +194,7 @@ def test_kill9_inside_a_multi_aggregate_save_leaves_no_trace(hf, tmp_path, comma
                 insert(self, c, stored_events[:1], **k)
                 os.kill(os.getpid(), signal.SIGKILL)
             setattr(cls, name, boom)
-        hook(SQLiteApplicationRecorder, "_insert_events")
+        hook(ChainedSQLiteRecorder, "_insert_many")  # a save of several records: one executemany
         hook(PostgresAggregateRecorder, "_insert_stored_events")  # the rows' insert, after the lock
         from huifang.cli.main import main
         main({cli_args(hf.db, *argv)!r})

@@ -12,10 +12,11 @@ from sqlalchemy import text
 
 from huifang.core import clock
 from huifang.core.config import Config
+from huifang.core.decoding import FastJSONTranscoder as _FastJSONTranscoder
 from huifang.core.plugin_api.views import followups, insert_row
 from huifang.projections import open_app
 from huifang.projections.core_views import FOLLOWUP_KEYS, INSERT_FOLLOWUP
-from huifang.projections.engine import _Buffered, _FastJSONTranscoder, _JSONText
+from huifang.projections.engine import _Buffered, _JSONText
 
 NOW = "2026-10-20T10:00:00+08:00"
 UID = "0f" * 16
