@@ -16,11 +16,11 @@ except ImportError:  # pragma: no cover - optional: the stdlib decoder reads
 
 class FastJSONTranscoder(JSONTranscoder):
     """Decodes what the application's JSONTranscoder wrote into the same objects, faster (a rebuild,
-    a bulk import's reads): orjson parses, then the registered transcodings revive the `{"_type_", "_data_"}` dicts,
-    innermost first as the stdlib decoder's object hook does. Anything orjson refuses but the stdlib
-    accepts (NaN, infinities, lone surrogates), any number of 19 digits or more (orjson reads an
-    integer beyond 64 bits as a float) and a revival that fails go through the stdlib decoder, which
-    gives the same result or the same error. Reading only: nothing is encoded with it.
+    a bulk import's reads): orjson parses, then the registered transcodings revive the
+    `{"_type_", "_data_"}` dicts, innermost first as the stdlib decoder's object hook does. Anything
+    orjson refuses but the stdlib accepts (NaN, infinities, lone surrogates), any number of 19 digits
+    or more (orjson reads an integer beyond 64 bits as a float) and a revival that fails go through the
+    stdlib decoder, which gives the same result or the same error. Reading only: nothing is encoded with it.
 
     Where to look: the number of `"_type_"` in the bytes bounds the values to revive (escaped text
     aside: then everything is walked); the top-level keys that held one before (an event's instants)

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 # rows per transaction: the event table's unique index is keyed by random uuids, so every batch rewrites
 # most of its pages into the WAL whatever the batch's size; 2 000 rows write a third fewer WAL frames
-# for a 100k-row file than 500 did, and hold the store's write lock about a quarter of a second
+# for a 100k-row file than 500 did, and hold the store's write lock for about a tenth of a second
 BATCH = 2000
 SUBJECT_FIELDS = ("id", "name", "phone", "email", "tz")
 TRIGGER_FIELDS = ("id", "kind", "subject", "at", "subject_name", "subject_phone", "subject_email", "subject_tz")

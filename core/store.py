@@ -19,6 +19,7 @@ DEFAULT_DB = "huifang.db"
 START_RACES = ("concurrently", "duplicate key", "already exists")
 PAGE_CACHE_KB = 65536  # SQLite page cache of one connection doing bulk work: an import, a rebuild
 IMPORT_WAL_PAGES = 50_000  # an import's WAL before a commit checkpoints it (4 KB pages: 200 MB; import_cache)
+CLOSING_WAIT_MS = 2000  # how long an import's closing checkpoint waits for readers (durable)
 T = TypeVar("T")
 
 
@@ -174,10 +175,15 @@ def import_cache(recorder: Any) -> Iterator[None]:
 
 def durable(conn: Any, query: Callable[[str], Any]) -> None:
     """After a bulk import's commits in synchronous=NORMAL (import_cache): its WAL checkpointed into
-    the file and its disk given back; if readers keep the checkpoint from finishing, the WAL is synced
-    instead. Either way every batch the import reported is on disk when the command returns (a power
+    the file and its disk given back; if readers keep the checkpoint from finishing within
+    CLOSING_WAIT_MS, the WAL is synced instead (the next commit of any command checks it in). Either way every batch the import reported is on disk when the command returns (a power
     cut during the import loses at most its last batches, with their position: a re-run resumes)."""
-    busy = query("PRAGMA wal_checkpoint(TRUNCATE)")  # (busy, log, checkpointed): its first value
+    wait = query("PRAGMA busy_timeout")
+    query(f"PRAGMA busy_timeout={CLOSING_WAIT_MS}")  # a reader in a long report does not hold the command up
+    try:
+        busy = query("PRAGMA wal_checkpoint(TRUNCATE)")  # (busy, log, checkpointed): its first value
+    finally:
+        query(f"PRAGMA busy_timeout={int(wait if wait is not None else 30000)}")
     if busy == 0:
         return
     with suppress(sqlite3.Error, OSError):

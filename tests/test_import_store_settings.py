@@ -118,8 +118,9 @@ def test_an_import_sets_up_its_connection_and_sets_it_back(sqlite_db: str, tmp_p
 
 def test_the_wal_is_synced_when_a_reader_keeps_the_checkpoint_from_finishing(sqlite_db: str, tmp_path: Path,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """A reader holding an older snapshot: the closing checkpoint cannot finish, so the WAL with the
-    import's batches (committed in synchronous=NORMAL) is synced by hand before the command returns."""
+    """A reader holding an older snapshot: the closing checkpoint cannot finish within CLOSING_WAIT_MS,
+    so the WAL with the import's batches (committed in synchronous=NORMAL) is synced by hand before the
+    command returns."""
     import sqlite3
 
     app, f = _store(sqlite_db, 3, tmp_path)
@@ -135,13 +136,13 @@ def test_the_wal_is_synced_when_a_reader_keeps_the_checkpoint_from_finishing(sql
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM stored_events").fetchone()  # a snapshot from before the import
         monkeypatch.setattr(os, "fsync", fsync)
-        with app.recorder.datastore.get_connection(commit=False) as conn:
-            cur = conn.cursor()
-            cur.execute("PRAGMA busy_timeout = 0")  # the checkpoint gives up at once instead of waiting
+        monkeypatch.setattr(store, "CLOSING_WAIT_MS", 50)  # the test waits 50 ms for the reader, not 2 s
+        wait = _pragma(app, "busy_timeout")
         with clock.at(clock.parse_instant(NOW)):
             assert Importer(app, "trigger", str(f), ColumnMap(), kind=KIND).run()["imported"] == 3
         assert synced == [os.path.realpath(sqlite_db) + "-wal"]
         assert os.path.getsize(sqlite_db + "-wal") > 0  # not checked in: the reader still reads the old file
+        assert _pragma(app, "busy_timeout") == wait == 30000  # the store's own wait, set back
     finally:
         reader.close()
         app.close()
