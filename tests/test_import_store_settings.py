@@ -190,3 +190,16 @@ def test_the_cli_batch_default_is_the_importers() -> None:
 
     out = CliRunner().invoke(cli, ["trigger", "import", "--help"]).output
     assert f"(default {BATCH})" in " ".join(out.split())
+
+
+def test_a_batch_of_no_rows_is_refused_before_anything_is_opened(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from huifang.cli.main import cli
+
+    db = tmp_path / "store.db"
+    f = tmp_path / "s.csv"
+    f.write_text("id,name,phone\nP1,王伟,13800138000\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--db", str(db), "subject", "import", str(f), "--batch", "0"])
+    assert r.exit_code == 2 and "'--batch'" in r.output and "0 is not in the range x>=1" in r.output
+    assert not db.exists()
