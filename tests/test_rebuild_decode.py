@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from huifang.core import clock
 from huifang.core.config import Config
-from huifang.core.decoding import FastJSONTranscoder as _FastJSONTranscoder
+from huifang.core.decoding import FastJSONTranscoder
 from huifang.core.plugin_api.views import followups, insert_row
 from huifang.projections import open_app
 from huifang.projections.core_views import FOLLOWUP_KEYS, INSERT_FOLLOWUP
@@ -59,13 +59,13 @@ def _outcome(t: JSONTranscoder, data: bytes) -> tuple:
 @pytest.mark.parametrize("data", STATES)
 def test_fast_decoder_gives_the_stock_transcoders_objects_and_errors(data):
     stock = _stock()
-    fast = _FastJSONTranscoder(stock)
+    fast = FastJSONTranscoder(stock)
     assert _outcome(fast, data) == _outcome(stock, data)
     assert _outcome(fast, data) == _outcome(stock, data)  # again: the remembered keys and values
 
 
 def test_fast_decoder_shares_only_immutable_values():
-    fast = _FastJSONTranscoder(_stock())
+    fast = FastJSONTranscoder(_stock())
     one, two = (fast.decode(b'{"t":{"_type_":"decimal_str","_data_":"1.5"},"m":{"k":[1]}}') for _ in range(2))
     assert one == two == {"t": Decimal("1.5"), "m": {"k": [1]}}
     assert one["m"] is not two["m"]
