@@ -131,7 +131,10 @@ _MAPPERS: WeakKeyDictionary[Any, Any] = WeakKeyDictionary()
 
 def reading_mapper(mapper: Any) -> Any:
     """fast_mapper, made once per application mapper (its memoised revivals kept between reads)."""
-    out = _MAPPERS.get(mapper)
-    if out is None:
-        out = _MAPPERS[mapper] = fast_mapper(mapper)
+    try:
+        out = _MAPPERS.get(mapper)
+        if out is None:
+            out = _MAPPERS[mapper] = fast_mapper(mapper)
+    except TypeError:  # a mapper that cannot be weakly referenced or hashed: made for this caller
+        out = fast_mapper(mapper)
     return out

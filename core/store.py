@@ -18,7 +18,8 @@ DEFAULT_DB = "huifang.db"
 # what PostgreSQL says when workers starting at once race on CREATE ... IF NOT EXISTS
 START_RACES = ("concurrently", "duplicate key", "already exists")
 PAGE_CACHE_KB = 65536  # SQLite page cache of one connection doing bulk work: an import, a rebuild
-IMPORT_WAL_PAGES = 50_000  # an import's WAL before a commit checkpoints it (4 KB pages: 200 MB; import_cache)
+# a bulk job's WAL (an import, a rebuild) before a commit checks it in, not SQLite's 1 000 pages (4 KB pages: 200 MB)
+BULK_WAL_PAGES = 50_000
 CLOSING_WAIT_MS = 2000  # how long an import's closing checkpoint waits for readers (durable)
 T = TypeVar("T")
 
@@ -130,7 +131,7 @@ def import_cache(recorder: Any) -> Iterator[None]:
     - Its page cache raised (page_cache): the event table's unique index is keyed by random uuids, so
       an import's lookups and inserts land all over it; in SQLite's default 2 MB cache a store of 100k
       subjects re-read (and spilled) its index pages batch after batch.
-    - Its WAL let grow to IMPORT_WAL_PAGES before a commit checkpoints it, not SQLite's 1 000 pages:
+    - Its WAL let grow to BULK_WAL_PAGES before a commit checkpoints it, not SQLite's 1 000 pages:
       each batch rewrites most of that index's pages, and a checkpoint after every batch copied them
       all into the file again. The import ends with a checkpoint that gives the WAL's disk back (a
       kill before it leaves a larger WAL for the next commit to check in, as a rebuild's does).
@@ -162,7 +163,7 @@ def import_cache(recorder: Any) -> Iterator[None]:
         return None
 
     before = query("PRAGMA wal_autocheckpoint"), query("PRAGMA synchronous")
-    query(f"PRAGMA wal_autocheckpoint={IMPORT_WAL_PAGES}")
+    query(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")
     query("PRAGMA synchronous=NORMAL")
     try:
         with page_cache(query):

@@ -54,10 +54,10 @@ try:
 except ImportError:  # pragma: no cover - optional: the stdlib decoder is used
     orjson = None  # type: ignore[assignment]
 
-from huifang.core.decoding import fast_mapper
+from huifang.core.decoding import reading_mapper
 from huifang.core.errors import HuifangError
 from huifang.core.plugin_api.views import View
-from huifang.core.store import page_cache
+from huifang.core.store import BULK_WAL_PAGES, page_cache
 
 BATCH = 1000
 # a rebuild's batches grow to this many times BATCH: fewer commits, each rewriting the views' pages once
@@ -67,7 +67,7 @@ REBUILD_GROWTH = 12
 # file (4 KB pages: 200 MB), not the default 1000: a view page rewritten by many batches is copied back
 # once per checkpoint, and each checkpoint syncs the file twice. The rebuild ends with a checkpoint that
 # gives the WAL's disk back; a kill in between leaves a larger WAL for the next commit to check in.
-REBUILD_WAL_PAGES = 50_000
+REBUILD_WAL_PAGES = BULK_WAL_PAGES  # the same as an import's (core/store.py)
 
 positions_metadata = MetaData()
 positions = Table(
@@ -142,7 +142,7 @@ class Projector:
         self.views = {v.name: v for v in views}
         self.engine = engine
         self._ready = False
-        self._mapper = fast_mapper(app.mapper)
+        self._mapper = reading_mapper(app.mapper)
         self._sql = _notifications_sql(app.recorder)
         self._by_topics: dict[frozenset[str], tuple[str, tuple[str, ...]]] = {}  # wanted -> (SQL, its topics)
         self._classes: dict[str, tuple[type, Callable[[Any], Any]] | None] = {}

@@ -87,7 +87,7 @@ def test_positions_are_read_back_when_the_rowids_are_not_the_next_ones(sqlite_db
 
 
 def test_an_import_sets_up_its_connection_and_sets_it_back(sqlite_db: str, tmp_path: Path) -> None:
-    """During the import: the larger page cache, the WAL let grow to IMPORT_WAL_PAGES, synchronous
+    """During the import: the larger page cache, the WAL let grow to BULK_WAL_PAGES, synchronous
     NORMAL, and no commit by another connection while the batches are written (PRAGMA data_version
     counts those). After it: every setting as before, the WAL checked into the file (empty), and the
     log verifies."""
@@ -106,7 +106,7 @@ def test_an_import_sets_up_its_connection_and_sets_it_back(sqlite_db: str, tmp_p
         assert report["imported"] == 12 and report["batches"] == 3
         writing = [s for s in seen if s[0] == "importing"]
         assert len(writing) >= 3  # after each batch (and the empty end of the file)
-        assert {s[1:4] for s in seen} == {(1, store.IMPORT_WAL_PAGES, -store.PAGE_CACHE_KB)}
+        assert {s[1:4] for s in seen} == {(1, store.BULK_WAL_PAGES, -store.PAGE_CACHE_KB)}
         assert len({s[4] for s in writing}) == 1  # the position was saved on the import's own connection
         assert {p: _pragma(app, p) for p in before} == before
         assert os.path.getsize(sqlite_db + "-wal") == 0
