@@ -51,7 +51,7 @@ NOW = "2026-10-20T10:00:00+08:00"
 LATER = "2026-10-21T11:00:00+08:00"  # tick and queue: the next day, inside a calling window
 REPEAT = 3  # every timed figure is the median of this many runs
 PAIRS = 5  # trigger import and its reference: this many alternated pairs (bench_trigger_import)
-TX_ROWS = 2000  # rows per transaction of the raw and plain-SQL peers: the importer's batch (checked in main)
+TX_ROWS = 8000  # rows per transaction of the raw and plain-SQL peers: the importer's SQLite batch (checked in main)
 PAGE_CACHE_KB = 65536  # the raw peer's explicit page cache
 
 
@@ -606,9 +606,10 @@ def main() -> None:
     ap.add_argument("--pg-commands", type=int, default=300, help="commands per PostgreSQL writer")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the figures to this file")
     args = ap.parse_args()
-    from huifang.core.importer import BATCH
+    from huifang.core.importer import default_batch
 
-    assert TX_ROWS == BATCH, f"TX_ROWS ({TX_ROWS}) must be the importer's batch ({BATCH}): like for like"
+    batch = default_batch("sqlite")
+    assert batch == TX_ROWS, f"TX_ROWS ({TX_ROWS}) must be the importer's SQLite batch ({batch}): like for like"
     os.environ.setdefault("HUIFANG_KEY_DIR", tempfile.mkdtemp(prefix="huifang-bench-keys-"))
     sizes = [int(x) for x in args.sizes.split(",") if x]
     if args.big and 1000000 not in sizes:

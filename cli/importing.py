@@ -30,7 +30,7 @@ def _options(f: Any) -> Any:
         click.option("--reject", default=None, metavar="FILE.csv", help="Reject file (default FILE.rejects.csv)."),
         click.option("--force", is_flag=True, help="Overwrite an existing --reject FILE."),
         click.option("--batch", default=None, type=click.IntRange(min=1), metavar="ROWS",
-                     help="Rows saved per transaction (default 2000)."),
+                     help="Rows saved per transaction (default 8000 on SQLite, 2000 on PostgreSQL)."),
     ]):
         f = opt(f)
     return f
@@ -60,14 +60,14 @@ def _progress(state: Any, label: str) -> Iterator[Callable[[str, int, int], None
 def do_import(ctx: click.Context, what: str, file: str, map_file: str | None, encoding: str | None,
               sheet: str | None, skip_bad: bool, reject: str | None, batch: int | None, force: bool = False,
               kind: str | None = None) -> None:
-    from huifang.core.importer import BATCH, MAX_SHOWN, ColumnMap, Importer, summary
+    from huifang.core.importer import MAX_SHOWN, ColumnMap, Importer, summary
 
     def go(state: State) -> None:
         mapping = ColumnMap.load(map_file, what)
         app = state.app()
         with _progress(state, file) as update:
             importer = Importer(app, what, file, mapping, kind=kind, skip_bad=skip_bad, reject=reject,
-                                batch=batch or BATCH, actor=state.actor, progress=update, encoding=encoding, sheet=sheet)
+                                batch=batch, actor=state.actor, progress=update, encoding=encoding, sheet=sheet)
             if skip_bad:  # never the store or a key; the default FILE.rejects.csv is huifang's own to replace
                 check_output(app, str(importer.reject_path), field="reject", force=force or reject is None)
             report = importer.run()

@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from huifang.core import bulk, clock, store
 from huifang.core.audit.verify import verify
 from huifang.core.config import Config
-from huifang.core.importer import BATCH, ColumnMap, Importer
+from huifang.core.importer import BATCH, SQLITE_BATCH, ColumnMap, Importer
 from huifang.projections import open_app
 
 NOW = "2026-10-20T10:00:00+08:00"
@@ -189,7 +189,21 @@ def test_the_cli_batch_default_is_the_importers() -> None:
     from huifang.cli.main import cli
 
     out = CliRunner().invoke(cli, ["trigger", "import", "--help"]).output
-    assert f"(default {BATCH})" in " ".join(out.split())
+    assert f"(default {SQLITE_BATCH} on SQLite, {BATCH} on PostgreSQL)" in " ".join(out.split())
+
+
+def test_the_batch_default_is_the_stores(db: str, tmp_path: Path) -> None:
+    """SQLite writes larger batches (its random-keyed index is rewritten into the WAL per batch);
+    PostgreSQL smaller ones (a batch holds the store's table lock that served commands wait for)."""
+    app, f = _store(db, 3, tmp_path)
+    try:
+        imp = Importer(app, "trigger", str(f), ColumnMap(), kind=KIND)
+        assert (app.store.kind, imp.batch) in (("sqlite", 8000), ("postgres", 2000))
+        with clock.at(clock.parse_instant(NOW)):
+            report = imp.run()
+        assert (report["imported"], report["batches"]) == (3, 1)
+    finally:
+        app.close()
 
 
 def test_a_batch_of_no_rows_is_refused_before_anything_is_opened(tmp_path: Path) -> None:
