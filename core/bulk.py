@@ -434,7 +434,8 @@ def fewer_collections() -> Iterator[None]:
     of 700 (a bulk import allocates millions of short-lived objects; collecting them 700 at a time
     cost about a tenth of its CPU), and what the process held before frozen (not rescanned by every
     full collection). Between batches `settle()` freezes what the import holds by then, so a batch
-    rarely reaches GC_YOUNG. Cycles are still collected; both are undone after."""
+    rarely reaches GC_YOUNG. Cycles are collected when the import ends (a frozen one waits till then);
+    both settings are undone after."""
     with _GC_LOCK:  # imports running at once (a server): the first sets, the last restores
         if _GC_STATE["imports"] == 0:
             _GC_STATE["threshold"] = gc.get_threshold()

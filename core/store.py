@@ -177,8 +177,9 @@ def import_cache(recorder: Any) -> Iterator[None]:
 def durable(conn: Any, query: Callable[[str], Any]) -> None:
     """After a bulk import's commits in synchronous=NORMAL (import_cache): its WAL checkpointed into
     the file and its disk given back; if readers keep the checkpoint from finishing within
-    CLOSING_WAIT_MS, the WAL is synced instead (the next commit of any command checks it in). Either way every batch the import reported is on disk when the command returns (a power
-    cut during the import loses at most its last batches, with their position: a re-run resumes)."""
+    CLOSING_WAIT_MS, the WAL is synced instead (the next commit of any command checks it in). Either
+    way every batch the import reported is on disk when the command returns (a power cut during the
+    import loses at most its last batches, with their position: a re-run resumes)."""
     wait = query("PRAGMA busy_timeout")
     query(f"PRAGMA busy_timeout={CLOSING_WAIT_MS}")  # a reader in a long report does not hold the command up
     try:
