@@ -308,9 +308,14 @@ class Source:
         it = self._raw()
         next(it, None)  # header
         width = len(self.headers)
+        text = self.xlsx  # a CSV's cells are text already
         for raw in it:
             n += 1
-            cells = [_text(c) for c in raw]
+            cells = [_text(c) for c in raw] if text else raw
+            if len(cells) == width:  # the usual row (the checks below, in fewer steps)
+                if "".join(cells).strip():  # not a blank line
+                    yield n, dict(zip(self.headers, cells, strict=True)), cells
+                continue
             if not any(c.strip() for c in cells):
                 continue  # blank lines (Excel leaves some at the end)
             extra = cells[width:]

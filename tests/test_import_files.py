@@ -182,3 +182,21 @@ def test_a_subject_with_many_triggers_reads_the_file_a_fixed_number_of_times(war
     got = ward.ok("trigger", "import", str(path), "--kind", "medical.discharge")
     assert (got["imported"], got["batches"]) == (30, 30)  # a row a batch: each plan sees the ones before
     assert len(passes) <= 2, f"the file was read {len(passes)} times for 30 rows"
+
+
+def test_a_files_rows_as_the_import_reads_them_blank_short_and_long(tmp_path):
+    """Blank lines (Excel leaves some at the end, or cells of spaces) are skipped; a short row is padded
+    with empty cells; a long row is flagged only when its extra cells hold something."""
+    from huifang.core.importer import Source
+
+    f = tmp_path / "rows.csv"
+    f.write_text("id,name,phone\nP1,王伟,138\n\n , ,\t\nP2,李娜\nP3,张三,139,\nP4,赵六,137, x \n", encoding="utf-8")
+    rows = list(Source(str(f)).rows())
+    assert [(n, rec) for n, rec, _ in rows] == [
+        (2, {"id": "P1", "name": "王伟", "phone": "138"}),
+        (5, {"id": "P2", "name": "李娜", "phone": ""}),
+        (6, {"id": "P3", "name": "张三", "phone": "139"}),
+        (7, {"\0extra": "1", "id": "P4", "name": "赵六", "phone": "137"}),
+    ]
+    assert [cells for _, _, cells in rows] == [["P1", "王伟", "138"], ["P2", "李娜", ""], ["P3", "张三", "139"],
+                                               ["P4", "赵六", "137", " x "]]

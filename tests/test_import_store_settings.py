@@ -181,6 +181,15 @@ def test_the_spill_keeps_file_order_across_blocks_and_refuses_a_row_out_of_order
         assert spill.db.execute("SELECT count(*) FROM blocks").fetchone()[0] == 3  # 8 rows, 3 a block
     finally:
         spill.close()
+    for keys in ({}, {"P1": b"key"}):  # no block holds keys (none read), or only the rows not yet in a block
+        spill = bulk.Spill()
+        try:
+            spill.planned(2, "P2", "D2", at, [(bytes(16), 1, "t", b"2")], None)
+            spill.flush()
+            spill.planned(3, "P1", "D3", at, [(bytes(16), 1, "t", b"3")], keys or None)
+            assert spill.keys() == keys
+        finally:
+            spill.close()
 
 
 def test_the_cli_batch_default_is_the_importers() -> None:
