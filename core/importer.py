@@ -886,8 +886,9 @@ class Importer:
                                  span=(pending[0].n, pending[-1].n)) if later else {}
         stored = self._stored([r.code for r in pending if r.records is not None and not replan]) if check else {}
         records: list[Any] = []
+        spilled: list[bulk.Record] = []  # the spilled rows' records not yet in `records` (made StoredEvents at once)
         aggregates: list[Any] = []
-        stamps: list[_Stamp] = []
+        times: list[datetime] = []
         keys: dict[str, bytes] = {}
         n_new = 0
         for r in pending:
@@ -895,19 +896,23 @@ class Importer:
                 mine = by_row.get(r.n)
                 if mine is None:
                     continue
+                records += bulk.stored_events(spilled)  # in row order
+                spilled = []
                 aggregates += mine
                 records += [e for a in mine for e in a.collect_events()]
             elif r.code not in stored:
                 assert r.at is not None
-                stamps.append(_Stamp(r.at, self.actor))
-                records += bulk.stored_events(r.records)
-                keys.update(r.keys)
+                times.append(r.at)
+                spilled += r.records
+                if r.keys:
+                    keys.update(r.keys)
             else:
                 continue
             n_new += 1
+        records += bulk.stored_events(spilled)
         if not records:
             return n_new
-        saved = (*aggregates, _Stamped(stamps))
+        saved = (*aggregates, _Stamped(_span(times, self.actor)))
         self.app.access.guard(saved)
         timekeeping.before_save(self.app, saved)  # store-wide time; a backfill never takes this path
         encoded = [e if isinstance(e, StoredEvent) else self.app.mapper.to_stored_event(e) for e in records]
@@ -991,7 +996,7 @@ class Importer:
         stored = self._stored([a["code"] for _, a in pending]) if check else {}
         new = [(n, a) for n, a in pending if a["code"] not in stored]
         records: list[bulk.Record] = []
-        stamps: list[_Stamp] = []
+        times: list[datetime] = []
         with self.app.keyring.prefetched([a["code"] for _, a in new]):
             for n, args in new:
                 try:
@@ -1000,10 +1005,10 @@ class Importer:
                     raise HuifangError(f"row {n}: {e}; nothing of rows {first}-{last} was written: "
                                        f"fix it and re-run to resume") from None
                 records.append(record)
-                stamps.append(_Stamp(at, self.actor))
+                times.append(at)
         if not records:
             return 0
-        saved = (_Stamped(stamps),)
+        saved = (_Stamped(_span(times, self.actor)),)
         self.app.access.guard(saved)
         timekeeping.before_save(self.app, saved)  # store-wide time; a backfill never takes this path
         self._insert(bulk.stored_events(records), [a["code"] for _, a in new])
@@ -1135,6 +1140,12 @@ class _Stamp:
 
     timestamp: datetime
     actor: str
+
+
+def _span(times: list[datetime], actor: str) -> list[_Stamp]:
+    """A batch's spilled rows as their earliest and latest stamps: all that access.guard (the actors) and
+    timekeeping.before_save (the earliest and latest times, outside a backfill) read of them."""
+    return [_Stamp(min(times), actor), _Stamp(max(times), actor)] if times else []
 
 
 @dataclass

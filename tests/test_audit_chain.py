@@ -3,6 +3,7 @@ against edits, deletions, swaps and inserts made with a raw SQL client, a chain 
 seal key, a truncated tail (anchor), a missing key; `audit export` checked by a standalone verifier."""
 from __future__ import annotations
 
+import hashlib
 import multiprocessing as mp
 import re
 import subprocess
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from huifang.core.audit import chain
 from tests.audit_kit import NAME, PHONE, Raw, ward
@@ -211,3 +214,15 @@ def test_concurrent_writers_keep_the_chain_whole(log):
     r = log.ok("audit", "verify")
     assert r["ok"] and r["records"] == r["chained"] == len(Raw(log.db).records())
     assert len(log.ok("show", "D2-1")["attempts"]) == 16
+
+
+@settings(max_examples=200, deadline=None)
+@given(prev=st.binary(min_size=32, max_size=32), position=st.integers(0, 2**63), oid=st.uuids(),
+       version=st.integers(0, 2**63), topic=st.text(max_size=40), state=st.binary(max_size=3000),
+       view=st.booleans())
+def test_a_link_is_sha256_of_the_previous_hash_and_the_canonical_record(prev, position, oid, version, topic, state,
+                                                                         view):
+    """h_n = SHA-256(h_{n-1} || canonical(record_n)), whichever way link() feeds it (the standalone
+    verifier in the docs computes it so); a state read as a memoryview links as its bytes."""
+    expected = hashlib.sha256(prev + chain.canonical(position, oid, version, topic, state)).digest()
+    assert chain.link(prev, position, oid, version, topic, memoryview(state) if view else state) == expected

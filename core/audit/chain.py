@@ -49,7 +49,23 @@ def canonical(position: int, originator_id: UUID, version: int, topic: str, stat
 
 
 def link(prev: bytes, position: int, originator_id: UUID, version: int, topic: str, state: bytes) -> bytes:
-    return hashlib.sha256(prev + canonical(position, originator_id, version, topic, state)).digest()
+    """SHA-256(prev || canonical(...)), fed piece by piece: no copy of the state (a bulk import links
+    hundreds of thousands)."""
+    t = _TOPICS.get(topic)
+    if t is None:
+        t = topic.encode("utf-8")
+        if len(_TOPICS) < 4096:
+            _TOPICS[topic] = t
+    m = hashlib.sha256(prev)
+    m.update(_HEAD.pack(position, originator_id.bytes, version, len(t)))
+    m.update(t)
+    m.update(_LENGTH.pack(len(state)))
+    m.update(state)
+    return m.digest()
+
+
+_HEAD, _LENGTH = struct.Struct(">Q16sQI"), struct.Struct(">Q")  # canonical's two packed parts
+_TOPICS: dict[str, bytes] = {}  # topics' UTF-8 (a log has few)
 
 
 _MACS: dict[bytes, hmac.HMAC] = {}

@@ -332,3 +332,25 @@ def test_g15_a_logical_store_may_bound_the_whole_store_at_init(db: str, tmp_path
     r = Huifang(db)("staff", "add", "n2", "--name", "N2", "--role", "agent", now=ON_TIME)  # without the config
     refused(r, "--now 2026-10-08T10:20:00+08:00 is earlier than the store's latest record "
                "(2026-10-10T09:00:00+08:00) less the 0-minute tolerance")
+
+
+def test_g15_a_bulk_import_is_held_to_the_stores_tolerance_as_one_command(db: str, tmp_path: Any) -> None:
+    """A file imported at a --now earlier than the store's latest record (less the tolerance) writes nothing;
+    the same file at a later time writes every row (the import's batches checked by their earliest time)."""
+    cfg = tmp_path / "h.toml"
+    cfg.write_text("[huifang]\nclock_tolerance_minutes = 0\n", encoding="utf-8")
+    h = Huifang(db, config=str(cfg))
+    h.ok("init", "--clock", "logical", now=T0)
+    h.ok("staff", "add", "n1", "--name", "N1", "--role", "agent", now=T0)
+    for p in ("P1", "P2", "P3"):
+        h.ok("subject", "add", p, "--name", "王伟", now=T0)
+    h.ok("staff", "add", "n2", "--name", "N2", "--role", "agent", now=TICK)
+    f = tmp_path / "discharges.csv"
+    f.write_text("id,subject,at,department,diagnosis,responsible_nurse,attending_doctor\n"
+                 + "".join(f"D{i},P{i},2026-09-27 09:00,心内科,高血压,n1,王医生\n" for i in (1, 2, 3)), encoding="utf-8")
+    before = head(db)
+    r = h("trigger", "import", str(f), "--kind", "medical.discharge", now=ON_TIME)
+    refused(r, "earlier than the store's latest record (2026-10-10T09:00:00+08:00) less the 0-minute tolerance")
+    assert head(db) == before
+    assert h.ok("trigger", "import", str(f), "--kind", "medical.discharge", now=TICK)["imported"] == 3
+    assert head(db) == before + 6
