@@ -16,7 +16,8 @@ several-fold with other load. The peers, per size:
   trigger import   ÷ a plain-SQL reference import: the same CSV, validated by the kind's model and
                    planned by the same plugin rules (the engine's Scheduler), the follow-ups written
                    to one plain table with the queue's index, TX_ROWS rows a transaction; the two run
-                   alternately, PAIRS times, and the figure is the median of the pairs' ratios;
+                   alternately, PAIRS times, and the figure is the median of the pairs' ratios; then
+                   one more import in its own process, for its peak memory;
   rebuild          ÷ reading and decoding the same log with eventsourcing's default JSONTranscoder
                    (constructed here, not the app's: a faster transcoder cannot flatter it);
   queue            in process, CPU per call ÷ the same SQL through plain sqlite3;
@@ -339,6 +340,29 @@ def _rebuild_child(db: str, q) -> None:
     q.put({"events": n, "cpu": c.cpu, "wall": c.wall, "peak_rss_mb": peak_rss_mb()})
 
 
+def _import_child(template: str, triggers: str, db: str, n: int, q) -> None:
+    """One trigger import into a copy of the store in its own process: its peak memory (not timed for
+    the ratio: the alternated pairs are)."""
+    from huifang.core import clock
+    from huifang.core.importer import ColumnMap, Importer
+
+    copy_store(template, db)
+    app = app_for(db)
+    with clock.at(clock.parse_instant(NOW)):
+        events, c = timed_import(app, Importer(app, "trigger", triggers, ColumnMap(), kind="medical.discharge"), n)
+    app.close()
+    q.put({"events": events, "cpu": c.cpu, "wall": c.wall, "peak_rss_mb": peak_rss_mb()})
+
+
+def bench_import_memory(d: Path, template: str, triggers: Path, n: int) -> dict:
+    db = str(d / "memory.db")
+    out = in_child(_import_child, template, str(triggers), db, n)
+    audit_ok(db, "trigger import (memory)")
+    for suffix in ("", "-wal", "-shm"):
+        Path(db + suffix).unlink(missing_ok=True)
+    return out
+
+
 def _decode_child(db: str, q) -> None:
     """Read the whole log and decode every event with eventsourcing's default JSONTranscoder and its
     default transcodings, built here (pinned: whatever the app's mapper uses)."""
@@ -556,6 +580,7 @@ def bench_size(n: int) -> dict:
         r["subject_raw"] = bench_raw_insert(template, ("huifang:Subject.Registered",))
         db, r["trigger_import"], r["reference"] = bench_trigger_import(d, template, triggers, n)
         r["trigger_raw"] = bench_raw_insert(db, ("huifang:Trigger.Received", "huifang:FollowUp.Planned"))
+        r["import_memory"] = bench_import_memory(d, template, triggers, n)
         r["rebuild"], r["decode"] = bench_rebuild(db)
         audit_ok(db, "rebuild")
         r["tick"] = bench_tick(db)
@@ -584,7 +609,9 @@ def report(n: int, r: dict) -> None:
           f"÷ plain-SQL reference import ({n / ref['cpu']:.0f} triggers/s CPU), median of {PAIRS} alternated pairs: "
           f"{ti['paired_cpu']:.3f} CPU, {ti['paired_wall']:.3f} wall (target >= 0.3 at 100k; ratio of the medians "
           f"{both(ti, ref)}); "
-          f"÷ raw sqlite3 insert of its {tr['rows']} rows: {both(ti, tr, per=(ti['events'], tr['rows']))}")
+          f"÷ raw sqlite3 insert of its {tr['rows']} rows: {both(ti, tr, per=(ti['events'], tr['rows']))}; "
+          f"peak {r['import_memory']['peak_rss_mb']:.0f} MB (one import in its own process; target: flat, "
+          f"<= 300 MB at 1M)")
     print(f"rebuild          {rb['events'] / rb['cpu']:.0f} events/s CPU ({rb['events'] / rb['wall']:.0f} wall), peak "
           f"{rb['peak_rss_mb']:.0f} MB; ÷ eventsourcing read+decode, default JSONTranscoder "
           f"({dc['events'] / dc['cpu']:.0f} events/s CPU, peak {dc['peak_rss_mb']:.0f} MB): "

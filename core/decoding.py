@@ -199,10 +199,10 @@ class Rebuilder:
             return None
         agg_cls = type(made)
         init = agg_cls.__init__
-        names = tuple(n for n in inspect.signature(init).parameters if n != "self")
-        if "id" in names or any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-                                for p in inspect.signature(init).parameters.values()):
-            return None
+        params = inspect.signature(init).parameters
+        names = tuple(n for n in params if n != "self")
+        if "id" in names or any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in params.values()):
+            return None  # eventsourcing passes the id, or more than the event's fields
         base_init, decode, topic = agg_cls.__base_init__, mapper.transcoder.decode, event.originator_topic
 
         def direct(oid: Any, data: bytes) -> Any:

@@ -35,6 +35,7 @@ import json
 import os
 import re
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +89,18 @@ def _b64(data: bytes) -> str:
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+OPEN_KEYS = 1024  # data keys a keyring keeps opened (KeyRing._aes)
+KEEP_KEYS = 20000  # key rows read from the store that a keyring keeps (KeyRing._loaded)
+
+
+class _DataKey:
+    """A subject's data key as this process holds it: the key, and its AESGCM while opened."""
+
+    __slots__ = ("aes", "key")
+
+    def __init__(self, key: bytes):
+        self.key = key
+        self.aes: Any = None
 _UNSET: Any = object()
 
 
@@ -181,7 +194,9 @@ class KeyRing:
         self._settings_known = False
         self._master: bytes | None = None
         self._wrapper: tuple[bytes, Any] | None = None  # (master key, its AESGCM): wraps data keys
-        self._cache: dict[str, Any] = {}  # subject -> AESGCM, or None when erased
+        self._cache: dict[str, Any] = {}  # subject -> _DataKey, or None when erased
+        self._opened: deque[_DataKey] = deque()  # the data keys holding an AESGCM, first opened first (_aes)
+        self._read: dict[str, None] = {}  # subjects whose key rows were read from the store, first read first
         self._prefetched: dict[str, tuple[bytes | None, bool] | None] | None = None  # see prefetched()
         self._sampling: bytes | None = None
         if hasattr(self.recorder, "on_abort"):
@@ -263,7 +278,7 @@ class KeyRing:
     def _data_key(self, subject: str, create: bool) -> Any:
         if subject in self._cache:  # before the imports: every sealed field asks
             return self._cache[subject]
-        AESGCM, InvalidTag = _aead()
+        InvalidTag = _aead()[1]
 
         if self._prefetched is not None and subject in self._prefetched:
             row = self._prefetched.pop(subject)
@@ -277,12 +292,11 @@ class KeyRing:
             dk = secrets.token_bytes(32)
             nonce = secrets.token_bytes(12)
             self.recorder.key_writes[subject] = nonce + self._wrap(master).encrypt(nonce, dk, _aad(subject, "dk"))
-            self._cache[subject] = AESGCM(dk)
+            self._cache[subject] = _DataKey(dk)
             return self._cache[subject]
         wrapped, erased = row
         if erased or wrapped is None:
-            self._cache[subject] = None
-            return None
+            return self._loaded(subject, None)
         master = self._master_key(create=create)
         if master is None:
             return False
@@ -291,8 +305,36 @@ class KeyRing:
         except InvalidTag:
             raise HuifangError("HUIFANG_KEY: this master key does not open the data keys of this store "
                                "(a key of another store?); set the right key") from None
-        self._cache[subject] = AESGCM(dk)
-        return self._cache[subject]
+        return self._loaded(subject, _DataKey(dk))
+
+    def _loaded(self, subject: str, key: _DataKey | None) -> _DataKey | None:
+        """A key row read from the store, kept for the KEEP_KEYS subjects read last (read again when asked
+        after: a bulk import reads each of its subjects' keys once). Keys made or erased here are kept until
+        the process ends: until saved, this process alone holds them."""
+        self._cache[subject] = key
+        self._read[subject] = None
+        if len(self._read) > KEEP_KEYS:
+            self._forget(next(iter(self._read)))
+        return key
+
+    def _aes(self, dk: _DataKey) -> Any:
+        """The data key's AESGCM, made on use and kept for the OPEN_KEYS keys opened last: one holds about
+        2.5 KB of OpenSSL state outside Python's heap, and a bulk import seals for each of its subjects once
+        (kept for every subject, 1M subjects held 2.5 GB)."""
+        aes = dk.aes
+        if aes is None:
+            aes = dk.aes = _aead()[0](dk.key)
+            self._opened.append(dk)
+            if len(self._opened) > OPEN_KEYS:
+                self._opened.popleft().aes = None
+        return aes
+
+    def _forget(self, subject: str) -> None:
+        """The subject's data key dropped from this process (erased, or never saved), its AESGCM with it."""
+        self._read.pop(subject, None)
+        dk = self._cache.pop(subject, None)
+        if dk is not None:
+            dk.key, dk.aes = b"", None
 
     def _wrap(self, master: bytes) -> Any:
         """The master key's AESGCM, made once (its key schedule per data key cost a bulk import)."""
@@ -353,7 +395,7 @@ class KeyRing:
 
     def _aborted(self, written: dict[str, bytes]) -> None:
         for subject in written:  # the key never reached the store: forget it
-            self._cache.pop(subject, None)
+            self._forget(subject)
             if subject == SAMPLING_KEY:
                 self._sampling = None
 
@@ -396,11 +438,12 @@ class KeyRing:
         return value if value is None or is_code(value) else self.seal(subject, value)
 
     def _seal_bytes(self, subject: str, data: bytes, what: str, mark: str) -> str:
-        aes = self._cache.get(subject, _UNSET)  # _data_key's own first step, without its call
-        if aes is _UNSET:
-            aes = self._data_key(subject, create=True)
-        if aes is None:
+        dk = self._cache.get(subject, _UNSET)  # _data_key's own first step, without its call
+        if dk is _UNSET:
+            dk = self._data_key(subject, create=True)
+        if dk is None:
             raise SubjectErased(f"subject {subject} was erased: personal data can no longer be recorded for them")
+        aes = dk.aes or self._aes(dk)
         nonce = os.urandom(12)  # what secrets.token_bytes(12) returns
         return PREFIX + subject + ":" + mark + _b64(nonce + aes.encrypt(nonce, data, _aad(subject, what)))
 
@@ -410,15 +453,15 @@ class KeyRing:
         from cryptography.exceptions import InvalidTag
 
         subject, _, data = value[len(PREFIX):].rpartition(":")
-        aes = self._data_key(subject, create=False)
-        if aes is None:
+        dk = self._data_key(subject, create=False)
+        if dk is None:
             return ERASED
-        if aes is False:
+        if dk is False:
             return NO_KEY if self._master is None and self.recorder.any_key() else UNREADABLE
         as_json = data.startswith(JSON_MARK)
         try:
             raw = _unb64(data[1:] if as_json else data)
-            plain = aes.decrypt(raw[:12], raw[12:], _aad(subject, "pii-json" if as_json else "pii")).decode("utf-8")
+            plain = self._aes(dk).decrypt(raw[:12], raw[12:], _aad(subject, "pii-json" if as_json else "pii")).decode("utf-8")
             return json.loads(plain) if as_json else plain
         except (InvalidTag, ValueError):
             return UNREADABLE
@@ -446,6 +489,7 @@ class KeyRing:
     def erase(self, subject: str) -> None:
         """Destroy the subject's data key in the transaction of the next save (the Erased event)."""
         self.recorder.erasures.add(subject)
+        self._forget(subject)
         self._cache[subject] = None
 
     # -- attributes ---------------------------------------------------------------------------------------

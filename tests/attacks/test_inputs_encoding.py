@@ -103,6 +103,14 @@ def test_g1_trigger_rows_with_one_id_and_other_data_are_bad_rows(hf: Huifang, tm
     _refused(hf("trigger", "import", str(f), "--kind", "medical.discharge"),
              "row 3, column 'id'", "id 'D1' is also in row 2 with other data (department)")
     assert head(hf.db) == before
+    # the same row twice, far apart (other batches between): a repeat, imported once
+    rows = "".join(f"D{i},P1,2026-10-08 09:30,心内科,高血压,n1,王医生\n" for i in range(10, 30))
+    h = tmp_path / "repeat.csv"
+    h.write_text("id,subject,at,department,diagnosis,responsible_nurse,attending_doctor\n" + rows
+                 + "D10,P1,2026/10/8 9:30,心内科,高血压,n1,王医生\n", encoding="utf-8")
+    ok = hf.ok("trigger", "import", str(h), "--kind", "medical.discharge", "--batch", "4")
+    assert (ok["imported"], ok["duplicates"], ok["bad"]) == (20, 1, [])
+    before = head(hf.db)
     # two trigger rows registering one new subject differently
     g = tmp_path / "new.csv"
     g.write_text("id,subject,at,subject_name,department,diagnosis,responsible_nurse,attending_doctor\n"
