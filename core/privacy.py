@@ -35,7 +35,7 @@ import json
 import os
 import re
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,6 +101,8 @@ class _DataKey:
     def __init__(self, key: bytes):
         self.key = key
         self.aes: Any = None
+
+
 _UNSET: Any = object()
 
 
@@ -196,7 +198,7 @@ class KeyRing:
         self._wrapper: tuple[bytes, Any] | None = None  # (master key, its AESGCM): wraps data keys
         self._cache: dict[str, Any] = {}  # subject -> _DataKey, or None when erased
         self._opened: deque[_DataKey] = deque()  # the data keys holding an AESGCM, first opened first (_aes)
-        self._read: dict[str, None] = {}  # subjects whose key rows were read from the store, first read first
+        self._read: OrderedDict[str, None] = OrderedDict()  # subjects whose key rows were read, first read first
         self._prefetched: dict[str, tuple[bytes | None, bool] | None] | None = None  # see prefetched()
         self._sampling: bytes | None = None
         if hasattr(self.recorder, "on_abort"):
@@ -313,8 +315,9 @@ class KeyRing:
         the process ends: until saved, this process alone holds them."""
         self._cache[subject] = key
         self._read[subject] = None
-        if len(self._read) > KEEP_KEYS:
-            self._forget(next(iter(self._read)))
+        if len(self._read) > KEEP_KEYS:  # each step one call: threads of a server may share the keyring
+            old, _ = self._read.popitem(last=False)
+            self._cache.pop(old, None)
         return key
 
     def _aes(self, dk: _DataKey) -> Any:
@@ -461,7 +464,8 @@ class KeyRing:
         as_json = data.startswith(JSON_MARK)
         try:
             raw = _unb64(data[1:] if as_json else data)
-            plain = self._aes(dk).decrypt(raw[:12], raw[12:], _aad(subject, "pii-json" if as_json else "pii")).decode("utf-8")
+            aad = _aad(subject, "pii-json" if as_json else "pii")
+            plain = self._aes(dk).decrypt(raw[:12], raw[12:], aad).decode("utf-8")
             return json.loads(plain) if as_json else plain
         except (InvalidTag, ValueError):
             return UNREADABLE
