@@ -704,99 +704,124 @@ class Importer:
         bad: list[Bad] = []
         existing: set[int] = set()
         dups: set[int] = set()
-        seen: dict[str, tuple[int, int]] = {}  # id -> (first row, its data's _fingerprint) within this file
+        index = bulk.FileIndex()  # each id's first row and each subject's new triggers, on disk
         registered: dict[str, tuple[int, dict[str, Any]]] = {}  # subject -> (row, data) a trigger row registers
-        rows_of: dict[str, int] = {}  # subject -> how many of the file's new triggers are theirs
         self._plans = {}
         spill = self._spill
         created: dict[str, Any] = {}  # subjects the file itself registers (trigger import)
         file_history = FileHistory(self.app.history)  # plans see the file's rows planned before theirs
         total = self.source.total
         count = 0
-        for count, chunk in self._chunks(resume, self.batch):
-            good: list[tuple[int, dict[str, Any]]] = []
-            for n, rec, _raw in chunk:
+        try:
+            for count, chunk in self._chunks(resume, self.batch):
+                self._check_chunk(chunk, index, spill, bad, existing, dups, registered, created, file_history)
+                if spill is not None:
+                    self._chunk_ends.append((chunk[-1][0] if chunk else None, count))
+                self.progress("checking", count, max(total, count))
+            # a plan may read the subject's earlier triggers (history): a subject with several new triggers
+            # in this file is planned again in pass 2, after its earlier ones are saved
+            counts = index.counts([p[0] for p in self._plans.values()])
+            self._plans = {n: p for n, p in self._plans.items() if counts.get(p[0], 0) == 1}
+        finally:
+            index.close()
+        bad.sort(key=lambda b: b.row)
+        return bad, existing, dups, count
+
+    def _check_chunk(self, chunk: list[tuple[int, dict[str, str], list[str]]], index: bulk.FileIndex, spill: Any,
+                     bad: list[Bad], existing: set[int], dups: set[int],
+                     registered: dict[str, tuple[int, dict[str, Any]]], created: dict[str, Any],
+                     file_history: FileHistory) -> None:
+        """One chunk of pass 1, checked against the rows before it (`index`): bad rows, repeats and rows
+        already stored go to `bad`, `dups` and `existing`; its ids and its subjects' new triggers to `index`."""
+        parsed: list[tuple[int, dict[str, Any] | _BadRow]] = []
+        for n, rec, _raw in chunk:
+            try:
+                parsed.append((n, self._parse(n, rec)))
+            except _BadRow as e:
+                parsed.append((n, e))
+        earlier = index.ids([a["code"] for _, a in parsed if isinstance(a, dict)])
+        seen: dict[str, tuple[int, int]] = {}  # this chunk's ids: id -> (first row, its data's _fingerprint)
+        good: list[tuple[int, dict[str, Any]]] = []
+        for n, args in parsed:
+            try:
+                if isinstance(args, _BadRow):
+                    raise args
+                mark = _fingerprint(args)
+                first = seen.get(args["code"]) or earlier.get(args["code"])
+                if first is not None:
+                    # the same id twice: the same data is a repeat (no-op), other data a bad row
+                    differ = [] if first[1] == mark else self._differ(self._reparse({first[0]})[first[0]], args)
+                    if differ:
+                        raise _BadRow(self.cols.get("id", "id"), f"id '{args['code']}' is also in row "
+                                      f"{first[0]} with other data ({', '.join(differ)}): keep one of rows "
+                                      f"{first[0]} and {n}")
+                    dups.add(n)
+                    continue
+                new = args.get("new_subject")
+                if new is not None:
+                    other = registered.setdefault(args["subject"], (n, new))
+                    differ = self._differ(other[1], new, prefix="subject_")
+                    if differ:
+                        raise _BadRow(self.cols.get("subject", "subject"), f"subject '{args['subject']}' is "
+                                      f"also registered in row {other[0]} with other data ({', '.join(differ)})"
+                                      f": keep one of rows {other[0]} and {n}")
+                seen[args["code"]] = (n, mark)
+                good.append((n, args))
+            except _BadRow as e:
+                bad.append(Bad(n, e.column, e.why))
+        index.add_ids(seen)
+        rows_of = index.counts([a["subject"] for _, a in good]) if self.what == "trigger" else {}
+        planned: dict[str, int] = {}  # subject -> this chunk's new triggers of theirs
+        stored = self._stored([a["code"] for _, a in good], ids=self._ids)
+        if self.what == "trigger":
+            self._prefetch([a["subject"] for _, a in good], created)
+        # the data keys of the chunk's subjects in one read (sealing their attributes, G8)
+        keys = self.app.keyring.prefetched([a["subject"] for _, a in good] if spill is not None else [])
+        with keys:
+            for n, args in good:
+                old = stored.get(args["code"])
                 try:
-                    args = self._parse(n, rec)
-                    mark = _fingerprint(args)
-                    first = seen.get(args["code"])
-                    if first is not None:
-                        # the same id twice: the same data is a repeat (no-op), other data a bad row
-                        differ = [] if first[1] == mark else self._differ(self._reparse({first[0]})[first[0]], args)
-                        if differ:
-                            raise _BadRow(self.cols.get("id", "id"), f"id '{args['code']}' is also in row "
-                                          f"{first[0]} with other data ({', '.join(differ)}): keep one of rows "
-                                          f"{first[0]} and {n}")
-                        dups.add(n)
+                    if self.what == "subject":
+                        if old is not None:
+                            existing.add(n)
                         continue
-                    new = args.get("new_subject")
-                    if new is not None:
-                        other = registered.setdefault(args["subject"], (n, new))
-                        differ = self._differ(other[1], new, prefix="subject_")
+                    if old is not None:
+                        if (old.kind, old.subject) != (args["kind"], args["subject"]):
+                            raise _BadRow(self.cols.get("id", "id"), f"trigger '{args['code']}' is already stored "
+                                                                     f"for {old.kind} of subject {old.subject}")
+                        # a correction is never dropped silently: it is `trigger amend`
+                        differ = [self.cols.get("at", "at") if f == "at" else self.attrs.get(f, f)
+                                  for f in differing_fields(self.app, old, args["attributes"], args["at"])]
                         if differ:
-                            raise _BadRow(self.cols.get("subject", "subject"), f"subject '{args['subject']}' is "
-                                          f"also registered in row {other[0]} with other data ({', '.join(differ)})"
-                                          f": keep one of rows {other[0]} and {n}")
-                    seen[args["code"]] = (n, mark)
-                    good.append((n, args))
+                            raise _BadRow(differ[0], f"trigger '{args['code']}' is already stored with other data "
+                                          f"({', '.join(differ)}): correct it with 'huifang trigger amend "
+                                          f"{args['code']} --attr KEY=VALUE'")
+                        existing.add(n)
+                        continue
+                    subj, is_new = self._subject(args["subject"], args["new_subject"], created)
+                    if is_new:
+                        created[args["subject"]] = subj
+                    # single pass: the first trigger of a subject already stored is planned and encoded
+                    # here, once; the others (a plan may read the subject's earlier triggers) when written
+                    if spill is not None and not is_new and args["subject"] not in rows_of \
+                            and args["subject"] not in planned and self._spill_planned(spill, n, args, subj,
+                                                                                       file_history):
+                        planned[args["subject"]] = 1
+                        continue
+                    trigger, fus, closed, _ = plans.plan_trigger(
+                        self.app, args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
+                        actor=self.actor, subj=subj, check_existing=False, history=file_history)
+                    file_history.add(trigger)
+                    planned[args["subject"]] = planned.get(args["subject"], 0) + 1
+                    if spill is not None:
+                        spill.later(n, args)
+                    elif not is_new and not closed and len(self._plans) < KEEP_PLANS:
+                        self._plans[n] = (args["subject"], trigger, fus)
                 except _BadRow as e:
                     bad.append(Bad(n, e.column, e.why))
-            stored = self._stored([a["code"] for _, a in good], ids=self._ids)
-            if self.what == "trigger":
-                self._prefetch([a["subject"] for _, a in good], created)
-            # the data keys of the chunk's subjects in one read (sealing their attributes, G8)
-            keys = self.app.keyring.prefetched([a["subject"] for _, a in good] if spill is not None else [])
-            with keys:
-                for n, args in good:
-                    old = stored.get(args["code"])
-                    try:
-                        if self.what == "subject":
-                            if old is not None:
-                                existing.add(n)
-                            continue
-                        if old is not None:
-                            if (old.kind, old.subject) != (args["kind"], args["subject"]):
-                                raise _BadRow(self.cols.get("id", "id"), f"trigger '{args['code']}' is already stored "
-                                                                         f"for {old.kind} of subject {old.subject}")
-                            # a correction is never dropped silently: it is `trigger amend`
-                            differ = [self.cols.get("at", "at") if f == "at" else self.attrs.get(f, f)
-                                      for f in differing_fields(self.app, old, args["attributes"], args["at"])]
-                            if differ:
-                                raise _BadRow(differ[0], f"trigger '{args['code']}' is already stored with other data "
-                                              f"({', '.join(differ)}): correct it with 'huifang trigger amend "
-                                              f"{args['code']} --attr KEY=VALUE'")
-                            existing.add(n)
-                            continue
-                        subj, is_new = self._subject(args["subject"], args["new_subject"], created)
-                        if is_new:
-                            created[args["subject"]] = subj
-                        # single pass: the first trigger of a subject already stored is planned and encoded
-                        # here, once; the others (a plan may read the subject's earlier triggers) when written
-                        if spill is not None and not is_new and args["subject"] not in rows_of \
-                                and self._spill_planned(spill, n, args, subj, file_history):
-                            rows_of[args["subject"]] = 1
-                            continue
-                        trigger, fus, closed, _ = plans.plan_trigger(
-                            self.app, args["kind"], args["subject"], args["attributes"], args["code"], args["at"],
-                            actor=self.actor, subj=subj, check_existing=False, history=file_history)
-                        file_history.add(trigger)
-                        rows_of[args["subject"]] = rows_of.get(args["subject"], 0) + 1
-                        if spill is not None:
-                            spill.later(n, args)
-                        elif not is_new and not closed and len(self._plans) < KEEP_PLANS:
-                            self._plans[n] = (args["subject"], trigger, fus)
-                    except _BadRow as e:
-                        bad.append(Bad(n, e.column, e.why))
-                    except HuifangError as e:
-                        bad.append(Bad(n, "-", str(e)))
-            if spill is not None:
-                self._chunk_ends.append((chunk[-1][0] if chunk else None, count))
-            self.progress("checking", count, max(total, count))
-        bad.sort(key=lambda b: b.row)
-        # a plan may read the subject's earlier triggers (history): a subject with several new triggers
-        # in this file is planned again in pass 2, after its earlier ones are saved
-        self._plans = {n: p for n, p in self._plans.items() if rows_of.get(p[0], 0) == 1}
-        return bad, existing, dups, count
+                except HuifangError as e:
+                    bad.append(Bad(n, "-", str(e)))
+        index.add_counts(planned)
 
     def _spill_planned(self, spill: Spill, n: int, args: dict[str, Any], subj: Any, history: FileHistory) -> bool:
         """Plan one row's records once and spill them (bulk.Planner); False when the row must be

@@ -226,3 +226,23 @@ def test_a_batch_of_no_rows_is_refused_before_anything_is_opened(tmp_path: Path)
     r = CliRunner().invoke(cli, ["--db", str(db), "subject", "import", str(f), "--batch", "0"])
     assert r.exit_code == 2 and "'--batch'" in r.output and "0 is not in the range x>=1" in r.output
     assert not db.exists()
+
+
+def test_the_file_index_keeps_ids_and_counts_on_disk_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pass 1's whole-file checks (a repeated id, a subject's second new trigger) read the rows before the
+    chunk from bulk.FileIndex: a query names at most INDEX_PART keys, counts add up across chunks."""
+    monkeypatch.setattr(bulk, "INDEX_PART", 3)
+    index = bulk.FileIndex()
+    try:
+        index.add_ids({f"D{i}": (i + 2, -i) for i in range(7)})
+        assert index.ids(["D6", "D0", "D9", "D3", "D0", "D5", "D1"]) == {
+            "D6": (8, -6), "D0": (2, 0), "D3": (5, -3), "D5": (7, -5), "D1": (3, -1)}
+        index.add_counts({"P1": 1, "P2": 2})
+        index.add_counts({"P1": 1, "P3": 1})
+        index.add_counts({})
+        assert index.counts(["P1", "P2", "P3", "P4"]) == {"P1": 2, "P2": 2, "P3": 1}
+        assert index.ids([]) == {} and index.counts([]) == {}
+        path = index.db.execute("PRAGMA database_list").fetchone()[2]
+        assert path == ""  # a private temporary database: on disk, gone when closed
+    finally:
+        index.close()
