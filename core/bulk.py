@@ -101,19 +101,8 @@ class Planner:
         self._direct: dict[Any, bool] = {}
         self._hooks: dict[str, Callable[..., Any] | None] = {}
         self._encode = fast_encoder(self.mapper.transcoder)
-        self._iso: dict[int, tuple[datetime, str]] = {}
-
-    def _isoformat(self, at: datetime) -> str:
-        """at.isoformat(), remembered by identity (the entry keeps `at` alive, so its id is not reused): a
-        file's rows share their parsed times (importer.parse_when), and with a ZoneInfo it costs ~2.5 µs."""
-        hit = self._iso.get(id(at))
-        if hit is not None and hit[0] is at:
-            return hit[1]
-        if len(self._iso) >= MEMO:
-            self._iso.clear()
-        text = at.isoformat()
-        self._iso[id(at)] = (at, text)
-        return text
+        # a file's rows share their parsed times (importer.parse_when)
+        self._isoformat = by_identity(datetime.isoformat)
 
     def scheduler(self, plugin: str, tz: str | None) -> MemoScheduler:
         key = (plugin, tz)
@@ -350,6 +339,26 @@ def jsonable(value: Any) -> Any:
     return plans.jsonable(value)
 
 
+_T = TypeVar("_T")
+
+
+def by_identity(make: Callable[[datetime], _T]) -> Callable[[datetime], _T]:
+    """make(dt), remembered by the datetime's identity (the entry keeps it alive, so its id is not reused;
+    at most MEMO entries): isoformat() with a ZoneInfo costs ~2.5 µs, and a datetime's hash as much."""
+    memo: dict[int, tuple[datetime, _T]] = {}
+
+    def made(dt: datetime) -> _T:
+        hit = memo.get(id(dt))
+        if hit is not None and hit[0] is dt:
+            return hit[1]
+        if len(memo) >= MEMO:
+            memo.clear()
+        out = make(dt)
+        memo[id(dt)] = (dt, out)
+        return out
+    return made
+
+
 def fast_encoder(transcoder: Any) -> Callable[[dict[str, Any]], bytes]:
     """transcoder.encode for the stock JSONTranscoder, the same bytes in about half the time: orjson
     writes what the stdlib encoder with the transcoder's settings writes (compact, UTF-8 unescaped,
@@ -363,20 +372,12 @@ def fast_encoder(transcoder: Any) -> Callable[[dict[str, Any]], bytes]:
         return cast(Callable[[dict[str, Any]], bytes], transcoder.encode)
     name = names[datetime].name
     option = orjson.OPT_PASSTHROUGH_DATETIME
-    # a datetime's form remembered by identity (the entry keeps it alive, so its id is not reused): an
-    # import's rows share their time and their windows, and isoformat() with a ZoneInfo costs ~2.5 µs
-    forms: dict[int, tuple[datetime, dict[str, str]]] = {}
+    # an import's rows share their time and their windows
+    form = by_identity(lambda o: {"_type_": name, "_data_": o.isoformat()})
 
     def default(o: Any) -> Any:
         if type(o) is datetime:
-            hit = forms.get(id(o))
-            if hit is not None and hit[0] is o:
-                return hit[1]
-            if len(forms) >= MEMO:
-                forms.clear()
-            form = {"_type_": name, "_data_": o.isoformat()}
-            forms[id(o)] = (o, form)
-            return form
+            return form(o)
         raise TypeError
 
     def encode(state: dict[str, Any]) -> bytes:
@@ -532,6 +533,15 @@ def stored_events(records: list[Record]) -> list[StoredEvent]:
     return out
 
 
+def scratch_db(*pragmas: str) -> sqlite3.Connection:
+    """A private temporary SQLite database (on disk, deleted when closed), disposable: no journal, no
+    syncs (nothing to recover after a crash: a resumed import makes it again)."""
+    db = sqlite3.connect("", isolation_level=None)
+    for pragma in (*pragmas, "journal_mode=OFF", "synchronous=OFF"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
+
+
 class Spill:
     """The rows between checking a file and writing it, in a private temporary SQLite database (on
     disk, deleted when closed): per row its subject and trigger id, and either its encoded records
@@ -541,11 +551,8 @@ class Spill:
     about as much as writing its records."""
 
     def __init__(self) -> None:
-        self.db = sqlite3.connect("", isolation_level=None)
         # a block is a few MB: the largest pages hold it in the fewest overflow pages
-        self.db.execute(f"PRAGMA page_size={SPILL_PAGE}")
-        self.db.execute("PRAGMA journal_mode=OFF")  # disposable: nothing to recover after a crash
-        self.db.execute("PRAGMA synchronous=OFF")
+        self.db = scratch_db(f"page_size={SPILL_PAGE}")
         self.db.execute("CREATE TABLE blocks (first INTEGER PRIMARY KEY, keyed INTEGER, data BLOB)")
         self._buffer: list[tuple[Any, ...]] = []
         self._keyed = False  # the buffer holds data keys
@@ -612,9 +619,7 @@ class FileIndex:
     grew an import by about 300 bytes a row (330 MB at 1M rows)."""
 
     def __init__(self) -> None:
-        self.db = sqlite3.connect("", isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{INDEX_CACHE_KB}"):
-            self.db.execute(f"PRAGMA {pragma}")  # disposable, as the spill
+        self.db = scratch_db(f"cache_size=-{INDEX_CACHE_KB}")
         self.db.execute("CREATE TABLE ids (code TEXT PRIMARY KEY, n INTEGER, mark INTEGER) WITHOUT ROWID")
         self.db.execute("CREATE TABLE subjects (subject TEXT PRIMARY KEY, rows INTEGER) WITHOUT ROWID")
 
