@@ -32,7 +32,7 @@ from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, StoredEvent
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
-from . import clock
+from . import clock, heap
 from .contract import CloseFollowUp, PlannedVisit, Skip, SubjectInfo, TriggerInfo
 from .decoding import rebuilder
 from .domain import FollowUp, Subject, Trigger
@@ -452,12 +452,13 @@ def fewer_collections() -> Iterator[None]:
     cost about a tenth of its CPU), and what the process held before frozen (not rescanned by every
     full collection). Between batches `settle()` freezes what the import holds by then, so a batch
     rarely reaches GC_YOUNG. Cycles are collected when the import ends (a frozen one waits till then);
-    both settings are undone after."""
+    both settings are undone after. The C heap is kept too (heap.keep)."""
     with _GC_LOCK:  # imports running at once (a server): the first sets, the last restores
         if _GC_STATE["imports"] == 0:
             _GC_STATE["threshold"] = gc.get_threshold()
             gc.set_threshold(max(_GC_STATE["threshold"][0], GC_YOUNG), *_GC_STATE["threshold"][1:])
             gc.freeze()  # what the process held before is not scanned again by the import's collections
+            heap.keep(True)
         _GC_STATE["imports"] += 1
     try:
         yield
@@ -467,6 +468,7 @@ def fewer_collections() -> Iterator[None]:
             if _GC_STATE["imports"] == 0:
                 gc.unfreeze()
                 gc.set_threshold(*_GC_STATE["threshold"])
+                heap.keep(False)
 
 
 def settle() -> None:

@@ -12,7 +12,6 @@ time the projector starts.
 """
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import re
@@ -54,6 +53,7 @@ try:
 except ImportError:  # pragma: no cover - optional: the stdlib decoder is used
     orjson = None  # type: ignore[assignment]
 
+from huifang.core import heap
 from huifang.core.decoding import reading_mapper
 from huifang.core.errors import HuifangError
 from huifang.core.plugin_api.views import View
@@ -519,11 +519,7 @@ def _give_back_memory() -> None:
     keeps freed heap for reuse, and SQLite's page cache and sorter allocate on top of it: the 1M rebuild's
     peak, 313 MB at REBUILD_GROWTH 16 without this, 279 MB with it). Not glibc: nothing to do."""
     gc.collect()
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
+    heap.give_back()
 
 
 @contextmanager

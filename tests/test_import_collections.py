@@ -2,6 +2,7 @@
 - between batches it freezes what the process holds (bulk.settle), so the collector does not rescan
   it batch after batch; the collector is set back after, and nothing it froze is leaked. What it froze
   is collected only after the import, so an import must make next to no cyclic garbage per row;
+- on glibc it keeps the C heap it frees (core/heap.py) and sets malloc back and trims it after;
 - a row's text is sealed once (G8): the follow-up's meta copying the trigger's attribute holds the same
   token, which reveals to the same text, and another subject's token of the same text differs (its key)."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from huifang.core import bulk, clock
+from huifang.core import bulk, clock, heap
 from huifang.core.config import Config
 from huifang.core.importer import ColumnMap, Importer
 from huifang.projections import open_app
@@ -52,6 +53,33 @@ def test_an_import_freezes_between_batches_and_sets_the_collector_back(sqlite_db
     assert len(freezes) == 1 + 2 * chunks  # the import's start, then before each chunk of either pass
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == frozen  # unfrozen at the end: later collections see it all again
+
+
+def test_an_import_keeps_the_c_heap_and_sets_malloc_back(sqlite_db: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    libc = heap.glibc()
+    if libc is None:
+        pytest.skip("not glibc: malloc is left as it is")
+    calls: list[tuple[object, ...]] = []
+
+    class Recording:  # the real C library, its calls written down
+        def mallopt(self, option: int, value: int) -> int:
+            calls.append(("mallopt", option, value))
+            return int(libc.mallopt(option, value))
+
+        def malloc_trim(self, pad: int) -> int:
+            calls.append(("malloc_trim", pad))
+            return int(libc.malloc_trim(pad))
+    monkeypatch.setitem(heap._LIBC, "libc", Recording())
+    app, f = _store(sqlite_db, ROWS, tmp_path)
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            report = Importer(app, "trigger", str(f), ColumnMap(), kind=KIND, batch=BATCH).run()
+    finally:
+        app.close()
+    assert report["imported"] == ROWS
+    assert calls == [("mallopt", -1, 64 << 20), ("mallopt", -3, 32 << 20),  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+                     ("mallopt", -1, 128 << 10), ("mallopt", -3, 128 << 10), ("malloc_trim", 0)]
 
 
 def test_a_rows_text_is_sealed_once_and_reveals_the_same(sqlite_db: str, tmp_path: Path) -> None:
