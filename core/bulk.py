@@ -163,8 +163,15 @@ class Planner:
         # as plans.sealed_meta reads them: revealed (a file's cell may look like a token)
         revealed = attrs if all(type(x) in _PLAIN and not (type(x) is str and x.startswith(PREFIX))
                                 for x in attrs.values()) else keyring.reveal_all(attrs)
-        texts = {x for name, value in revealed.items() if not is_plain(name, value)
-                 for x in (value if isinstance(value, list) else [value]) if isinstance(x, str) and len(x) >= 2}
+        plain_of: dict[str, bool] = {}  # each attribute's G8 rule, asked once (meta and `stored` copy them)
+        texts: set[str] = set()  # the sealed attributes' texts (a meta value copying one is sealed too)
+        for name, value in revealed.items():
+            plain = plain_of[name] = is_plain(name, value)
+            if not plain:
+                if isinstance(value, list):
+                    texts.update(x for x in value if isinstance(x, str) and len(x) >= 2)
+                elif isinstance(value, str) and len(value) >= 2:
+                    texts.add(value)
         fields = self._fields[k.qualified] | set(revealed)
         seal = _sealer(keyring, subject)
         records: list[Record] = []
@@ -204,7 +211,9 @@ class Planner:
                 added = added | extra.keys()
             # G8 as plans.sealed_meta, then plans.jsonable on the plan's own values
             meta = {name: (seal(value)
-                           if (name in fields and not is_plain(name, value)) or (isinstance(value, str) and value in texts)
+                           if (name in fields and not (plain_of[name] if revealed.get(name, _NO) is value
+                                                       else is_plain(name, value)))
+                           or (isinstance(value, str) and value in texts)
                            else value if name in added else jsonable(value)) for name, value in meta.items()}
             records.append(self._record(FollowUp.Planned, aggregate_id("followup", fu_code), now, {
                 "code": fu_code, "subject": subject, "trigger": code, "trigger_kind": k.qualified, "plugin": k.plugin,
@@ -213,7 +222,8 @@ class Planner:
                 "excluded_staff": v.excluded_staff, "excluded_roles": v.excluded_roles, "department": v.department,
                 "branch": v.branch, "meta": meta, "actor": actor}))
             codes.append(fu_code)
-        stored = {name: (value if is_plain(name, value) else seal(value)) for name, value in attrs.items()}
+        stored = {name: (value if (plain_of[name] if revealed is attrs else is_plain(name, value)) else seal(value))
+                  for name, value in attrs.items()}
         skipped = plans.stored_skips(app, info, [p for p in planned if isinstance(p, Skip)])
         occurred_at = self._isoformat(at)
         records.insert(0, self._record(Trigger.Received, trigger_id or aggregate_id("trigger", code), now, {
@@ -325,6 +335,7 @@ def _sealer(keyring: Any, subject: str) -> Callable[[Any], Any]:
 _PLAIN = (str, int, float, bool, type(None))
 _LATE: frozenset[str] = frozenset({"late_entry"})  # catch_up's meta key (JSON values)
 _NONE: frozenset[str] = frozenset()
+_NO = object()  # a meta key that is no attribute
 
 
 def jsonable(value: Any) -> Any:
