@@ -4,7 +4,7 @@ Each row is validated once (by the importer), planned once here and its records 
 once: the `Received` and `Planned` events are made directly (no aggregate is constructed and
 mutated) with the fields, order and timestamps the aggregates would give them, and encoded by the
 application's own mapper, so the stored bytes are those of `trigger` typed one by one. The encoded
-records wait in a `Spill` (a private temporary SQLite database on disk, never a capped cache in
+records wait in a `Spill` (a private temporary file on disk, never a capped cache in
 memory) between checking the file and writing it: a file with bad rows still writes nothing, and a
 run killed part way resumes from its position as before (the spill is rebuilt from the file).
 
@@ -19,8 +19,10 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import os
 import pickle
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
@@ -556,21 +558,21 @@ def scratch_db(*pragmas: str) -> sqlite3.Connection:
 
 
 class Spill:
-    """The rows between checking a file and writing it, in a private temporary SQLite database (on
-    disk, deleted when closed): per row its subject and trigger id, and either its encoded records
-    (with their time and the data keys its sealing created, written with its batch) or, for a row
-    planned when it is written, its parsed arguments. Rows are added in file order and kept SPILL_ROWS
-    to a database row (one pickle of the block): a statement and a pickle per file row cost the import
-    about as much as writing its records."""
+    """The rows between checking a file and writing it, in a private temporary file (on disk, deleted
+    when closed): per row its subject and trigger id, and either its encoded records (with their time
+    and the data keys its sealing created, written with its batch) or, for a row planned when it is
+    written, its parsed arguments. Rows are added in file order and written SPILL_ROWS at a time (one
+    pickle of the block, appended): a statement and a pickle per file row cost the import about as
+    much as writing its records, and a block as a row of a SQLite database cost its pages' bookkeeping
+    for nothing (the blocks are only appended, then read back in order). What is kept in memory is
+    each block's place in the file."""
 
     def __init__(self) -> None:
-        # a block is a few MB: the largest pages hold it in the fewest overflow pages
-        self.db = scratch_db(f"page_size={SPILL_PAGE}")
-        self.db.execute("CREATE TABLE blocks (first INTEGER PRIMARY KEY, keyed INTEGER, data BLOB)")
+        self.file = tempfile.TemporaryFile(dir=scratch_dir())  # noqa: SIM115 - closed by close()
+        self.blocks: list[tuple[int, int, bool]] = []  # (offset, length, holds data keys), in file order
         self._buffer: list[tuple[Any, ...]] = []
         self._keyed = False  # the buffer holds data keys
-        self._keys_held = False  # some block holds data keys
-        self._last = -1  # the last row spilled (rows() reads the blocks in the order of their first row)
+        self._last = -1  # the last row spilled
 
     def planned(self, n: int, subject: str, code: str, at: datetime, records: list[Record],
                 keys: dict[str, bytes] | None) -> None:
@@ -591,38 +593,48 @@ class Spill:
 
     def flush(self) -> None:
         if self._buffer:
-            self.db.execute("INSERT INTO blocks VALUES (?, ?, ?)",
-                            (self._buffer[0][0], int(self._keyed),
-                             pickle.dumps(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)))
-            self._keys_held = self._keys_held or self._keyed
+            data = pickle.dumps(self._buffer, protocol=pickle.HIGHEST_PROTOCOL)
+            offset = self.blocks[-1][0] + self.blocks[-1][1] if self.blocks else 0
+            self.file.seek(offset)
+            self.file.write(data)
+            self.blocks.append((offset, len(data), self._keyed))
             self._buffer = []
             self._keyed = False
+
+    def _block(self, offset: int, length: int) -> list[tuple[Any, ...]]:
+        self.file.seek(offset)
+        data = self.file.read(length)
+        if len(data) != length:
+            raise OSError(f"the import's spill file lost a block ({len(data)} of {length} bytes at {offset})")
+        return cast(list[tuple[Any, ...]], pickle.loads(data))
 
     def rows(self) -> Iterator[Row]:
         """The spilled rows in row order."""
         self.flush()
-        cur = self.db.execute("SELECT data FROM blocks ORDER BY first")
-        while True:
-            part = cur.fetchmany(4)
-            if not part:
-                return
-            for (data,) in part:
-                for n, subject, code, args, at, records, keys in pickle.loads(data):
-                    yield Row(n, subject, code, args, at, records, keys or {})
+        for offset, length, _ in list(self.blocks):
+            for n, subject, code, args, at, records, keys in self._block(offset, length):
+                yield Row(n, subject, code, args, at, records, keys or {})
 
     def keys(self) -> dict[str, bytes]:
         """Every data key the spilled rows hold (a refused import hands them back to the recorder)."""
         self.flush()
         out: dict[str, bytes] = {}
-        if not self._keys_held:  # no block to read (a scan of the blocks reads the whole spill)
-            return out
-        for (data,) in self.db.execute("SELECT data FROM blocks WHERE keyed"):
-            for row in pickle.loads(data):
-                out.update(row[6] or {})
+        for offset, length, keyed in self.blocks:  # only the blocks holding keys are read
+            if keyed:
+                for row in self._block(offset, length):
+                    out.update(row[6] or {})
         return out
 
     def close(self) -> None:
-        self.db.close()
+        self.file.close()
+
+
+def scratch_dir() -> str | None:
+    """Where an import's scratch files go: $TMPDIR when set, else /var/tmp (on disk: /tmp may be held in
+    memory, and a 1M-row import spills gigabytes), else the system's temporary directory."""
+    if os.environ.get("TMPDIR"):
+        return None  # tempfile reads it
+    return "/var/tmp" if os.access("/var/tmp", os.W_OK | os.X_OK) else None
 
 
 class FileIndex:
@@ -672,7 +684,6 @@ class FileIndex:
 INDEX_CACHE_KB = 16384  # the file index's page cache (its ids of a 1M-row file are about 30 MB on disk)
 INDEX_PART = 10000  # keys a query of the file index names at most (SQLite allows 32 766 parameters)
 SPILL_ROWS = 1000  # file rows pickled together into one row of the spill
-SPILL_PAGE = 65536  # bytes: SQLite's largest page size
 
 
 @dataclasses.dataclass

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import os
-from datetime import UTC
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -159,7 +160,6 @@ def _verified(db: str) -> bool:
 
 def test_the_spill_keeps_file_order_across_blocks_and_refuses_a_row_out_of_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime
 
     monkeypatch.setattr(bulk, "SPILL_ROWS", 3)
     at = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
@@ -178,7 +178,7 @@ def test_the_spill_keeps_file_order_across_blocks_and_refuses_a_row_out_of_order
         assert [r.args is not None for r in rows] == [n % 4 == 0 for n in range(2, 10)]
         assert rows[1].records == [(bytes(16), 1, "t", bytes([3]))] and rows[1].at == at
         assert spill.keys() == {"P7": b"key"}
-        assert spill.db.execute("SELECT count(*) FROM blocks").fetchone()[0] == 3  # 8 rows, 3 a block
+        assert [keyed for _, _, keyed in spill.blocks] == [False, True, False]  # 8 rows, 3 a block; row 7's key
     finally:
         spill.close()
     for keys in ({}, {"P1": b"key"}):  # no block holds keys (none read), or only the rows not yet in a block
@@ -246,3 +246,21 @@ def test_the_file_index_keeps_ids_and_counts_on_disk_across_chunks(monkeypatch: 
         assert path == ""  # a private temporary database: on disk, gone when closed
     finally:
         index.close()
+
+
+def test_the_spill_goes_to_tmpdir_or_else_to_disk_not_to_a_tmp_held_in_memory(monkeypatch: pytest.MonkeyPatch,
+                                                                               tmp_path: Path) -> None:
+    """A 1M-row import spills gigabytes: $TMPDIR when the operator set it, else /var/tmp (on disk by
+    convention; /tmp is often a tmpfs, held in memory)."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # tempfile reads TMPDIR again
+    spill = bulk.Spill()
+    try:
+        spill.planned(2, "P2", "D2", datetime(2026, 10, 20, tzinfo=UTC), [(bytes(16), 1, "t", b"2")], None)
+        spill.flush()
+        assert os.path.dirname(os.readlink(f"/proc/self/fd/{spill.file.fileno()}")) == str(tmp_path)
+        assert [r.code for r in spill.rows()] == ["D2"]
+    finally:
+        spill.close()
+    monkeypatch.delenv("TMPDIR")
+    assert bulk.scratch_dir() == ("/var/tmp" if os.access("/var/tmp", os.W_OK | os.X_OK) else None)
