@@ -96,6 +96,7 @@ class Planner:
         self._plain: dict[str, Callable[[str, Any], bool]] = {}
         self._fields: dict[str, set[str]] = {}
         self._caught: dict[tuple[Any, ...], PlannedVisit] = {}
+        self._exemptions: dict[tuple[str, str], bool] = {}  # (plugin, visit type): may be exempt at planning (F6)
         self.mapper: Any = app.mapper
         self._topics = {Trigger.Received: get_topic(Trigger), FollowUp.Planned: get_topic(FollowUp),
                         Subject.Registered: get_topic(Subject)}
@@ -192,7 +193,11 @@ class Planner:
                 warnings = [*warnings, late.warnings[-1]]
             if v.owner and v.owner in v.excluded_staff:
                 raise Refused(f"G9: {v.owner} has an interest in trigger {code} and cannot own its follow-up")
-            if exemptions.at_planning(app, info, v.visit_type, subj):  # F6: closed at once, the usual way
+            exempting = self._exemptions.get((k.plugin, v.visit_type))
+            if exempting is None:
+                exempting = self._exemptions[(k.plugin, v.visit_type)] = \
+                    exemptions.mode(app, k.plugin, v.visit_type) != "never"
+            if exempting and exemptions.at_planning(app, info, v.visit_type, subj):  # F6: closed at once, the usual way
                 return None
             channel = v.channel
             if channel in subj.optouts:
@@ -217,7 +222,7 @@ class Planner:
                                                        else is_plain(name, value)))
                            or (isinstance(value, str) and value in texts)
                            else value if name in added else jsonable(value)) for name, value in meta.items()}
-            records.append(self._record(FollowUp.Planned, aggregate_id("followup", fu_code), now, {
+            records.append(self._record(FollowUp.Planned, id_bytes("followup", fu_code), now, {
                 "code": fu_code, "subject": subject, "trigger": code, "trigger_kind": k.qualified, "plugin": k.plugin,
                 "visit_type": v.visit_type, "key": v.key, "window_open": window_open, "due": due, "owner": v.owner,
                 "owner_role": v.owner_role, "channel": channel, "provisional": provisional,
@@ -226,9 +231,10 @@ class Planner:
             codes.append(fu_code)
         stored = {name: (value if (plain_of[name] if revealed is attrs else is_plain(name, value)) else seal(value))
                   for name, value in attrs.items()}
-        skipped = plans.stored_skips(app, info, [p for p in planned if isinstance(p, Skip)])
+        skips = [p for p in planned if isinstance(p, Skip)]
+        skipped = plans.stored_skips(app, info, skips) if skips else []
         occurred_at = self._isoformat(at)
-        records.insert(0, self._record(Trigger.Received, trigger_id or aggregate_id("trigger", code), now, {
+        records.insert(0, self._record(Trigger.Received, trigger_id.bytes if trigger_id else id_bytes("trigger", code), now, {
             "code": code, "kind": k.qualified, "plugin": k.plugin, "subject": subject, "occurred_at": occurred_at,
             "attributes": stored, "followups": codes, "skipped": skipped, "actor": actor}))
         seen = _Seen(code=code, kind=k.qualified, plugin=k.plugin, subject=subject, occurred_at=occurred_at,
@@ -242,12 +248,12 @@ class Planner:
         code = args["code"]
         k = self.app.keyring
         now = clock.now()
-        return self._record(Subject.Registered, aggregate_id("subject", code), now, {
+        return self._record(Subject.Registered, id_bytes("subject", code), now, {
             "code": code, "name": k.seal(code, args["name"]), "phones": k.seal(code, list(args["phones"] or [])),
             "email": k.seal(code, args["email"]), "tz": args["tz"] or self.app.config.huifang.timezone,
             "attributes": k.seal_attributes(code, dict(args["attributes"] or {})), "actor": self.actor}), now
 
-    def _record(self, cls: Any, oid: UUID, now: datetime, fields: dict[str, Any]) -> Record:
+    def _record(self, cls: Any, oid: bytes, now: datetime, fields: dict[str, Any]) -> Record:
         """One created event (version 1) as its stored record: the state the mapper would encode from
         `cls(...)` (the event's fields in their order, without its id and version), encoded by the
         application's transcoder. An event class whose fields are not these is built and mapped."""
@@ -258,14 +264,14 @@ class Planner:
             direct = self._direct[cls] = (names == ["originator_id", "originator_version", *state]
                                           and getattr(cls, "class_version", 1) == 1)
         if not direct:
-            stored = self.mapper.to_stored_event(cls(originator_id=oid, originator_version=1, **state))
-            return oid.bytes, 1, stored.topic, bytes(stored.state)
+            stored = self.mapper.to_stored_event(cls(originator_id=UUID(bytes=oid), originator_version=1, **state))
+            return oid, 1, stored.topic, bytes(stored.state)
         data = self._encode(state)
         if self.mapper.compressor:
             data = self.mapper.compressor.compress(data)
         if self.mapper.cipher:
             data = self.mapper.cipher.encrypt(data)
-        return oid.bytes, 1, self._event_topics[cls], data
+        return oid, 1, self._event_topics[cls], data
 
     def _hook(self, plugin: str) -> Callable[..., Any] | None:
         """The plugin's own `huifang_plan`, called directly when it is its only implementation and no
@@ -515,6 +521,12 @@ def aggregate_id(kind: str, key: str, _sha1: Any = hashlib.sha1, _int: Any = int
     _set(u, "int", (_int(_sha1(_NAMESPACE + f"{kind}:{key}".encode()).digest()[:16], "big") & _KEEP) | _VERSION_5)
     _set(u, "is_safe", UNKNOWN)
     return u
+
+
+def id_bytes(kind: str, key: str, _sha1: Any = hashlib.sha1, _int: Any = int.from_bytes) -> bytes:
+    """aggregate_id(kind, key).bytes, without making the UUID (a record stores the 16 bytes)."""
+    return ((_int(_sha1(_NAMESPACE + f"{kind}:{key}".encode()).digest()[:16], "big") & _KEEP) | _VERSION_5).to_bytes(
+        16, "big")
 
 
 @dataclasses.dataclass

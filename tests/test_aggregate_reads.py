@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from eventsourcing.domain import event
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from huifang.core import bulk, clock
 from huifang.core.bulk import aggregate_id
 from huifang.core.config import Config
 from huifang.core.decoding import Rebuilder, reading_mapper, rebuilder
-from huifang.core.domain.base import Base
+from huifang.core.domain.base import Base, aggregate_uuid
 from huifang.projections import open_app
 
 NOW = "2026-10-20T10:00:00+08:00"
@@ -141,3 +143,13 @@ def test_a_first_event_that_may_be_upcast_is_read_the_librarys_way(app: Any) -> 
     reader, (made,) = _read(app, [v])
     assert reader._direct["huifang:Versioned.Made"] is None
     assert (type(made), made.name, made.id) == (Versioned, "v1", v.id)
+
+
+@given(kind=st.sampled_from(["subject", "trigger", "followup", "ticket"]), key=st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_bulk_ids_are_the_domains_uuid5(kind: str, key: str) -> None:
+    """bulk.aggregate_id and id_bytes skip uuid.UUID's checks and object: the same uuid5 as the domain's."""
+    assume(not any("\ud800" <= ch <= "\udfff" for ch in key))  # a lone surrogate cannot be encoded
+    uuid = aggregate_uuid(kind, key)
+    assert aggregate_id(kind, key) == uuid and aggregate_id(kind, key).version == 5
+    assert bulk.id_bytes(kind, key) == uuid.bytes
