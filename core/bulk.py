@@ -35,7 +35,7 @@ from eventsourcing.utils import get_topic
 from pydantic import BaseModel
 
 from . import clock, heap
-from .contract import CloseFollowUp, PlannedVisit, Skip, SubjectInfo, TriggerInfo
+from .contract import CloseFollowUp, Guide, PlannedVisit, Skip, SubjectInfo, TriggerInfo
 from .decoding import rebuilder
 from .domain import FollowUp, Subject, Trigger
 from .domain.base import NAMESPACE
@@ -210,7 +210,7 @@ class Planner:
             if warnings:
                 extra["warnings"] = list(warnings)
             if v.guides:
-                extra["guides"] = [g.model_dump() for g in v.guides]
+                extra["guides"] = [_guide(g) for g in v.guides]
             if rule:
                 extra["window_rule"] = rule
             if extra:
@@ -291,6 +291,14 @@ class Planner:
             else:
                 self._hooks[plugin] = None
         return self._hooks[plugin]
+
+
+def _guide(g: Any) -> dict[str, Any]:
+    """g.model_dump() (a Guide's title and a copy of its lines), without pydantic's serializer for the
+    Guide itself; a subclass (other fields) is dumped by pydantic."""
+    if type(g) is Guide and type(g.lines) is list:
+        return {"title": g.title, "lines": list(g.lines)}
+    return cast(dict[str, Any], g.model_dump())
 
 
 _M = TypeVar("_M", bound=BaseModel)

@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
-from huifang.core.bulk import construct, fast_encoder
-from huifang.core.contract import SubjectInfo, TriggerInfo
+from huifang.core.bulk import _guide, construct, fast_encoder
+from huifang.core.contract import Guide, SubjectInfo, TriggerInfo
 
 
 class Colour(StrEnum):
@@ -71,3 +71,17 @@ def test_plan_inputs_are_what_model_construct_makes(cls, values):
     assert type(a) is type(b) and a == b and list(a.__dict__) == list(b.__dict__)
     assert (a.model_fields_set, a.__pydantic_extra__, a.__pydantic_private__) == \
         (b.model_fields_set, b.__pydantic_extra__, b.__pydantic_private__)
+
+
+class _MoreGuide(Guide):
+    source: str = "M6"
+
+
+@pytest.mark.parametrize("guide", [Guide(title="康复评分模板", lines=["症状消失或减轻", "按医嘱服药"]),
+                                   Guide(title="t", lines=[]), _MoreGuide(title="t", lines=["a"])])
+def test_a_planned_guide_is_stored_as_pydantic_dumps_it(guide):
+    """G4/M6: the script a follow-up shows is stored as model_dump gives it (every field, in order; a
+    subclass's own fields too), its lines a copy."""
+    dumped = _guide(guide)
+    assert dumped == guide.model_dump() and list(dumped) == list(guide.model_dump())
+    assert dumped["lines"] is not guide.lines
