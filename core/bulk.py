@@ -443,15 +443,15 @@ def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
     if not ids:
         return {}
     rec: Any = app.recorder  # the store's own recorder: one query by hand
-    by_id = dict(zip(ids, codes, strict=True))
+    # each id by its text as SQLite stores it (a str's hash is kept; a UUID's is computed at each lookup)
+    wanted = {i.hex: (i, code) for i, code in zip(ids, codes, strict=True)}
     rows: list[Any] = []
     if app.store.kind == "sqlite":
         sql = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "
-               f"WHERE originator_id IN ({','.join('?' * len(ids))}) ORDER BY originator_id, originator_version")
-        hexes = {i.hex: i for i in ids}  # a row's id is one of these texts: its UUID is the caller's, not parsed
+               f"WHERE originator_id IN ({','.join('?' * len(wanted))}) ORDER BY originator_id, originator_version")
         with rec.datastore.transaction(commit=False) as c:
-            c.execute(sql, list(hexes))
-            rows = [(hexes.get(r[0]) or UUID(r[0]), r[1], r[2], r[3]) for r in c.fetchall()]
+            c.execute(sql, list(wanted))
+            rows = c.fetchall()
     else:
         from psycopg.sql import SQL, Identifier
 
@@ -460,16 +460,15 @@ def load_many(app: Any, ids: list[Any], codes: list[str]) -> dict[str, Any]:
                                                                          Identifier(rec.events_table_name))
         with rec.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query, [list(ids)])
-            rows = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+            rows = [(r["originator_id"].hex, r["originator_version"], r["topic"], bytes(r["state"]))
                     for r in curs.fetchall()]
-    out: dict[str, Any] = {}
-    aggregates: dict[Any, Any] = {}
+    made: dict[str, Any] = {}
     mutate = rebuilder(app.mapper).mutate
-    for oid, version, topic, state in rows:
-        aggregates[oid] = mutate(oid, version, topic, state, aggregates.get(oid))
-    for oid, agg in aggregates.items():
-        out[by_id[oid]] = agg
-    return out
+    for key, version, topic, state in rows:
+        if key not in wanted:  # a row's id is one of these texts; another spelling is read as its UUID
+            key = UUID(key).hex
+        made[key] = mutate(wanted[key][0], version, topic, state, made.get(key))
+    return {wanted[key][1]: agg for key, agg in made.items()}
 
 
 @contextlib.contextmanager
