@@ -733,20 +733,20 @@ class Importer:
                      file_history: FileHistory) -> None:
         """One chunk of pass 1, checked against the rows before it (`index`): bad rows, repeats and rows
         already stored go to `bad`, `dups` and `existing`; its ids and its subjects' new triggers to `index`."""
-        parsed: list[tuple[int, dict[str, Any] | _BadRow]] = []
-        for n, rec, _raw in chunk:
+        parsed: list[tuple[int, dict[str, Any] | _BadRow, list[str]]] = []
+        for n, rec, raw in chunk:
             try:
-                parsed.append((n, self._parse(n, rec)))
+                parsed.append((n, self._parse(n, rec), raw))
             except _BadRow as e:
-                parsed.append((n, e))
-        earlier = index.ids([a["code"] for _, a in parsed if isinstance(a, dict)])
+                parsed.append((n, e, raw))
+        earlier = index.ids([a["code"] for _, a, _ in parsed if isinstance(a, dict)])
         seen: dict[str, tuple[int, int]] = {}  # this chunk's ids: id -> (first row, its data's _fingerprint)
         good: list[tuple[int, dict[str, Any]]] = []
-        for n, args in parsed:
+        for n, args, raw in parsed:
             try:
                 if isinstance(args, _BadRow):
                     raise args
-                mark = _fingerprint(args)
+                mark = _fingerprint(raw)
                 first = seen.get(args["code"]) or earlier.get(args["code"])
                 if first is not None:
                     # the same id twice: the same data is a repeat (no-op), other data a bad row
@@ -1168,14 +1168,13 @@ class _Stamp:
     actor: str
 
 
-def _fingerprint(args: dict[str, Any]) -> int:
+def _fingerprint(cells: list[str]) -> int:
     """What pass 1 keeps of a row to tell a repeated id's data (not the row itself: a 1M-row file's rows
-    held 1 GB): rows with the same data give the same number, and a repeated id whose numbers differ has
-    its first row read again and compared field by field (Importer._differ)."""
-    try:
-        return hash(tuple((k, tuple(v.items()) if type(v) is dict else v) for k, v in args.items() if k != "code"))
-    except TypeError:  # a list inside (a JSON cell, a subject's phones): by its text
-        return hash(repr(args))
+    held 1 GB): the hash of its cells as read. The same cells give the same data; a repeated id whose
+    cells differ has its first row read again and the two parsed rows compared field by field
+    (Importer._differ): cells that differ only where the data does not (spaces around a value, another
+    spelling of the same time, a column not imported) are a repeat."""
+    return hash(tuple(cells))
 
 
 def _span(times: list[datetime], actor: str) -> list[_Stamp]:
