@@ -97,6 +97,8 @@ class Planner:
         self._fields: dict[str, set[str]] = {}
         self._caught: dict[tuple[Any, ...], PlannedVisit] = {}
         self._exemptions: dict[tuple[str, str], bool] = {}  # (plugin, visit type): may be exempt at planning (F6)
+        # per kind and time zone: its Scheduler, settings, plan hook, G8 rule and declared attributes
+        self._contexts: dict[tuple[str, str | None], tuple[Any, ...]] = {}
         self.mapper: Any = app.mapper
         self._topics = {Trigger.Received: get_topic(Trigger), FollowUp.Planned: get_topic(FollowUp),
                         Subject.Registered: get_topic(Subject)}
@@ -151,18 +153,25 @@ class Planner:
                                        "at": at, "attributes": attrs})
         who = construct(SubjectInfo, {"id": subject, "tz": subj.tz, "attributes": keyring.reveal_all(subj.attributes),
                                       "optouts": list(subj.optouts), "exempt": subj.exempt})
+        ctx = self._contexts.get((k.qualified, subj.tz))
+        if ctx is None:
+            ctx = self._contexts[(k.qualified, subj.tz)] = (
+                self.scheduler(k.plugin, subj.tz), app.settings(k.plugin), self._hook(k.plugin), self._is_plain(k),
+                self._fields[k.qualified])
+        sched, settings, hook, is_plain, kind_fields = ctx
         sched_key = (k.plugin, subj.tz)
-        sched = self.scheduler(k.plugin, subj.tz)
-        settings = app.settings(k.plugin)
-        hook = self._hook(k.plugin)
         if hook is not None:
             planned = hook(trigger=info, subject=who, settings=settings, scheduler=sched, history=history) or []
         else:
             planned = app.registry.call(k.plugin, "huifang_plan", trigger=info, subject=who, settings=settings,
                                         scheduler=sched, history=history) or []
-        if any(isinstance(p, CloseFollowUp) for p in planned):
-            return None
-        is_plain = self._is_plain(k)
+        skips: list[Skip] = []
+        for p in planned:
+            if type(p) is not PlannedVisit:
+                if isinstance(p, CloseFollowUp):
+                    return None
+                if isinstance(p, Skip):
+                    skips.append(p)
         # as plans.sealed_meta reads them: revealed (a file's cell may look like a token)
         revealed = attrs if all(type(x) in _PLAIN and not (type(x) is str and x.startswith(PREFIX))
                                 for x in attrs.values()) else keyring.reveal_all(attrs)
@@ -175,7 +184,6 @@ class Planner:
                     texts.update(x for x in value if isinstance(x, str) and len(x) >= 2)
                 elif isinstance(value, str) and len(value) >= 2:
                     texts.add(value)
-        fields = self._fields[k.qualified] | set(revealed)
         seal = _sealer(keyring, subject)
         records: list[Record] = []
         codes: list[str] = []
@@ -197,12 +205,12 @@ class Planner:
             if exempting is None:
                 exempting = self._exemptions[(k.plugin, v.visit_type)] = \
                     exemptions.mode(app, k.plugin, v.visit_type) != "never"
-            if exempting and exemptions.at_planning(app, info, v.visit_type, subj):  # F6: closed at once, the usual way
+            if exempting and exemptions.at_planning(app, info, v.visit_type, subj):  # F6: closed at once (usual way)
                 return None
             channel = v.channel
             if channel in subj.optouts:
                 channel = fallback_channel(subj.optouts, channel, settings.optout_fallback)
-            meta = dict(vmeta)  # + calendar.planned_meta; what is added here (`added`) is JSON already
+            meta = dict(vmeta)  # + calendar.planned_meta; what is added here (`added`, `extra`) is JSON already
             added: AbstractSet[str] = _LATE if vmeta is not v.meta else _NONE
             extra: dict[str, Any] = {}
             if v.clinical_exception:
@@ -215,15 +223,16 @@ class Planner:
                 extra["window_rule"] = rule
             if extra:
                 meta.update(extra)
-                added = added | extra.keys()
             # G8 as plans.sealed_meta, then plans.jsonable on the plan's own values
             meta = {name: (seal(value)
-                           if (name in fields and not (plain_of[name] if revealed.get(name, _NO) is value
-                                                       else is_plain(name, value)))
+                           if ((name in revealed or name in kind_fields)
+                               and not (plain_of[name] if revealed.get(name, _NO) is value else is_plain(name, value)))
                            or (isinstance(value, str) and value in texts)
-                           else value if name in added else jsonable(value)) for name, value in meta.items()}
-            records.append(self._record(FollowUp.Planned, id_bytes("followup", fu_code), now, {
-                "code": fu_code, "subject": subject, "trigger": code, "trigger_kind": k.qualified, "plugin": k.plugin,
+                           else value if name in extra or name in added else jsonable(value))
+                    for name, value in meta.items()}
+            records.append(self._record(FollowUp.Planned, id_bytes("followup", fu_code), {
+                "timestamp": now, "originator_topic": self._topics[FollowUp.Planned], "code": fu_code,
+                "subject": subject, "trigger": code, "trigger_kind": k.qualified, "plugin": k.plugin,
                 "visit_type": v.visit_type, "key": v.key, "window_open": window_open, "due": due, "owner": v.owner,
                 "owner_role": v.owner_role, "channel": channel, "provisional": provisional,
                 "excluded_staff": v.excluded_staff, "excluded_roles": v.excluded_roles, "department": v.department,
@@ -231,11 +240,12 @@ class Planner:
             codes.append(fu_code)
         stored = {name: (value if (plain_of[name] if revealed is attrs else is_plain(name, value)) else seal(value))
                   for name, value in attrs.items()}
-        skips = [p for p in planned if isinstance(p, Skip)]
         skipped = plans.stored_skips(app, info, skips) if skips else []
         occurred_at = self._isoformat(at)
-        records.insert(0, self._record(Trigger.Received, trigger_id.bytes if trigger_id else id_bytes("trigger", code), now, {
-            "code": code, "kind": k.qualified, "plugin": k.plugin, "subject": subject, "occurred_at": occurred_at,
+        trigger_oid = trigger_id.bytes if trigger_id else id_bytes("trigger", code)
+        records.insert(0, self._record(Trigger.Received, trigger_oid, {
+            "timestamp": now, "originator_topic": self._topics[Trigger.Received], "code": code, "kind": k.qualified,
+            "plugin": k.plugin, "subject": subject, "occurred_at": occurred_at,
             "attributes": stored, "followups": codes, "skipped": skipped, "actor": actor}))
         seen = _Seen(code=code, kind=k.qualified, plugin=k.plugin, subject=subject, occurred_at=occurred_at,
                      attributes=stored, followups=codes, skipped=skipped)
@@ -248,16 +258,17 @@ class Planner:
         code = args["code"]
         k = self.app.keyring
         now = clock.now()
-        return self._record(Subject.Registered, id_bytes("subject", code), now, {
-            "code": code, "name": k.seal(code, args["name"]), "phones": k.seal(code, list(args["phones"] or [])),
+        return self._record(Subject.Registered, id_bytes("subject", code), {
+            "timestamp": now, "originator_topic": self._topics[Subject.Registered], "code": code,
+            "name": k.seal(code, args["name"]), "phones": k.seal(code, list(args["phones"] or [])),
             "email": k.seal(code, args["email"]), "tz": args["tz"] or self.app.config.huifang.timezone,
             "attributes": k.seal_attributes(code, dict(args["attributes"] or {})), "actor": self.actor}), now
 
-    def _record(self, cls: Any, oid: bytes, now: datetime, fields: dict[str, Any]) -> Record:
-        """One created event (version 1) as its stored record: the state the mapper would encode from
-        `cls(...)` (the event's fields in their order, without its id and version), encoded by the
-        application's transcoder. An event class whose fields are not these is built and mapped."""
-        state = {"timestamp": now, "originator_topic": self._topics[cls], **fields}
+    def _record(self, cls: Any, oid: bytes, state: dict[str, Any]) -> Record:
+        """One created event (version 1) as its stored record: `state` is what the mapper would encode
+        from `cls(...)` (its timestamp, originator_topic and fields in their order, without its id and
+        version), encoded by the application's transcoder. An event class whose fields are not these is
+        built and mapped."""
         direct = self._direct.get(cls)
         if direct is None:
             names = [f.name for f in dataclasses.fields(cls)]
