@@ -2,8 +2,9 @@
 
 By default glibc hands freed memory at the top of its heap back to the kernel once 128 KB are free,
 and serves blocks over 128 KB (a spilled block, a batch's statement) from fresh mappings: an import
-allocating and freeing hundreds of MB batch after batch then had each page mapped and zeroed again (a
-tenth of its CPU went to page faults). Elsewhere than glibc nothing is changed.
+allocating and freeing hundreds of MB batch after batch then had each page mapped and zeroed again
+(267 000 page faults, about half a second of system time, in a 100k-row import). Elsewhere than glibc
+nothing is changed.
 """
 from __future__ import annotations
 

@@ -160,7 +160,6 @@ def _verified(db: str) -> bool:
 
 def test_the_spill_keeps_file_order_across_blocks_and_refuses_a_row_out_of_order(
         monkeypatch: pytest.MonkeyPatch) -> None:
-
     monkeypatch.setattr(bulk, "SPILL_ROWS", 3)
     at = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
     spill = bulk.Spill()
