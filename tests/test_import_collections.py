@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,17 @@ ROWS = 7
 BATCH = 2
 
 
+def _import_in_batches(app: Any, f: Path) -> dict[str, Any]:
+    """The file imported BATCH rows a batch at NOW, every row of it; the store closed after."""
+    try:
+        with clock.at(clock.parse_instant(NOW)):
+            report = Importer(app, "trigger", str(f), ColumnMap(), kind=KIND, batch=BATCH).run()
+    finally:
+        app.close()
+    assert report["imported"] == ROWS
+    return report
+
+
 def test_an_import_freezes_between_batches_and_sets_the_collector_back(sqlite_db: str, tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     app, f = _store(sqlite_db, ROWS, tmp_path)
@@ -42,12 +54,7 @@ def test_an_import_freezes_between_batches_and_sets_the_collector_back(sqlite_db
     monkeypatch.setattr(gc, "freeze", counting)
     bulk.settle()  # outside an import: nothing is frozen
     assert freezes == []
-    try:
-        with clock.at(clock.parse_instant(NOW)):
-            report = Importer(app, "trigger", str(f), ColumnMap(), kind=KIND, batch=BATCH).run()
-    finally:
-        app.close()
-    assert report["imported"] == ROWS
+    report = _import_in_batches(app, f)
     chunks = -(-ROWS // BATCH)  # 4 chunks of at most 2 rows: each checked, then each written
     assert report["batches"] == chunks
     assert len(freezes) == 1 + 2 * chunks  # the import's start, then before each chunk of either pass
@@ -72,12 +79,7 @@ def test_an_import_keeps_the_c_heap_and_sets_malloc_back(sqlite_db: str, tmp_pat
             return int(libc.malloc_trim(pad))
     monkeypatch.setitem(heap._LIBC, "libc", Recording())
     app, f = _store(sqlite_db, ROWS, tmp_path)
-    try:
-        with clock.at(clock.parse_instant(NOW)):
-            report = Importer(app, "trigger", str(f), ColumnMap(), kind=KIND, batch=BATCH).run()
-    finally:
-        app.close()
-    assert report["imported"] == ROWS
+    _import_in_batches(app, f)
     assert calls == [("mallopt", -1, 64 << 20), ("mallopt", -3, 32 << 20),  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
                      ("mallopt", -1, 128 << 10), ("mallopt", -3, 128 << 10), ("malloc_trim", 0)]
 
